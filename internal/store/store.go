@@ -1,0 +1,87 @@
+// Package store owns the connection pool, transactions and the classification of
+// PostgreSQL errors into the project's own error values. Nothing above it imports pgx.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+)
+
+// Options tune the pool. The zero value is pgxpool's defaults.
+type Options struct {
+	MaxConns int32           // 0: pgxpool's default (max(4, GOMAXPROCS))
+	Tracer   pgx.QueryTracer // optional, e.g. a statement counter in tests
+}
+
+// Store is the database: a pool and the sqlc queries bound to it.
+type Store struct {
+	pool    *pgxpool.Pool
+	queries *db.Queries
+}
+
+// Open connects a pool to url and checks that the server answers.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error can quote the URL, password included: never pass it on.
+		return nil, errors.New("database URL is malformed")
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	if opts.Tracer != nil {
+		cfg.ConnConfig.Tracer = opts.Tracer
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	return New(pool), nil
+}
+
+// New wraps an existing pool (tests get theirs from dbtest).
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, queries: db.New(pool)}
+}
+
+// Pool is the underlying pool, for metrics and for the few callers (COPY, migrations)
+// that need pgx itself. Handlers never call it.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Close closes the pool, waiting for connections in use to be released.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return classify(s.pool.Ping(ctx))
+}
+
+// Read runs fn's reads on the pool, outside a transaction, with errors classified
+// like InTx's (a missing row is ErrNotFound).
+func (s *Store) Read(ctx context.Context, fn func(q *db.Queries) error) error {
+	return classify(fn(s.queries))
+}
+
+// InTx runs fn in one transaction and commits if fn returns nil. Errors come back
+// classified (ErrNotFound, ErrConflict, ...), so callers never see pgx types.
+func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", classify(err))
+	}
+	defer tx.Rollback(ctx) // a no-op once Commit has succeeded
+	if err := fn(s.queries.WithTx(tx)); err != nil {
+		return classify(err)
+	}
+	return classify(tx.Commit(ctx))
+}
