@@ -1,0 +1,56 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// Errors both transports map. Domain packages return these (or wrap them); Status
+// decides what they become on the wire.
+var (
+	// ErrUnauthenticated: nobody is signed in, or the credentials are not valid.
+	ErrUnauthenticated = errors.New("not signed in")
+	// ErrForbidden: signed in, but not allowed to do this.
+	ErrForbidden = errors.New("permission denied")
+	// ErrBadRequest: the request itself is malformed (not a field error).
+	ErrBadRequest = errors.New("bad request")
+	// ErrTooMany: throttled; the wrap says for how long.
+	ErrTooMany = errors.New("too many requests")
+)
+
+// Status says which HTTP status err becomes. Nothing else makes that choice.
+func Status(err error) int {
+	switch {
+	case errors.As(err, new(validator.Errors)):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrReferenced):
+		return http.StatusConflict
+	case errors.Is(err, store.ErrStale):
+		return http.StatusPreconditionFailed
+	case errors.Is(err, store.ErrCheck):
+		return http.StatusUnprocessableEntity
+	case errors.Is(err, ErrUnauthenticated):
+		return http.StatusUnauthorized
+	case errors.Is(err, ErrForbidden):
+		return http.StatusForbidden
+	case errors.Is(err, ErrBadRequest):
+		return http.StatusBadRequest
+	case errors.Is(err, ErrTooMany):
+		return http.StatusTooManyRequests
+	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrRetry):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, context.Canceled):
+		return 499 // the client went away; nobody reads this status
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError // the cause goes to the log, not the client
+}

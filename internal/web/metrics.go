@@ -1,0 +1,81 @@
+package web
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the request metrics, registered on a registry of the process's own
+// (no global default registry).
+type Metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the request metrics and the Go runtime and process collectors.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "stockroom_http_requests_total",
+			Help: "HTTP requests by route (method and pattern) and status.",
+		}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stockroom_http_request_duration_seconds",
+			Help:    "HTTP request duration by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) observe(route string, status int, d time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// poolCollector exports pgxpool's statistics as gauges and counters at scrape time.
+type poolCollector struct {
+	pool  *pgxpool.Pool
+	descs map[string]*prometheus.Desc
+}
+
+// RegisterPool exports pool statistics (connections total, idle, in use, waits).
+func RegisterPool(reg prometheus.Registerer, pool *pgxpool.Pool) {
+	d := func(name, help string) *prometheus.Desc {
+		return prometheus.NewDesc("stockroom_db_pool_"+name, help, nil, nil)
+	}
+	reg.MustRegister(&poolCollector{pool: pool, descs: map[string]*prometheus.Desc{
+		"total":     d("connections", "Connections open in the pool."),
+		"idle":      d("connections_idle", "Idle connections."),
+		"acquired":  d("connections_acquired", "Connections in use."),
+		"max":       d("connections_max", "The pool's size limit."),
+		"waits":     d("acquire_waits_total", "Acquires that had to wait for a connection."),
+		"wait_secs": d("acquire_wait_seconds_total", "Time spent waiting for a connection."),
+		"acquires":  d("acquires_total", "Connections acquired."),
+	}})
+}
+
+func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+
+func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	g := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.GaugeValue, v) }
+	n := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, v) }
+	g("total", float64(s.TotalConns()))
+	g("idle", float64(s.IdleConns()))
+	g("acquired", float64(s.AcquiredConns()))
+	g("max", float64(s.MaxConns()))
+	n("waits", float64(s.EmptyAcquireCount()))
+	n("wait_secs", s.EmptyAcquireWaitTime().Seconds())
+	n("acquires", float64(s.AcquireCount()))
+}
