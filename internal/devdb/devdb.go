@@ -1,0 +1,522 @@
+// Package devdb runs a private PostgreSQL cluster from the server binaries already
+// on the machine: the database of `stockroom dev` when STOCKROOM_DATABASE_URL is not
+// set, and the last resort of dbtest. Nothing is downloaded.
+//
+// initdb and postgres refuse to run as root. As root, Start gives the cluster's
+// directory to the OS user postgres (Debian's package creates it) and runs every
+// binary as that user, without supplementary groups.
+package devdb
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Cluster is a running PostgreSQL server on a data directory of its own, listening
+// on 127.0.0.1 only and trusting every local connection. Stop it when done.
+type Cluster struct {
+	Dir       string // the data directory
+	SocketDir string // holds the unix socket, .s.PGSQL.<port> (Dir unless that path is too long)
+	LogFile   string // the server's log, in Dir; it grows across restarts
+
+	port          int
+	bin           string              // where initdb, pg_ctl and postgres live
+	cred          *syscall.Credential // nil unless root runs the binaries as postgres
+	env           []string
+	log           *slog.Logger
+	tempSocketDir bool // SocketDir was made for this run and goes at Stop
+
+	mu      sync.Mutex
+	stopped bool
+}
+
+// errPortTaken: someone bound the chosen port between our probe and the server.
+var errPortTaken = errors.New("port already in use")
+
+const (
+	// startAttempts bounds the retries when the chosen port is taken meanwhile.
+	startAttempts = 5
+	// maxSocketPath keeps a unix socket path under sun_path's limit: 108 bytes on
+	// Linux and 104 on macOS, the terminating NUL included.
+	maxSocketPath = 100
+	// serverUserName is the OS user that runs the binaries when we are root.
+	serverUserName = "postgres"
+	// duplicateDatabase is the SQLSTATE of CREATE DATABASE on a name that exists.
+	duplicateDatabase = "42P04"
+)
+
+// Start starts the cluster in dir, creating it first if dir is missing or empty
+// (initdb -U postgres --auth=trust -E UTF8 --locale=C.UTF-8), and returns once the
+// server accepts connections on 127.0.0.1 at a free port. A server an earlier run
+// left in dir is stopped first. log may be nil.
+func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bin, err := FindBinaries()
+	if err != nil {
+		return nil, err
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, fmt.Errorf("devdb: %w", err)
+	}
+	c := &Cluster{Dir: dir, LogFile: filepath.Join(dir, "server.log"), bin: bin, log: log}
+	var owner *serverUser
+	if os.Geteuid() == 0 {
+		if owner, err = lookupServerUser(); err != nil {
+			return nil, err
+		}
+		// No Groups: the server runs with its primary group only, which is what
+		// checkReach assumes.
+		c.cred = &syscall.Credential{Uid: owner.uid, Gid: owner.gid}
+	}
+	c.env = serverEnv(owner)
+
+	fresh, err := prepareDir(dir, owner)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		if err := c.initdb(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := c.clearLeftovers(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.chooseSocketDir(owner); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err == nil {
+			err = c.start(ctx, port)
+		}
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
+			c.removeSocketDir()
+			return nil, err
+		}
+		log.Debug("postgres port taken meanwhile, trying another", "port", port)
+	}
+	log.Info("postgres started", "dir", dir, "port", c.port, "log", c.LogFile)
+	return c, nil
+}
+
+// Port returns the TCP port the server listens on, on 127.0.0.1.
+func (c *Cluster) Port() int { return c.port }
+
+// URL returns a connection URL for database dbname as the superuser postgres.
+func (c *Cluster) URL(dbname string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.port, url.PathEscape(dbname))
+}
+
+// CreateDatabase creates database name unless it exists.
+func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, c.URL("postgres"))
+	if err != nil {
+		return fmt.Errorf("devdb: connect: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var exists bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists)
+	if err != nil {
+		return fmt.Errorf("devdb: look up database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == duplicateDatabase {
+		return nil // created meanwhile by someone else: fine
+	}
+	if err != nil {
+		return fmt.Errorf("devdb: create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// Stop shuts the server down (pg_ctl -m fast -w stop, then -m immediate if that
+// fails) and waits until the postmaster has exited. It can be called more than once.
+func (c *Cluster) Stop() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.stopServer(ctx); err != nil {
+		return err
+	}
+	c.stopped = true
+	c.removeSocketDir()
+	c.log.Info("postgres stopped", "dir", c.Dir)
+	return nil
+}
+
+// command prepares one of the server binaries, run as the cluster's OS user.
+func (c *Cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.bin, name), args...)
+	cmd.Dir = c.Dir // our own working directory may be closed to the postgres user
+	cmd.Env = c.env
+	// A process group of its own: a Ctrl-C in the terminal goes to us, not to the
+	// server, and we stop it in order. Cancelling kills the whole group, so no
+	// half-done helper is left behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.cred}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// initdb creates the cluster in the empty c.Dir. C.UTF-8 sorts by code point, like C,
+// but knows the case of non-ASCII letters (lower(), citext, pg_trgm need that).
+func (c *Cluster) initdb(ctx context.Context) error {
+	c.log.Info("creating a PostgreSQL cluster", "dir", c.Dir)
+	out, err := c.command(ctx, "initdb", "-D", c.Dir, "-U", "postgres", "--auth=trust",
+		"-E", "UTF8", "--locale=C.UTF-8").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("devdb: initdb %s: %w\n%s", c.Dir, err, lastLines(out, 20))
+	}
+	return nil
+}
+
+// clearLeftovers deals with a postmaster.pid an earlier run left in c.Dir. A server
+// still running there (its owner died before Stop) is stopped. A stale file is
+// removed: if its PID now names another process, postgres would refuse to start.
+func (c *Cluster) clearLeftovers(ctx context.Context) error {
+	if _, err := os.Stat(c.pidFile()); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	out, err := c.command(ctx, "pg_ctl", "-D", c.Dir, "status").CombinedOutput()
+	exitErr, _ := errors.AsType[*exec.ExitError](err)
+	switch {
+	case err == nil && c.postmasterRunning(): // exit 0: pg_ctl saw the PID alive
+		c.log.Warn("stopping a postgres an earlier run left running", "dir", c.Dir)
+		return c.stopServer(ctx)
+	case err == nil, exitErr != nil && exitErr.ExitCode() == 3: // 3: no server running
+		return c.removeStalePIDFile()
+	}
+	return fmt.Errorf("devdb: pg_ctl status %s: %w\n%s", c.Dir, err, bytes.TrimSpace(out))
+}
+
+// chooseSocketDir puts the unix socket in c.Dir, or in a short new temporary
+// directory when the socket's path would be too long for the kernel.
+func (c *Cluster) chooseSocketDir(owner *serverUser) error {
+	if len(filepath.Join(c.Dir, ".s.PGSQL.65535")) < maxSocketPath {
+		c.SocketDir = c.Dir
+		return nil
+	}
+	base := os.TempDir()
+	if len(base) > maxSocketPath/2 {
+		base = "/tmp"
+	}
+	dir, err := os.MkdirTemp(base, "pg-")
+	if err != nil {
+		return fmt.Errorf("devdb: socket directory: %w", err)
+	}
+	if owner != nil {
+		if err := os.Chown(dir, int(owner.uid), int(owner.gid)); err != nil {
+			os.Remove(dir)
+			return fmt.Errorf("devdb: socket directory: %w", err)
+		}
+	}
+	c.SocketDir, c.tempSocketDir = dir, true
+	return nil
+}
+
+func (c *Cluster) removeSocketDir() {
+	if c.tempSocketDir {
+		os.RemoveAll(c.SocketDir)
+	}
+}
+
+// start starts the server on port, which was free a moment ago; errPortTaken says
+// someone else took it meanwhile. On failure the error ends with the server's log.
+func (c *Cluster) start(ctx context.Context, port int) error {
+	c.port = port
+	var logStart int64 // show only what this attempt logged
+	if st, err := os.Stat(c.LogFile); err == nil {
+		logStart = st.Size()
+	}
+	// pg_ctl hands -o to /bin/sh, hence the quoting.
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", port, shellQuote(c.SocketDir))
+	out, err := c.command(ctx, "pg_ctl", "-D", c.Dir, "-l", c.LogFile, "-o", opts,
+		"-w", "-t", "60", "start").CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	// pg_ctl may have given up (or been cancelled) while the server still comes up.
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if stopErr := c.stopServer(stopCtx); stopErr != nil {
+		c.log.Error("stop a server that failed to start", "dir", c.Dir, "err", stopErr)
+	}
+	tail := logTail(c.LogFile, logStart, 20)
+	if strings.Contains(tail, "already in use") {
+		err = fmt.Errorf("%w: %w", errPortTaken, err)
+	}
+	return fmt.Errorf("devdb: start postgres in %s on port %d: %w\n%s\nlast lines of %s:\n%s",
+		c.Dir, port, err, bytes.TrimSpace(out), c.LogFile, tail)
+}
+
+// stopServer stops the server running in c.Dir, if any, and waits for its exit.
+func (c *Cluster) stopServer(ctx context.Context) error {
+	var outs []string
+	for _, mode := range []string{"fast", "immediate"} {
+		if !c.postmasterRunning() {
+			return c.removeStalePIDFile()
+		}
+		out, err := c.command(ctx, "pg_ctl", "-D", c.Dir, "-m", mode, "-w", "-t", "60", "stop").CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		outs = append(outs, string(bytes.TrimSpace(out)))
+		c.log.Warn("postgres shutdown failed", "dir", c.Dir, "mode", mode, "err", err)
+	}
+	if !c.postmasterRunning() {
+		return c.removeStalePIDFile()
+	}
+	return fmt.Errorf("devdb: stop postgres in %s: pg_ctl failed twice:\n%s", c.Dir, strings.Join(outs, "\n"))
+}
+
+func (c *Cluster) pidFile() string { return filepath.Join(c.Dir, "postmaster.pid") }
+
+// postmasterRunning reports whether postmaster.pid names a live postmaster of this
+// cluster. The postmaster removes the file as the very last thing it does, after all
+// its children have exited; a file left behind is stale.
+func (c *Cluster) postmasterRunning() bool {
+	data, err := os.ReadFile(c.pidFile())
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(line)))
+	switch {
+	case len(bytes.TrimSpace(data)) == 0:
+		return false // a crash while starting; postgres itself would refuse the file
+	case err != nil || pid <= 0:
+		return true // torn, or a single-user backend (-pid): pg_ctl judges, we never delete it
+	}
+	return isPostmaster(pid, c.Dir)
+}
+
+func (c *Cluster) removeStalePIDFile() error {
+	if err := os.Remove(c.pidFile()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("devdb: remove stale %s: %w", c.pidFile(), err)
+	}
+	return nil
+}
+
+// serverUser is the OS account that runs the binaries when we are root.
+type serverUser struct {
+	name     string
+	uid, gid uint32
+	home     string
+}
+
+func lookupServerUser() (*serverUser, error) {
+	u, err := user.Lookup(serverUserName)
+	if err != nil {
+		return nil, fmt.Errorf("devdb: running as root, and initdb and postgres refuse root, but "+
+			"there is no OS user %s to run them as (%w): install the Debian package postgresql, "+
+			"or set STOCKROOM_DATABASE_URL to a server you run", serverUserName, err)
+	}
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("devdb: uid of %s: %w", serverUserName, err)
+	}
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	if err != nil {
+		return nil, fmt.Errorf("devdb: gid of %s: %w", serverUserName, err)
+	}
+	return &serverUser{name: u.Username, uid: uint32(uid), gid: uint32(gid), home: u.HomeDir}, nil
+}
+
+// checkReach returns an error naming the first directory on the way to parent
+// (parent included) that u may not search, so the cluster in dir would be out of its
+// reach. Only mode bits count: u runs with its primary group only, and ACLs are rare
+// on such paths. Parents are never chmod-ed: opening them up is the owner's call.
+func (u *serverUser) checkReach(dir, parent string) error {
+	real, err := filepath.EvalSymlinks(parent)
+	if err != nil {
+		return fmt.Errorf("devdb: %w", err)
+	}
+	var chain []string
+	for p := real; ; p = filepath.Dir(p) {
+		chain = append(chain, p)
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
+	slices.Reverse(chain) // report the topmost blocker: fixing a lower one would not help
+	for _, p := range chain {
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("devdb: %w", err)
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil // not a Unix file system: let the server find out
+		}
+		var search fs.FileMode = 0o001
+		switch {
+		case sys.Uid == u.uid:
+			search = 0o100
+		case sys.Gid == u.gid:
+			search = 0o010
+		}
+		if st.Mode().Perm()&search == 0 {
+			return fmt.Errorf("devdb: the server runs as OS user %s (initdb and postgres refuse root), "+
+				"which cannot reach %s: %s (mode %#o, uid %d) is not searchable by it; put the cluster "+
+				"under a directory it can reach, or set STOCKROOM_DATABASE_URL to a server you run",
+				u.name, dir, p, st.Mode().Perm(), sys.Uid)
+		}
+	}
+	return nil
+}
+
+// prepareDir makes dir ready and reports whether it still needs initdb: it exists
+// afterwards, empty or holding a cluster. As root (owner != nil), it checks that
+// owner can reach dir, and a new cluster's directory is given to owner.
+func prepareDir(dir string, owner *serverUser) (fresh bool, err error) {
+	parent := filepath.Dir(dir)
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
+		if owner != nil {
+			return false, owner.checkReach(dir, parent)
+		}
+		return false, nil
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return false, fmt.Errorf("devdb: %w", err)
+		}
+	case err != nil:
+		return false, fmt.Errorf("devdb: %w", err)
+	case len(entries) > 0:
+		// Never chown or initdb over someone's files.
+		return false, fmt.Errorf("devdb: %s is neither empty nor a PostgreSQL data directory; choose another", dir)
+	}
+	if owner != nil {
+		if err := owner.checkReach(dir, parent); err != nil {
+			return false, err
+		}
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+		return false, fmt.Errorf("devdb: %w", err)
+	}
+	if owner != nil {
+		// dir is empty, so this is the whole tree; initdb fixes its mode itself.
+		if err := os.Chown(dir, int(owner.uid), int(owner.gid)); err != nil {
+			return false, fmt.Errorf("devdb: %w", err)
+		}
+	}
+	return true, nil
+}
+
+// serverEnv is our environment without the PG* variables, which would steer pg_ctl
+// (PGDATA, PGPORT, ...), and with HOME set to the server user's when we switch to it.
+func serverEnv(owner *serverUser) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") || owner != nil && strings.HasPrefix(kv, "HOME=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	if owner != nil {
+		env = append(env, "HOME="+owner.home)
+	}
+	return env
+}
+
+// isPostmaster reports whether process pid is a live postgres working in dataDir,
+// as far as /proc tells. A PID in a stale postmaster.pid may since have gone to any
+// other process; without /proc, it trusts pg_ctl, which found the process alive.
+func isPostmaster(pid int, dataDir string) bool {
+	proc := "/proc/" + strconv.Itoa(pid)
+	stat, err := os.ReadFile(proc + "/stat")
+	if err != nil {
+		_, noProc := os.Stat("/proc/self")
+		return noProc != nil
+	}
+	// "pid (comm) state ...": comm may hold spaces and parentheses.
+	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	if open < 0 || end < open || end+2 >= len(stat) {
+		return true
+	}
+	comm, state := string(stat[open+1:end]), stat[end+2]
+	// An orphan nobody reaps stays a zombie after its exit.
+	if comm != "postgres" || state == 'Z' || state == 'X' {
+		return false
+	}
+	// The postmaster works in its data directory. Reading another user's cwd needs
+	// privilege; without it, the name must do.
+	cwd, err := os.Readlink(proc + "/cwd")
+	if err != nil {
+		return true
+	}
+	real, err := filepath.EvalSymlinks(dataDir)
+	return err != nil || cwd == real
+}
+
+// freePort returns a TCP port on 127.0.0.1 that was free when asked.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("devdb: find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// shellQuote quotes s for /bin/sh.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// logTail returns the last n lines of file from offset on.
+func logTail(file string, offset int64, n int) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return fmt.Sprintf("(log unreadable: %v)", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Sprintf("(log unreadable: %v)", err)
+	}
+	return lastLines(data, n)
+}
+
+// lastLines returns the last n lines of out, trimmed.
+func lastLines(out []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
