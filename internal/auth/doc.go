@@ -1,0 +1,2 @@
+// Package auth signs staff in: passwords, sessions, API tokens, permissions and throttling.
+package auth
