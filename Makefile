@@ -1,0 +1,57 @@
+# stockroom — `make run` starts everything on a private PostgreSQL cluster,
+# `make test` is the gate CI runs. Everything else is a step of those two.
+SHELL := /bin/bash
+GO    ?= go
+BIN   := bin/stockroom
+PKGS  := ./...
+
+.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium bench clean
+
+run: build deps-postgres ## build and start on the embedded default (private PostgreSQL cluster)
+	./$(BIN) dev
+
+build: ## build the binary into bin/
+	$(GO) build -trimpath -o $(BIN) ./cmd/stockroom
+
+test: fmt-check vet lint check-generated deps-postgres deps-chromium ## the gate: format, vet, lint, generated code, all tests
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+generate: ## regenerate sqlc code from migrations/ and db/queries/
+	$(GO) tool sqlc generate
+
+check-generated: ## fail when the committed sqlc output is stale
+	@$(GO) tool sqlc diff || { echo "generated code is stale: run 'make generate' and commit internal/db" >&2; exit 1; }
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*')); \
+	if [ -n "$$out" ]; then echo "not gofmt-ed (run gofmt -w):"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+lint:
+	$(GO) tool staticcheck $(PKGS)
+
+# PostgreSQL server binaries: needed by `dev` (without STOCKROOM_DATABASE_URL) and by
+# the tests when no server answers on 127.0.0.1:5432. Installed with apt when root.
+deps-postgres:
+	@if [ -n "$$STOCKROOM_DATABASE_URL" ] || command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing PostgreSQL server binaries (apt package postgresql)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "PostgreSQL server binaries not found: install the package 'postgresql' (Debian/Ubuntu) or set STOCKROOM_DATABASE_URL" >&2; exit 1; \
+	fi
+
+# Chromium for the browser tests (chromedp).
+deps-chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests (apt package chromium)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "chromium not found: install the package 'chromium' for the browser tests" >&2; exit 1; \
+	fi
+
+clean:
+	rm -rf bin

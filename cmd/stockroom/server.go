@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+// app is one running stockroom: the store, the logger and the HTTP handler.
+type app struct {
+	store    *store.Store
+	migrator *store.Migrator
+	log      *slog.Logger
+	handler  http.Handler
+}
+
+// openStore connects to the configured database.
+func openStore(ctx context.Context, e *env, url string) (*store.Store, error) {
+	if url == "" {
+		return nil, usagef("STOCKROOM_DATABASE_URL is not set")
+	}
+	st, err := store.Open(ctx, url, store.Options{MaxConns: e.cfg.DatabaseMaxConns})
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	return st, nil
+}
+
+// newApp wires every package into one handler. It refuses a database whose schema
+// does not match this binary's migrations.
+func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*app, error) {
+	m, err := store.NewMigrator(st.Pool())
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Check(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	metrics := web.NewMetrics(reg)
+	web.RegisterPool(reg, st.Pool())
+
+	mux := http.NewServeMux()
+	ops := web.NewRoutes(mux, func(perm string, h http.Handler) http.Handler { return h })
+	ops.Handle("GET /healthz", web.Public, web.Health())
+	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, log)))
+	ops.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if err := ops.Err(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &app{store: st, migrator: m, log: log, handler: web.Middleware(log, metrics, mux)}, nil
+}
+
+// readiness reports whether the database answers and is migrated to this binary's
+// schema. The reason is for operators; details go to the log.
+func readiness(st *store.Store, m *store.Migrator, log *slog.Logger) func(ctx context.Context) (string, bool) {
+	return func(ctx context.Context) (string, bool) {
+		if err := st.Ping(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "err", err)
+			return "database unreachable", false
+		}
+		if err := m.Check(ctx); err != nil {
+			log.WarnContext(ctx, "not ready", "err", err)
+			if errors.Is(err, store.ErrNotMigrated) {
+				return err.Error(), false
+			}
+			return "database unreachable", false
+		}
+		return "", true
+	}
+}
+
+// serveHTTP listens on the configured address and serves until ctx is done.
+// announce is called once the listener is open, with the address it got.
+func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr)) error {
+	ln, err := net.Listen("tcp", e.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	announce(ln.Addr())
+	err = web.Serve(ctx, web.NewServer(a.handler, a.log), ln, e.cfg.ShutdownGrace)
+	a.log.Info("stopped", "err", err)
+	return err
+}
+
+func (a *app) close() {
+	a.migrator.Close()
+}
+
+// runServe is `stockroom serve`: production, config from the environment.
+func runServe(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usagef("serve takes no arguments")
+	}
+	log := e.cfg.Logger(e.stderr)
+	st, err := openStore(ctx, e, e.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a, err := newApp(ctx, e, st, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return a.serveHTTP(ctx, e, func(addr net.Addr) {
+		log.Info("serving", "addr", addr.String())
+	})
+}
