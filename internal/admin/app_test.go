@@ -171,6 +171,7 @@ type response struct {
 	status int
 	header http.Header
 	body   string
+	logged string // for a 5xx: the log lines of its request, to show the cause
 }
 
 func (c *client) do(req *http.Request) response {
@@ -184,7 +185,16 @@ func (c *client) do(req *http.Request) response {
 	if err != nil {
 		c.a.t.Fatal(err)
 	}
-	return response{resp.StatusCode, resp.Header, string(b)}
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	if r.status >= 500 {
+		id := resp.Header.Get("X-Request-Id")
+		for _, l := range strings.Split(c.a.logs.String(), "\n") {
+			if strings.Contains(l, id) && strings.Contains(l, "level=ERROR") {
+				r.logged += l + "\n"
+			}
+		}
+	}
+	return r
 }
 
 func (c *client) get(path string) response {
@@ -244,6 +254,9 @@ func isLoginRedirect(r response) bool {
 
 func must(t *testing.T, r response, status int, contains ...string) {
 	t.Helper()
+	if r.status >= 500 {
+		t.Fatalf("status %d, want %d; errors logged:\n%s", r.status, status, r.logged)
+	}
 	if r.status != status {
 		t.Fatalf("status %d, want %d; body:\n%.2000s", r.status, status, r.body)
 	}
@@ -253,3 +266,4 @@ func must(t *testing.T, r response, status int, contains ...string) {
 		}
 	}
 }
+

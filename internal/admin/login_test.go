@@ -344,9 +344,9 @@ func TestChangePasswordErrors(t *testing.T) {
 	a := newTestApp(t)
 	c := a.signedIn(staffEmail)
 	tests := []struct {
-		name            string
+		name             string
 		current, pw, pw2 string
-		want            string
+		want             string
 	}{
 		{"wrong current", "not my password", "a brand new passphrase", "a brand new passphrase", "is not your current password"},
 		{"no current", "", "a brand new passphrase", "a brand new passphrase", "is required"},

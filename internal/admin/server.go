@@ -126,7 +126,7 @@ func assetTags(static fs.FS) (map[string]string, error) {
 // render fills it in.
 type Layout struct {
 	Title     string
-	User      *auth.Principal
+	Viewer    *auth.Principal // who is signed in, or nil
 	Nav       []NavItem
 	Flashes   []string
 	RequestID string
@@ -187,8 +187,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	l := data.layout()
 	ctx := r.Context()
-	l.User = auth.FromContext(ctx)
-	l.Nav = nav(l.User, r.URL.Path)
+	l.Viewer = auth.FromContext(ctx)
+	l.Nav = nav(l.Viewer, r.URL.Path)
 	l.RequestID = web.RequestID(ctx)
 	if hasSession(ctx) {
 		l.Flashes = s.sessions.Flashes(ctx)
