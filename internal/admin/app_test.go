@@ -266,4 +266,3 @@ func must(t *testing.T, r response, status int, contains ...string) {
 		}
 	}
 }
-

@@ -76,6 +76,7 @@ func stopBrowser() {
 // Acceptance 7: sign in through the form, see the dashboard, sign out; Back and
 // Reload land on the sign-in page, not on a cached dashboard.
 func TestBrowserSignInAndOut(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	ctx := newTab(t)
 	err := chromedp.Do(ctx,

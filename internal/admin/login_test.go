@@ -13,6 +13,7 @@ import (
 
 // Acceptance 1: signed out, the admin sends you to sign in and remembers where to.
 func TestSignedOutIsSentToSignIn(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	c := a.client()
 	tests := []struct{ path, want string }{
@@ -33,6 +34,7 @@ func TestSignedOutIsSentToSignIn(t *testing.T) {
 }
 
 func TestSafeNext(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ next, want string }{
 		{"/admin/users/", "/admin/users/"},
 		{"/admin/users/?q=a&sort=-email", "/admin/users/?q=a&sort=-email"},
@@ -66,6 +68,7 @@ func TestSafeNext(t *testing.T) {
 // Acceptance 1: next never leads off-site, whether posted with the form or given to
 // the sign-in page of someone already signed in, encoded or not.
 func TestSignInNextStaysLocal(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	tests := []struct{ next, want string }{
 		{"/admin/users/?active=yes", "/admin/users/?active=yes"},
@@ -93,6 +96,7 @@ func TestSignInNextStaysLocal(t *testing.T) {
 // Acceptance 2: a failed sign-in shows one generic message whatever failed, and no
 // session; the password is never sent back.
 func TestWrongPasswordIsGeneric(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	inactive := a.user("gone@example.com", false)
 	if _, err := a.auth.UpdateUser(context.Background(), nil, inactive, 1, auth.UserInput{Email: "gone@example.com"}); err != nil {
@@ -128,6 +132,7 @@ func TestWrongPasswordIsGeneric(t *testing.T) {
 // Acceptance 2: a sign-in sets an HttpOnly, SameSite=Lax cookie under a token the
 // client never had before: neither one planted on it nor its earlier session's.
 func TestSignInRenewsToken(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	c := a.client()
 	u, _ := url.Parse(a.srv.URL)
@@ -172,6 +177,7 @@ func TestSignInRenewsToken(t *testing.T) {
 
 // Acceptance 3: a cross-site POST with a valid session is refused and changes nothing.
 func TestCrossOriginPostRefused(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	c := a.signedIn(superEmail)
 	victim := a.ids[staffEmail]
@@ -204,6 +210,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 // Acceptance 4: after five failures an email is refused even with the right password,
 // with a "try again" message and 429; other emails are unaffected.
 func TestThrottleByEmail(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	c := a.client()
 	for i := 1; i <= 5; i++ {
@@ -233,6 +240,7 @@ func TestThrottleByEmail(t *testing.T) {
 
 // A success forgets the email's failures.
 func TestSuccessResetsThrottle(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	c := a.client()
 	for range 4 {
@@ -251,6 +259,7 @@ func TestSuccessResetsThrottle(t *testing.T) {
 
 // Failures from one address across many emails hit the per-address limit.
 func TestThrottleByAddress(t *testing.T) {
+	t.Parallel()
 	a := newTestAppWith(t, auth.Options{AddressLimit: 3})
 	c := a.client()
 	for i := range 3 {
@@ -261,6 +270,7 @@ func TestThrottleByAddress(t *testing.T) {
 
 // Acceptance 5.
 func TestPasswordHashIsArgon2id(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	var hash string
 	if err := a.st.Pool().QueryRow(context.Background(), "SELECT password_hash FROM users WHERE email = $1", superEmail).Scan(&hash); err != nil {
@@ -273,6 +283,7 @@ func TestPasswordHashIsArgon2id(t *testing.T) {
 
 // A weaker stored hash is replaced at sign-in, transparently.
 func TestRehashOnSignIn(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	weak, err := auth.NewHasher(auth.Params{Memory: 32, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 1).Hash(context.Background(), password)
 	if err != nil {
@@ -290,6 +301,7 @@ func TestRehashOnSignIn(t *testing.T) {
 
 // Deactivating a user ends their sessions at once.
 func TestDeactivationEndsSessions(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	staff := a.signedIn(staffEmail)
 	must(t, staff.get("/admin/"), http.StatusOK)
@@ -310,6 +322,7 @@ func TestDeactivationEndsSessions(t *testing.T) {
 // Changing your own password keeps this session and ends the others; an admin
 // setting it ends all of them.
 func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	here, there := a.signedIn(staffEmail), a.signedIn(staffEmail)
 	before := here.token()
@@ -341,6 +354,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 }
 
 func TestChangePasswordErrors(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	c := a.signedIn(staffEmail)
 	tests := []struct {

@@ -18,6 +18,7 @@ import (
 // here; one declared without a permission never gets into the table (see
 // TestRoutesRefuseUndeclaredPermission).
 func TestRouteWalk(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	if len(a.routes) < 20 {
 		t.Fatalf("route table has %d routes; Routes wiring lost some", len(a.routes))
@@ -115,6 +116,7 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 // A route without a declared permission stops startup: Routes reports it, and main
 // returns the error.
 func TestRoutesRefuseUndeclaredPermission(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	s := &Server{}
 	rt := web.NewRoutes(http.NewServeMux(), s.guardFor(a))
@@ -138,6 +140,7 @@ func (s *Server) guardFor(*testApp) web.Guard {
 // Users with users.change but not superuser cannot make anyone (themselves included)
 // a superuser, nor grant permissions they lack.
 func TestNoPrivilegeEscalation(t *testing.T) {
+	t.Parallel()
 	a := newTestApp(t)
 	mgr := a.user("manager@example.com", false, "users.view", "users.change")
 	c := a.signedIn("manager@example.com")
