@@ -49,22 +49,14 @@ func defineCreateSuperuser(fs *flag.FlagSet) runFunc {
 		if len(args) > 0 || *email == "" {
 			return usagef("createsuperuser wants --email E [--name N] [--password-stdin]")
 		}
-		pw, err := readPassword(e, *fromStdin)
-		if err != nil {
-			return err
-		}
-		st, err := openStore(ctx, e, e.cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		svc := newAuth(e, st, e.cfg.Logger(io.Discard))
-		u, err := svc.CreateUser(ctx, nil, auth.UserInput{Email: *email, Name: *name, Password: pw, Active: true, Superuser: true})
-		if err != nil {
-			return userError(err)
-		}
-		fmt.Fprintf(e.stdout, "superuser %s created (id %d)\n", u.Email, u.ID)
-		return nil
+		return withPassword(ctx, e, *fromStdin, func(svc *auth.Service, pw string) error {
+			u, err := svc.CreateUser(ctx, nil, auth.UserInput{Email: *email, Name: *name, Password: pw, Active: true, Superuser: true})
+			if err != nil {
+				return userError(err)
+			}
+			fmt.Fprintf(e.stdout, "superuser %s created (id %d)\n", u.Email, u.ID)
+			return nil
+		})
 	}
 }
 
@@ -76,21 +68,29 @@ func defineChangePassword(fs *flag.FlagSet) runFunc {
 		if len(args) > 0 || *email == "" {
 			return usagef("changepassword wants --email E [--password-stdin]")
 		}
-		pw, err := readPassword(e, *fromStdin)
-		if err != nil {
-			return err
-		}
-		st, err := openStore(ctx, e, e.cfg.DatabaseURL)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		if err := newAuth(e, st, e.cfg.Logger(io.Discard)).SetPasswordByEmail(ctx, *email, pw); err != nil {
-			return userError(err)
-		}
-		fmt.Fprintf(e.stdout, "password of %s changed; their sessions have ended\n", *email)
-		return nil
+		return withPassword(ctx, e, *fromStdin, func(svc *auth.Service, pw string) error {
+			if err := svc.SetPasswordByEmail(ctx, *email, pw); err != nil {
+				return userError(err)
+			}
+			fmt.Fprintf(e.stdout, "password of %s changed; their sessions have ended\n", *email)
+			return nil
+		})
 	}
+}
+
+// withPassword reads a new password (before touching the database, so a typo costs
+// no connection), then runs fn with the auth service on the configured database.
+func withPassword(ctx context.Context, e *env, fromStdin bool, fn func(svc *auth.Service, pw string) error) error {
+	pw, err := readPassword(e, fromStdin)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, e, e.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(newAuth(e, st, e.cfg.Logger(io.Discard)), pw)
 }
 
 // userError words a failed user command for the terminal.

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,6 +38,17 @@ func pathID(r *http.Request) (int64, error) {
 		return 0, store.ErrNotFound
 	}
 	return id, nil
+}
+
+// byPathID loads the row the {id} path value names with get: what every edit,
+// password and delete page of a resource starts with.
+func byPathID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := pathID(r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(r.Context(), id)
 }
 
 // formIDs reads the checked ids of a checkbox list; anything not an id is dropped.

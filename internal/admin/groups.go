@@ -125,11 +125,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
 
 // editGroupForm is GET /admin/groups/{id}/.
 func (s *Server) editGroupForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	g, err := s.auth.GetGroup(r.Context(), id)
+	g, err := byPathID(r, s.auth.GetGroup)
 	if err != nil {
 		return err
 	}
@@ -203,14 +199,11 @@ func permNames(groups []PermGroup, ids []int64) string {
 }
 
 func (s *Server) groupDeletePage(r *http.Request) (*deletePage, error) {
-	id, err := pathID(r)
+	g, err := byPathID(r, s.auth.GetGroup)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.auth.GetGroup(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
+	id := g.ID
 	return &deletePage{Layout: Layout{Title: "Delete " + g.Name}, Kind: "group", Name: g.Name,
 		Action: fmt.Sprintf("/admin/groups/%d/delete", id), Cancel: fmt.Sprintf("/admin/groups/%d/", id),
 		Effects: []string{

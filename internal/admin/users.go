@@ -172,11 +172,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 
 // editUserForm is GET /admin/users/{id}/: the form, read-only without users.change.
 func (s *Server) editUserForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	u, err := s.auth.GetUser(r.Context(), id)
+	u, err := byPathID(r, s.auth.GetUser)
 	if err != nil {
 		return err
 	}
@@ -266,18 +262,7 @@ func userConflicts(cur auth.User, in auth.UserInput, pg *userPage) []Conflict {
 		return strings.Join(names, ", ")
 	}
 	add("Groups", groupName(cur.GroupIDs), groupName(in.GroupIDs))
-	permName := func(ids []int64) string {
-		var names []string
-		for _, grp := range pg.Perms {
-			for _, p := range grp.Perms {
-				if slices.Contains(ids, p.ID) {
-					names = append(names, p.Codename)
-				}
-			}
-		}
-		return strings.Join(names, ", ")
-	}
-	add("Permissions", permName(cur.PermIDs), permName(in.PermIDs))
+	add("Permissions", permNames(pg.Perms, cur.PermIDs), permNames(pg.Perms, in.PermIDs))
 	return out
 }
 
@@ -290,11 +275,7 @@ type userPasswordPage struct {
 
 // userPasswordForm is GET /admin/users/{id}/password.
 func (s *Server) userPasswordForm(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	u, err := s.auth.GetUser(r.Context(), id)
+	u, err := byPathID(r, s.auth.GetUser)
 	if err != nil {
 		return err
 	}
@@ -304,18 +285,14 @@ func (s *Server) userPasswordForm(w http.ResponseWriter, r *http.Request) error 
 // setUserPassword is POST /admin/users/{id}/password: the user's sessions end (the
 // caller's own goes on if it is their own account).
 func (s *Server) setUserPassword(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
+	u, err := byPathID(r, s.auth.GetUser)
 	if err != nil {
 		return err
 	}
 	if err := parseForm(w, r); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	u, err := s.auth.GetUser(ctx, id)
-	if err != nil {
-		return err
-	}
+	ctx, id := r.Context(), u.ID
 	p := auth.FromContext(ctx)
 	pw := r.PostFormValue("password")
 	var v int32
@@ -359,14 +336,11 @@ func (s *Server) deleteUserForm(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) userDeletePage(r *http.Request) (*deletePage, error) {
-	id, err := pathID(r)
+	u, err := byPathID(r, s.auth.GetUser)
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.auth.GetUser(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
+	id := u.ID
 	pg := &deletePage{Layout: Layout{Title: "Delete " + u.Email}, Kind: "user", Name: u.Email,
 		Action: fmt.Sprintf("/admin/users/%d/delete", id), Cancel: fmt.Sprintf("/admin/users/%d/", id),
 		Effects: []string{
