@@ -3,10 +3,12 @@ package admin
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 )
@@ -379,4 +381,36 @@ func TestChangePasswordErrors(t *testing.T) {
 	}
 	must(t, c.get("/admin/"), http.StatusOK) // still signed in, password unchanged
 	a.signedIn(staffEmail)
+}
+
+// Expired sessions are deleted in the background, and Close stops that cleanly.
+func TestExpiredSessionsAreDeleted(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	ctx := context.Background()
+	if _, err := a.st.Pool().Exec(ctx, `INSERT INTO sessions (token, data, expiry)
+		VALUES ('expired', '', now() - interval '1 minute'), ('live', '', now() + interval '1 hour')`); err != nil {
+		t.Fatal(err)
+	}
+	s := auth.NewSessions(a.st, a.auth, slog.New(slog.DiscardHandler), auth.SessionOptions{
+		Idle: time.Hour, Lifetime: time.Hour, Cleanup: time.Millisecond})
+	defer s.Close()
+	for range 500 {
+		var tokens []string
+		rows, err := a.st.Pool().Query(ctx, "SELECT token FROM sessions ORDER BY token")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var tok string
+			rows.Scan(&tok)
+			tokens = append(tokens, tok)
+		}
+		rows.Close()
+		if len(tokens) == 1 && tokens[0] == "live" {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("the expired session was never deleted")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
@@ -25,12 +26,15 @@ const (
 )
 
 // Sessions are staff sessions: scs with its pgxstore, so every instance serves every
-// session. Close stops the store's cleanup goroutine.
+// session. Expired rows are deleted by a goroutine of our own, which Close stops:
+// pgxstore's own cleanup goroutine creates its stop channel inside the goroutine, so
+// stopping it races (and, called early, misses it and leaks it).
 type Sessions struct {
-	sm    *scs.SessionManager
-	store *pgxstore.PostgresStore
-	svc   *Service
-	log   *slog.Logger
+	sm   *scs.SessionManager
+	svc  *Service
+	log  *slog.Logger
+	stop chan struct{}
+	done chan struct{}
 }
 
 // SessionOptions are the cookie and timeout settings (STOCKROOM_SESSION_*,
@@ -50,9 +54,8 @@ func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOp
 	if opts.Cleanup <= 0 {
 		opts.Cleanup = 5 * time.Minute
 	}
-	ps := pgxstore.NewWithCleanupInterval(st.Pool(), opts.Cleanup)
 	sm := scs.New()
-	sm.Store = ps
+	sm.Store = pgxstore.NewWithCleanupInterval(st.Pool(), 0) // 0: no goroutine of its own
 	sm.IdleTimeout = opts.Idle
 	sm.Lifetime = opts.Lifetime
 	sm.Cookie.Name = CookieName
@@ -64,11 +67,43 @@ func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOp
 	if opts.OnError != nil {
 		sm.ErrorFunc = opts.OnError
 	}
-	return &Sessions{sm: sm, store: ps, svc: svc, log: log}
+	s := &Sessions{sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.cleanup(st, opts.Cleanup)
+	return s
 }
 
-// Close stops the goroutine that deletes expired sessions.
-func (s *Sessions) Close() { s.store.StopCleanup() }
+// cleanup deletes expired sessions every interval until Close.
+func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := st.InTx(ctx, func(q *db.Queries) error {
+				n, err := q.DeleteExpiredSessions(ctx)
+				if n > 0 {
+					s.log.Debug("expired sessions deleted", "count", n)
+				}
+				return err
+			})
+			cancel()
+			if err != nil {
+				s.log.Warn("delete expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops the goroutine that deletes expired sessions and waits for it, so the
+// pool can close after it. Call it once.
+func (s *Sessions) Close() {
+	close(s.stop)
+	<-s.done
+}
 
 // LoadAndSave loads the request's session and saves it (and sets the cookie) when
 // the handler changed it.
