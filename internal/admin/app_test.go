@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
@@ -69,11 +72,17 @@ type testApp struct {
 	ids    map[string]int64 // fixture email → user id
 }
 
-func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}) }
+func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}, nil) }
 
-func newTestAppWith(t *testing.T, opts auth.Options) *testApp {
+// newTestAppWith is newTestApp with throttle options and, when tracer is not nil, a
+// pgx tracer on every connection (to count statements).
+func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *testApp {
 	t.Helper()
-	st := store.New(dbtest.New(t))
+	st := store.New(dbtest.NewWithConfig(t, func(c *pgxpool.Config) {
+		if tracer != nil {
+			c.ConnConfig.Tracer = tracer
+		}
+	}))
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)

@@ -7,7 +7,12 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
 )
 
 // testSpec is a list over the numbers 1..n, sortable by value, with an even/odd
@@ -216,4 +221,40 @@ func extractHref(t *testing.T, body, marker string) string {
 	start := strings.LastIndex(body[:i], `href="`) + len(`href="`)
 	href := body[start : start+strings.IndexByte(body[start:], '"')]
 	return strings.ReplaceAll(href, "&amp;", "&")
+}
+
+// statements counts the SQL statements run through a pool.
+type statements struct{ n atomic.Int64 }
+
+func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	s.n.Add(1)
+	return ctx
+}
+
+func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A list page runs the same few statements however many rows it shows (no N+1):
+// session read, session touch (the idle timeout moves on), principal, count
+// estimate, exact count, page.
+func TestListQueryBudget(t *testing.T) {
+	t.Parallel()
+	var count statements
+	a := newTestAppWith(t, auth.Options{}, &count)
+	c := a.signedIn(superEmail)
+	measure := func(path string) int64 {
+		t.Helper()
+		before := count.n.Load()
+		must(t, c.get(path), http.StatusOK)
+		return count.n.Load() - before
+	}
+	few := map[string]int64{"/admin/users/": measure("/admin/users/"), "/admin/groups/": measure("/admin/groups/")}
+	for i := range 40 {
+		a.user(fmt.Sprintf("more%02d@example.com", i), false)
+		a.group(fmt.Sprintf("more group %02d", i))
+	}
+	for path, want := range few {
+		if got := measure(path); got != want || got > 6 {
+			t.Errorf("GET %s ran %d statements with 40 more rows, %d before; want the same, at most 6", path, got, want)
+		}
+	}
 }

@@ -262,7 +262,7 @@ func TestSuccessResetsThrottle(t *testing.T) {
 // Failures from one address across many emails hit the per-address limit.
 func TestThrottleByAddress(t *testing.T) {
 	t.Parallel()
-	a := newTestAppWith(t, auth.Options{AddressLimit: 3})
+	a := newTestAppWith(t, auth.Options{AddressLimit: 3}, nil)
 	c := a.client()
 	for i := range 3 {
 		c.login(fmt.Sprintf("guess%d@example.com", i), "wrong password")
