@@ -29,6 +29,7 @@ type ThrottleError struct {
 	Wait time.Duration
 }
 
+// Error says how long the refusal lasts (for logs; people get Message).
 func (e *ThrottleError) Error() string { return fmt.Sprintf("%s: wait %s", ErrThrottled, e.Wait) }
 
 // Unwrap makes errors.Is(err, ErrThrottled) hold.

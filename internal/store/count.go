@@ -84,16 +84,19 @@ func (e *explainer) explain(ctx context.Context, sql string, args ...any) {
 	e.rows, e.err = planRows(raw)
 }
 
+// Exec explains instead of executing.
 func (e *explainer) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	e.explain(ctx, sql, args...)
 	return pgconn.CommandTag{}, errExplained
 }
 
+// Query explains instead of querying.
 func (e *explainer) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	e.explain(ctx, sql, args...)
 	return nil, errExplained
 }
 
+// QueryRow explains instead of querying; the row scans as errExplained.
 func (e *explainer) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	e.explain(ctx, sql, args...)
 	return errRow{}
@@ -101,6 +104,7 @@ func (e *explainer) QueryRow(ctx context.Context, sql string, args ...any) pgx.R
 
 type errRow struct{}
 
+// Scan reports that the query was explained, not run.
 func (errRow) Scan(...any) error { return errExplained }
 
 // planNode is the part of an EXPLAIN (FORMAT JSON) node that planRows reads.
