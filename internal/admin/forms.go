@@ -78,10 +78,24 @@ type Field struct {
 	Checked                         bool   // checkboxes
 	Required                        bool   // marks the label and sets required
 	Autocomplete                    string // the autocomplete token
+	Hint                            string // help shown under the input
+}
+
+// DescribedBy is the aria-describedby value: the ids of the error and the hint.
+func (f Field) DescribedBy() string {
+	var ids []string
+	if f.Error != "" {
+		ids = append(ids, f.Name+"-error")
+	}
+	if f.Hint != "" {
+		ids = append(ids, f.Name+"-hint")
+	}
+	return strings.Join(ids, " ")
 }
 
 // newField is the template func field: name, label, type, value (a string, or a bool
-// for a checkbox), the error, then options: "required", "autocomplete=TOKEN".
+// for a checkbox), the error, then options: "required", "autocomplete=TOKEN",
+// "hint=TEXT".
 func newField(name, label, typ string, value any, err string, opts ...string) Field {
 	f := Field{Name: name, Label: label, Type: typ, Error: err}
 	switch v := value.(type) {
@@ -95,6 +109,8 @@ func newField(name, label, typ string, value any, err string, opts ...string) Fi
 			f.Required = true
 		} else if tok, ok := strings.CutPrefix(o, "autocomplete="); ok {
 			f.Autocomplete = tok
+		} else if hint, ok := strings.CutPrefix(o, "hint="); ok {
+			f.Hint = hint
 		}
 	}
 	return f

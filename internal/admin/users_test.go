@@ -72,7 +72,7 @@ func TestCreateUserInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := c.post("/admin/users/new", tt.form)
 			must(t, r, http.StatusUnprocessableEntity, tt.want,
-				fmt.Sprintf(`aria-describedby="%s-error"`, tt.field), fmt.Sprintf(`id="%s-error"`, tt.field))
+				fmt.Sprintf(`aria-describedby="%s-error`, tt.field), fmt.Sprintf(`id="%s-error"`, tt.field))
 			if email := tt.form.Get("email"); email != "" && !strings.Contains(r.body, `value="`+email+`"`) {
 				t.Errorf("the email %q was not kept", email)
 			}
