@@ -119,3 +119,32 @@ func TestBrowserSignInAndOut(t *testing.T) {
 		t.Errorf("dashboard still on the page after sign-out (%d, %v)", n, err)
 	}
 }
+
+// With JavaScript, the list's search narrows the list as you type; the URL follows,
+// so Reload and Back show the same list.
+func TestBrowserLiveSearch(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	ctx := newTab(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/admin/login?next=%2Fadmin%2Fusers%2F"),
+		chromedp.SendKeys(chromedp.ID("email"), superEmail),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("user-list")),
+		chromedp.SendKeys(chromedp.ID("q"), "view"),
+	)
+	if err == nil { // Poll returns the predicate's value: a bool, not Void
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("list-count").textContent === "1 user"`))
+	}
+	if err != nil {
+		t.Fatalf("live search: %v", err)
+	}
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil || !strings.Contains(loc, "q=view") {
+		t.Errorf("location after live search %q (%v), want q=view in it", loc, err)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#user-list tbody tr").length`)); err != nil || n != 1 {
+		t.Errorf("rows after live search: %d (%v), want 1", n, err)
+	}
+}
