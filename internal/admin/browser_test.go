@@ -14,9 +14,12 @@ import (
 )
 
 // browser is the package's one headless Chromium, started by the first test that
-// asks for it and stopped by TestMain; each test opens a tab of its own.
+// asks for it and stopped by TestMain; each test opens a tab of its own. One tab at
+// a time: Chromium throttles timers and animation frames in background tabs, which
+// would stall htmx's delays and chromedp's polling in a test running beside another.
 var browser struct {
 	once   sync.Once
+	tab    sync.Mutex
 	ctx    context.Context
 	cancel context.CancelFunc
 	err    error
@@ -59,6 +62,8 @@ func newTab(t *testing.T) context.Context {
 		t.Fatalf("browser tests need Debian's chromium%s: install it with `apt-get install chromium` "+
 			"or `make deps-chromium`: %v", ci, browser.err)
 	}
+	browser.tab.Lock()
+	t.Cleanup(browser.tab.Unlock) // cleanups run last-in first-out: after cancel
 	tab, cancel := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancel)
 	ctx, stop := context.WithTimeout(tab, 30*time.Second)
@@ -135,7 +140,8 @@ func TestBrowserLiveSearch(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("q"), "view"),
 	)
 	if err == nil { // Poll returns the predicate's value: a bool, not Void
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("list-count").textContent === "1 user"`))
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("list-count").textContent === "1 user"`,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
 	}
 	if err != nil {
 		t.Fatalf("live search: %v", err)
