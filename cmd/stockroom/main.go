@@ -74,11 +74,13 @@ func noFlags(run runFunc) func(fs *flag.FlagSet) runFunc {
 
 func commands() map[string]command {
 	return map[string]command{
-		"dev":             {"", "run on a private PostgreSQL cluster with demo data (no config needed)", config.Dev, noFlags(runDev)},
-		"serve":           {"", "run the production server (config from STOCKROOM_* variables)", config.Serve, noFlags(runServe)},
-		"migrate":         {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
-		"check":           {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
-		"version":         {"", "print the version", config.Serve, noFlags(runVersion)},
+		"dev":     {"", "run on a private PostgreSQL cluster with demo data (no config needed)", config.Dev, noFlags(runDev)},
+		"serve":   {"", "run the production server (config from STOCKROOM_* variables)", config.Serve, noFlags(runServe)},
+		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
+		"check":   {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
+		"version": {"", "print the version", config.Serve, noFlags(runVersion)},
+
+		// Staff users.
 		"createsuperuser": {"--email E [--name N] [--password-stdin]", "add a staff user with every permission", config.Serve, defineCreateSuperuser},
 		"changepassword":  {"--email E [--password-stdin]", "set a staff user's password (ends their sessions)", config.Serve, defineChangePassword},
 	}
