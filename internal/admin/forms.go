@@ -62,13 +62,20 @@ func formIDs(r *http.Request, name string) []int64 {
 	return ids
 }
 
-// formVersion reads the hidden version field of an edit form.
-func formVersion(r *http.Request) (int32, error) {
+// parseEdit reads a posted edit form: the {id} path value, the form, and its hidden
+// version field (the version the editor read, for the optimistic check).
+func parseEdit(w http.ResponseWriter, r *http.Request) (id int64, version int32, err error) {
+	if id, err = pathID(r); err != nil {
+		return 0, 0, err
+	}
+	if err := parseForm(w, r); err != nil {
+		return 0, 0, err
+	}
 	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 32)
 	if err != nil {
-		return 0, web.ErrBadRequest
+		return 0, 0, fmt.Errorf("%w: version %q", web.ErrBadRequest, r.PostFormValue("version"))
 	}
-	return int32(v), nil
+	return id, int32(v), nil
 }
 
 // Field is what the input partials need to draw one labelled input with its error,

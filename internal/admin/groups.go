@@ -139,14 +139,7 @@ func (s *Server) editGroupForm(w http.ResponseWriter, r *http.Request) error {
 
 // updateGroup is POST /admin/groups/{id}/, version-checked like updateUser.
 func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	version, err := formVersion(r)
+	id, version, err := parseEdit(w, r)
 	if err != nil {
 		return err
 	}

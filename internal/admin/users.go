@@ -193,14 +193,7 @@ func (s *Server) editUserPage(r *http.Request, u auth.User) *userPage {
 // updateUser is POST /admin/users/{id}/. A save over someone else's newer one is
 // refused with both versions side by side, never applied.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	if err := parseForm(w, r); err != nil {
-		return err
-	}
-	version, err := formVersion(r)
+	id, version, err := parseEdit(w, r)
 	if err != nil {
 		return err
 	}
