@@ -5,7 +5,8 @@ package templates
 
 import "embed"
 
-// FS holds layout/, partials/, pages/ and static/.
+// FS holds layout/, partials/, pages/ and static/ (htmx.min.js is htmx 2.0.11, see
+// static/htmx.VERSION).
 //
-//go:embed static
+//go:embed layout partials pages static
 var FS embed.FS

@@ -79,6 +79,10 @@ func commands() map[string]command {
 		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
 		"check":   {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
 		"version": {"", "print the version", config.Serve, noFlags(runVersion)},
+
+		// Staff users.
+		"createsuperuser": {"--email E [--name N] [--password-stdin]", "add a staff user with every permission", config.Serve, defineCreateSuperuser},
+		"changepassword":  {"--email E [--password-stdin]", "set a staff user's password (ends their sessions)", config.Serve, defineChangePassword},
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/stockroom-dev/stockroom/internal/admin"
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -19,6 +21,7 @@ import (
 type app struct {
 	store    *store.Store
 	migrator *store.Migrator
+	sessions *auth.Sessions
 	log      *slog.Logger
 	handler  http.Handler
 }
@@ -59,7 +62,19 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		m.Close()
 		return nil, err
 	}
-	return &app{store: st, migrator: m, log: log, handler: web.Middleware(log, metrics, mux)}, nil
+
+	svc := newAuth(e, st, log)
+	sessions := newSessions(e, st, svc, log)
+	adm, err := admin.New(admin.Options{Auth: svc, Sessions: sessions, Log: log})
+	if err == nil {
+		_, err = adm.Routes(mux)
+	}
+	if err != nil {
+		sessions.Close()
+		m.Close()
+		return nil, fmt.Errorf("admin: %w", err)
+	}
+	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux)}, nil
 }
 
 // readiness reports whether the database answers and is migrated to this binary's
@@ -95,6 +110,7 @@ func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr
 }
 
 func (a *app) close() {
+	a.sessions.Close()
 	a.migrator.Close()
 }
 

@@ -14,7 +14,10 @@ type Principal struct {
 	Superuser bool
 	TokenID   int64  // 0 for a session
 	Scope     string // "" for a session; "read" or "write" for a token
-	perms     map[string]bool
+	// AuthVersion is the user's auth_version when the principal was loaded: a session
+	// carries it and is void once the stored one moves on.
+	AuthVersion int32
+	perms       map[string]bool
 }
 
 // NewPrincipal builds a principal from a user's standing and the union of their own

@@ -7,7 +7,82 @@ package db
 
 import (
 	"context"
+	"time"
 )
+
+const addUserGroups = `-- name: AddUserGroups :exec
+INSERT INTO user_groups (user_id, group_id)
+SELECT $1, g FROM unnest($2::bigint[]) AS g
+`
+
+type AddUserGroupsParams struct {
+	UserID   int64
+	GroupIds []int64
+}
+
+// AddUserGroups adds a user to every group in @group_ids in one statement; an unknown
+// id fails on the foreign key.
+func (q *Queries) AddUserGroups(ctx context.Context, arg AddUserGroupsParams) error {
+	_, err := q.db.Exec(ctx, addUserGroups, arg.UserID, arg.GroupIds)
+	return err
+}
+
+const addUserPermissions = `-- name: AddUserPermissions :exec
+INSERT INTO user_permissions (user_id, permission_id)
+SELECT $1, p FROM unnest($2::bigint[]) AS p
+`
+
+type AddUserPermissionsParams struct {
+	UserID        int64
+	PermissionIds []int64
+}
+
+// AddUserPermissions grants every permission in @permission_ids directly.
+func (q *Queries) AddUserPermissions(ctx context.Context, arg AddUserPermissionsParams) error {
+	_, err := q.db.Exec(ctx, addUserPermissions, arg.UserID, arg.PermissionIds)
+	return err
+}
+
+const clearUserGroups = `-- name: ClearUserGroups :exec
+DELETE FROM user_groups WHERE user_id = $1
+`
+
+// ClearUserGroups removes a user from every group, before SetUserGroups adds the new set.
+func (q *Queries) ClearUserGroups(ctx context.Context, userID int64) error {
+	_, err := q.db.Exec(ctx, clearUserGroups, userID)
+	return err
+}
+
+const clearUserPermissions = `-- name: ClearUserPermissions :exec
+DELETE FROM user_permissions WHERE user_id = $1
+`
+
+// ClearUserPermissions removes a user's direct permissions.
+func (q *Queries) ClearUserPermissions(ctx context.Context, userID int64) error {
+	_, err := q.db.Exec(ctx, clearUserPermissions, userID)
+	return err
+}
+
+const countUsers = `-- name: CountUsers :one
+SELECT count(*) FROM users u
+WHERE ($1::text IS NULL OR (u.email::text || ' ' || u.name) ILIKE $1::text)
+  AND ($2::bool IS NULL OR u.is_active = $2::bool)
+  AND ($3::bool IS NULL OR u.is_superuser = $3::bool)
+`
+
+type CountUsersParams struct {
+	Search    *string
+	Active    *bool
+	Superuser *bool
+}
+
+// CountUsers counts the users ListUsers would page through with the same filters.
+func (q *Queries) CountUsers(ctx context.Context, arg CountUsersParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countUsers, arg.Search, arg.Active, arg.Superuser)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
 
 const createUser = `-- name: CreateUser :one
 INSERT INTO users (email, name, password_hash, is_active, is_superuser)
@@ -45,6 +120,64 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.CreatedAt,
 		&i.UpdatedAt,
 		&i.Version,
+	)
+	return i, err
+}
+
+const deleteUser = `-- name: DeleteUser :execrows
+DELETE FROM users WHERE id = $1
+`
+
+// DeleteUser removes a user; memberships and direct permissions go with it (cascade).
+func (q *Queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteUser, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
+const getSessionUser = `-- name: GetSessionUser :one
+SELECT u.id, u.email, u.name, u.is_active, u.is_superuser, u.auth_version,
+    ARRAY(
+        SELECT p.codename FROM permissions p
+        WHERE p.id IN (
+            SELECT up.permission_id FROM user_permissions up WHERE up.user_id = u.id
+            UNION
+            SELECT gp.permission_id FROM group_permissions gp
+            JOIN user_groups ug ON ug.group_id = gp.group_id
+            WHERE ug.user_id = u.id
+        )
+        ORDER BY p.codename
+    )::text[] AS perms
+FROM users u
+WHERE u.id = $1
+`
+
+type GetSessionUserRow struct {
+	ID          int64
+	Email       string
+	Name        string
+	IsActive    bool
+	IsSuperuser bool
+	AuthVersion int32
+	Perms       []string
+}
+
+// GetSessionUser loads what every signed-in request needs in one statement: the
+// user's standing, the auth_version the session must match, and the union of their
+// own and their groups' permission codenames.
+func (q *Queries) GetSessionUser(ctx context.Context, id int64) (GetSessionUserRow, error) {
+	row := q.db.QueryRow(ctx, getSessionUser, id)
+	var i GetSessionUserRow
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.IsActive,
+		&i.IsSuperuser,
+		&i.AuthVersion,
+		&i.Perms,
 	)
 	return i, err
 }
@@ -97,6 +230,215 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 	return i, err
 }
 
+const listUsers = `-- name: ListUsers :many
+SELECT u.id, u.email, u.name, u.is_active, u.is_superuser, u.last_login_at, u.created_at,
+    k.sort_key::text AS sort_key
+FROM users u
+CROSS JOIN LATERAL (
+    SELECT CASE $1::text
+        WHEN 'name' THEN lower(u.name)
+        WHEN 'last_login' THEN coalesce(to_char(u.last_login_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '')
+        WHEN 'created' THEN to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+        ELSE lower(u.email::text)
+    END AS sort_key
+) k
+WHERE ($2::text IS NULL OR (u.email::text || ' ' || u.name) ILIKE $2::text)
+  AND ($3::bool IS NULL OR u.is_active = $3::bool)
+  AND ($4::bool IS NULL OR u.is_superuser = $4::bool)
+  AND (NOT $5::bool
+       OR (NOT $6::bool AND (k.sort_key, u.id) > ($7::text, $8::bigint))
+       OR ($6::bool AND (k.sort_key, u.id) < ($7::text, $8::bigint)))
+ORDER BY
+    CASE WHEN NOT $6::bool THEN k.sort_key END ASC,
+    CASE WHEN NOT $6::bool THEN u.id END ASC,
+    CASE WHEN $6::bool THEN k.sort_key END DESC,
+    CASE WHEN $6::bool THEN u.id END DESC
+LIMIT $9
+`
+
+type ListUsersParams struct {
+	Sort       string
+	Search     *string
+	Active     *bool
+	Superuser  *bool
+	HasAfter   bool
+	Descending bool
+	AfterKey   string
+	AfterID    int64
+	RowLimit   int32
+}
+
+type ListUsersRow struct {
+	ID          int64
+	Email       string
+	Name        string
+	IsActive    bool
+	IsSuperuser bool
+	LastLoginAt *time.Time
+	CreatedAt   time.Time
+	SortKey     string
+}
+
+// ListUsers returns one page of users in keyset order on (sort key, id): @sort picks
+// the key (email, name, last_login, created; text that sorts like the column), and the
+// page starts after (@after_key, @after_id) when @has_after. Callers ask for one row
+// more than they show. Users are few; products get index-backed queries of their own.
+func (q *Queries) ListUsers(ctx context.Context, arg ListUsersParams) ([]ListUsersRow, error) {
+	rows, err := q.db.Query(ctx, listUsers,
+		arg.Sort,
+		arg.Search,
+		arg.Active,
+		arg.Superuser,
+		arg.HasAfter,
+		arg.Descending,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListUsersRow{}
+	for rows.Next() {
+		var i ListUsersRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.Name,
+			&i.IsActive,
+			&i.IsSuperuser,
+			&i.LastLoginAt,
+			&i.CreatedAt,
+			&i.SortKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const recordLogin = `-- name: RecordLogin :exec
+UPDATE users
+SET last_login_at = now(),
+    password_hash = coalesce($1::text, password_hash)
+WHERE id = $2
+`
+
+type RecordLoginParams struct {
+	NewHash *string
+	ID      int64
+}
+
+// RecordLogin stamps a successful sign-in and, when new_hash is given, stores the
+// password rehashed with the current parameters (same password, so auth_version
+// and version stay: no session ends and no open form goes stale).
+func (q *Queries) RecordLogin(ctx context.Context, arg RecordLoginParams) error {
+	_, err := q.db.Exec(ctx, recordLogin, arg.NewHash, arg.ID)
+	return err
+}
+
+const setUserPassword = `-- name: SetUserPassword :one
+UPDATE users
+SET password_hash = $1,
+    auth_version = auth_version + 1,
+    version = version + 1
+WHERE id = $2
+RETURNING auth_version
+`
+
+type SetUserPasswordParams struct {
+	PasswordHash string
+	ID           int64
+}
+
+// SetUserPassword replaces the password hash and bumps auth_version, ending every
+// session signed in with the old password; it returns the new auth_version.
+func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams) (int32, error) {
+	row := q.db.QueryRow(ctx, setUserPassword, arg.PasswordHash, arg.ID)
+	var auth_version int32
+	err := row.Scan(&auth_version)
+	return auth_version, err
+}
+
+const updateUser = `-- name: UpdateUser :one
+UPDATE users
+SET email = $1,
+    name = $2,
+    is_active = $3,
+    is_superuser = $4,
+    auth_version = auth_version + CASE WHEN is_active AND NOT $3::bool THEN 1 ELSE 0 END,
+    version = version + 1
+WHERE id = $5 AND version = $6
+RETURNING id, email, name, password_hash, is_active, is_superuser, auth_version, last_login_at, created_at, updated_at, version
+`
+
+type UpdateUserParams struct {
+	Email       string
+	Name        string
+	IsActive    bool
+	IsSuperuser bool
+	ID          int64
+	Version     int32
+}
+
+// UpdateUser saves a user's editable fields if nobody saved since @version was read.
+// Deactivating bumps auth_version, which ends every session of that user.
+func (q *Queries) UpdateUser(ctx context.Context, arg UpdateUserParams) (User, error) {
+	row := q.db.QueryRow(ctx, updateUser,
+		arg.Email,
+		arg.Name,
+		arg.IsActive,
+		arg.IsSuperuser,
+		arg.ID,
+		arg.Version,
+	)
+	var i User
+	err := row.Scan(
+		&i.ID,
+		&i.Email,
+		&i.Name,
+		&i.PasswordHash,
+		&i.IsActive,
+		&i.IsSuperuser,
+		&i.AuthVersion,
+		&i.LastLoginAt,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Version,
+	)
+	return i, err
+}
+
+const userGroupIDs = `-- name: UserGroupIDs :many
+SELECT group_id FROM user_groups WHERE user_id = $1 ORDER BY group_id
+`
+
+// UserGroupIDs returns the ids of the groups a user belongs to.
+func (q *Queries) UserGroupIDs(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, userGroupIDs, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var group_id int64
+		if err := rows.Scan(&group_id); err != nil {
+			return nil, err
+		}
+		items = append(items, group_id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const userPermissionCodenames = `-- name: UserPermissionCodenames :many
 SELECT p.codename FROM permissions p
 WHERE p.id IN (
@@ -124,6 +466,31 @@ func (q *Queries) UserPermissionCodenames(ctx context.Context, userID int64) ([]
 			return nil, err
 		}
 		items = append(items, codename)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const userPermissionIDs = `-- name: UserPermissionIDs :many
+SELECT permission_id FROM user_permissions WHERE user_id = $1 ORDER BY permission_id
+`
+
+// UserPermissionIDs returns the ids of a user's direct permissions (not their groups').
+func (q *Queries) UserPermissionIDs(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := q.db.Query(ctx, userPermissionIDs, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []int64{}
+	for rows.Next() {
+		var permission_id int64
+		if err := rows.Scan(&permission_id); err != nil {
+			return nil, err
+		}
+		items = append(items, permission_id)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

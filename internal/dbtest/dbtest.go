@@ -110,7 +110,11 @@ func NewURL(t testing.TB) string {
 
 // Main runs a package's tests, then stops the private cluster if they started one,
 // and exits. Call it from TestMain; it is optional (see the package comment).
-func Main(m *testing.M) {
+func Main(m *testing.M) { os.Exit(Run(m)) }
+
+// Run is Main without the exit: it returns the tests' exit code, for a TestMain that
+// has its own cleanup to do afterwards (a browser, say).
+func Run(m *testing.M) int {
 	code := m.Run()
 	// After this Do, no test can start a server, and whatever an earlier Do stored
 	// is visible here.
@@ -120,7 +124,7 @@ func Main(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "dbtest:", err)
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // server is where this test process makes its databases.

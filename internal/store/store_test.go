@@ -84,3 +84,38 @@ func TestOpenFailsClearly(t *testing.T) {
 		t.Errorf("error leaks the password: %s", err)
 	}
 }
+
+// Count estimates first and counts exactly only below the threshold; both read the
+// same sqlc query.
+func TestCount(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.New(t))
+	for i := range 30 {
+		email := "user" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.com"
+		if err := st.InTx(ctx, func(q *db.Queries) error {
+			_, err := q.CreateUser(ctx, db.CreateUserParams{Email: email, PasswordHash: "x", IsActive: i%3 != 0})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Pool().Exec(ctx, "ANALYZE users"); err != nil {
+		t.Fatal(err)
+	}
+	active := true
+	count := func(q *db.Queries) (int64, error) {
+		return q.CountUsers(ctx, db.CountUsersParams{Active: &active})
+	}
+	n, exact, err := st.Count(ctx, 1000, count)
+	if err != nil || n != 20 || !exact {
+		t.Errorf("Count(exact below 1000) = %d, %t, %v; want 20, true, nil", n, exact, err)
+	}
+	n, exact, err = st.Count(ctx, 1, count)
+	if err != nil || exact || n < 1 || n > 30 {
+		t.Errorf("Count(exact below 1) = %d, %t, %v; want an estimate in 1..30, false, nil", n, exact, err)
+	}
+	all, _, err := st.Count(ctx, 1, func(q *db.Queries) (int64, error) { return q.CountUsers(ctx, db.CountUsersParams{}) })
+	if err != nil || all != 30 {
+		t.Errorf("estimate of all users after ANALYZE = %d, %v; want 30", all, err)
+	}
+}

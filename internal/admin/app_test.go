@@ -1,0 +1,277 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+func TestMain(m *testing.M) {
+	code := dbtest.Run(m)
+	stopBrowser()
+	os.Exit(code)
+}
+
+// testParams make hashing cheap under -race; the format is the real one.
+var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Fixture users, all with the same password.
+const (
+	password   = "correct horse battery staple"
+	superEmail = "super@example.com"
+	staffEmail = "staff@example.com"  // signed-in staff with no permissions
+	viewEmail  = "viewer@example.com" // users.view and groups.view
+)
+
+// syncBuffer collects log output written by concurrent requests.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testApp is the admin on its own database behind the real middleware, in an
+// httptest server.
+type testApp struct {
+	t      *testing.T
+	srv    *httptest.Server
+	st     *store.Store
+	auth   *auth.Service
+	routes []web.Route
+	logs   *syncBuffer
+	ids    map[string]int64 // fixture email → user id
+}
+
+func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}, nil) }
+
+// newTestAppWith is newTestApp with throttle options and, when tracer is not nil, a
+// pgx tracer on every connection (to count statements).
+func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *testApp {
+	t.Helper()
+	st := store.New(dbtest.NewWithConfig(t, func(c *pgxpool.Config) {
+		if tracer != nil {
+			c.ConnConfig.Tracer = tracer
+		}
+	}))
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)
+	sessions := auth.NewSessions(st, svc, log, auth.SessionOptions{Idle: time.Hour, Lifetime: 2 * time.Hour})
+	t.Cleanup(sessions.Close)
+	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	rt, err := s.Routes(mux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(web.Middleware(log, nil, mux))
+	t.Cleanup(srv.Close)
+	a := &testApp{t: t, srv: srv, st: st, auth: svc, routes: rt.List(), logs: logs, ids: map[string]int64{}}
+	a.user(superEmail, true)
+	a.user(staffEmail, false)
+	a.user(viewEmail, false, "users.view", "groups.view")
+	return a
+}
+
+// user creates an active user with the fixture password and the named permissions.
+func (a *testApp) user(email string, superuser bool, perms ...string) int64 {
+	a.t.Helper()
+	u, err := a.auth.CreateUser(context.Background(), nil, auth.UserInput{
+		Email: email, Password: password, Active: true, Superuser: superuser, PermIDs: a.permIDs(perms...)})
+	if err != nil {
+		a.t.Fatalf("create %s: %v", email, err)
+	}
+	a.ids[email] = u.ID
+	return u.ID
+}
+
+// permIDs looks up permission ids by codename.
+func (a *testApp) permIDs(codenames ...string) []int64 {
+	a.t.Helper()
+	all, err := a.auth.Permissions(context.Background())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var ids []int64
+	for _, c := range codenames {
+		found := false
+		for _, p := range all {
+			if p.Codename == c {
+				ids, found = append(ids, p.ID), true
+			}
+		}
+		if !found {
+			a.t.Fatalf("no permission %s", c)
+		}
+	}
+	return ids
+}
+
+func (a *testApp) group(name string) int64 {
+	a.t.Helper()
+	g, err := a.auth.CreateGroup(context.Background(), nil, auth.GroupInput{Name: name})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return g.ID
+}
+
+// getUser reads a user straight from the database.
+func (a *testApp) getUser(id int64) db.User {
+	a.t.Helper()
+	u, err := a.auth.GetUser(context.Background(), id)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return u.User
+}
+
+// client is a browser stand-in: a cookie jar, redirects not followed.
+type client struct {
+	a *testApp
+	c *http.Client
+}
+
+func (a *testApp) client() *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return &client{a: a, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// response is what a test looks at.
+type response struct {
+	status int
+	header http.Header
+	body   string
+	logged string // for a 5xx: the log lines of its request, to show the cause
+}
+
+func (c *client) do(req *http.Request) response {
+	c.a.t.Helper()
+	resp, err := c.c.Do(req)
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	r := response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+	if r.status >= 500 {
+		id := resp.Header.Get("X-Request-Id")
+		for _, l := range strings.Split(c.a.logs.String(), "\n") {
+			if strings.Contains(l, id) && strings.Contains(l, "level=ERROR") {
+				r.logged += l + "\n"
+			}
+		}
+	}
+	return r
+}
+
+func (c *client) get(path string) response {
+	c.a.t.Helper()
+	req, err := http.NewRequest("GET", c.a.srv.URL+path, nil)
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// post sends a form; extra headers (Origin, Sec-Fetch-Site) go on it as given.
+func (c *client) post(path string, form url.Values, headers ...string) response {
+	c.a.t.Helper()
+	req, err := http.NewRequest("POST", c.a.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	return c.do(req)
+}
+
+// login signs in through the form and returns the response.
+func (c *client) login(email, pw string) response {
+	c.a.t.Helper()
+	return c.post("/admin/login", url.Values{"email": {email}, "password": {pw}})
+}
+
+// signedIn returns a client signed in as email with the fixture password.
+func (a *testApp) signedIn(email string) *client {
+	a.t.Helper()
+	c := a.client()
+	if r := c.login(email, password); r.status != http.StatusSeeOther {
+		a.t.Fatalf("sign in as %s: status %d, want 303\n%s", email, r.status, r.body)
+	}
+	return c
+}
+
+// token is the session cookie the client holds, or "".
+func (c *client) token() string {
+	u, _ := url.Parse(c.a.srv.URL)
+	for _, ck := range c.c.Jar.Cookies(u) {
+		if ck.Name == auth.CookieName {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// isLoginRedirect reports whether r sends the browser to the sign-in page.
+func isLoginRedirect(r response) bool {
+	return r.status == http.StatusSeeOther && strings.HasPrefix(r.header.Get("Location"), "/admin/login")
+}
+
+func must(t *testing.T, r response, status int, contains ...string) {
+	t.Helper()
+	if r.status >= 500 {
+		t.Fatalf("status %d, want %d; errors logged:\n%s", r.status, status, r.logged)
+	}
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body:\n%.2000s", r.status, status, r.body)
+	}
+	for _, c := range contains {
+		if !strings.Contains(r.body, c) {
+			t.Errorf("body lacks %q:\n%.3000s", c, r.body)
+		}
+	}
+}

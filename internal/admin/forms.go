@@ -1,0 +1,152 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+// maxFormBytes bounds a form body: the admin's forms are small, and a hostile one
+// should cost us nothing.
+const maxFormBytes = 1 << 20
+
+// parseForm reads a posted form, at most maxFormBytes. An oversized body becomes 413
+// through web.Status; a malformed one 400.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		if errors.As(err, new(*http.MaxBytesError)) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", web.ErrBadRequest, err)
+	}
+	return nil
+}
+
+// pathID reads the {id} path value; a malformed id is not found, like an unknown one.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, store.ErrNotFound
+	}
+	return id, nil
+}
+
+// byPathID loads the row the {id} path value names with get: what every edit,
+// password and delete page of a resource starts with.
+func byPathID[T any](r *http.Request, get func(context.Context, int64) (T, error)) (T, error) {
+	id, err := pathID(r)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return get(r.Context(), id)
+}
+
+// formIDs reads the checked ids of a checkbox list; anything not an id is dropped.
+func formIDs(r *http.Request, name string) []int64 {
+	var ids []int64
+	for _, v := range r.PostForm[name] {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// parseEdit reads a posted edit form: the {id} path value, the form, and its hidden
+// version field (the version the editor read, for the optimistic check).
+func parseEdit(w http.ResponseWriter, r *http.Request) (id int64, version int32, err error) {
+	if id, err = pathID(r); err != nil {
+		return 0, 0, err
+	}
+	if err := parseForm(w, r); err != nil {
+		return 0, 0, err
+	}
+	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 32)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%w: version %q", web.ErrBadRequest, r.PostFormValue("version"))
+	}
+	return id, int32(v), nil
+}
+
+// Field is what the input partials need to draw one labelled input with its error,
+// built in templates with the field func.
+type Field struct {
+	Name, Label, Type, Value, Error string
+	Checked                         bool   // checkboxes
+	Required                        bool   // marks the label and sets required
+	Autocomplete                    string // the autocomplete token
+	Hint                            string // help shown under the input
+}
+
+// DescribedBy is the aria-describedby value: the ids of the error and the hint.
+func (f Field) DescribedBy() string {
+	var ids []string
+	if f.Error != "" {
+		ids = append(ids, f.Name+"-error")
+	}
+	if f.Hint != "" {
+		ids = append(ids, f.Name+"-hint")
+	}
+	return strings.Join(ids, " ")
+}
+
+// newField is the template func field: name, label, type, value (a string, or a bool
+// for a checkbox), the error, then options: "required", "autocomplete=TOKEN",
+// "hint=TEXT".
+func newField(name, label, typ string, value any, err string, opts ...string) Field {
+	f := Field{Name: name, Label: label, Type: typ, Error: err}
+	switch v := value.(type) {
+	case string:
+		f.Value = v
+	case bool:
+		f.Checked = v
+	}
+	for _, o := range opts {
+		if o == "required" {
+			f.Required = true
+		} else if tok, ok := strings.CutPrefix(o, "autocomplete="); ok {
+			f.Autocomplete = tok
+		} else if hint, ok := strings.CutPrefix(o, "hint="); ok {
+			f.Hint = hint
+		}
+	}
+	return f
+}
+
+// PermGroup is the permissions of one resource, for one fieldset of checkboxes.
+type PermGroup struct {
+	Resource string
+	Perms    []db.Permission
+}
+
+// groupPerms splits permissions (sorted by codename) by resource.
+func groupPerms(perms []db.Permission) []PermGroup {
+	var out []PermGroup
+	for _, p := range perms {
+		res, _, _ := strings.Cut(p.Codename, ".")
+		if len(out) == 0 || out[len(out)-1].Resource != res {
+			out = append(out, PermGroup{Resource: res})
+		}
+		out[len(out)-1].Perms = append(out[len(out)-1].Perms, p)
+	}
+	return out
+}
+
+// fieldErrors returns err's field errors, or nil when err is something else.
+func fieldErrors(err error) validator.Errors {
+	var fe validator.Errors
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
+}

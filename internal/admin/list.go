@@ -1,0 +1,397 @@
+package admin
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A list page is declared once per resource as a ListSpec and served by the same
+// machinery: URL parameters parsed and checked against the spec, keyset pagination
+// with first/previous/next links that keep the search, filters, sort and page size,
+// sortable column headers, filter links, and a count that is exact when the matching
+// set is small and the planner's "about N" when it is not.
+//
+// The spec's Fetch gets a checked PageRequest and returns up to Limit rows in the
+// requested order, starting after the cursor; the machinery asks for one row more
+// than it shows, to learn whether there is a next page. Any query that can seek to
+// (sort key, id) can back it: users use one generic statement, products their own
+// index-backed sqlc queries.
+
+// Column is one column of a list. Key is its sort name in the URL (sort=key or
+// sort=-key); a column without Key does not sort.
+type Column struct {
+	Key   string
+	Label string
+}
+
+// Option is one allowed value of a filter.
+type Option struct {
+	Value, Label string
+}
+
+// Filter is one filter of a list: a URL parameter whose value must be one of Options
+// (anything else is ignored, as if absent).
+type Filter struct {
+	Name    string
+	Label   string
+	Options []Option
+}
+
+// Cursor is a keyset position: the sort key and id of a row, where a page starts
+// after (or, going back, before). Key is the sort column's value as text that sorts
+// like the column.
+type Cursor struct {
+	Key string
+	ID  int64
+}
+
+// encode makes the cursor an opaque URL-safe token.
+func (c Cursor) encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.ID, 10) + ":" + c.Key))
+}
+
+// decodeCursor reads a token from encode; ok is false for anything else.
+func decodeCursor(s string) (c Cursor, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, false
+	}
+	id, key, found := strings.Cut(string(b), ":")
+	n, err := strconv.ParseInt(id, 10, 64)
+	if !found || err != nil || n <= 0 {
+		return Cursor{}, false
+	}
+	return Cursor{Key: key, ID: n}, true
+}
+
+// ListQuery is a list request after checking: every field holds a value the spec
+// allows.
+type ListQuery struct {
+	Search  string
+	Filters map[string]string // filter name → chosen option value; absent means all
+	Sort    string            // a sortable column's Key
+	Desc    bool
+	Size    int
+	After   *Cursor // show rows after this one
+	Before  *Cursor // show rows before this one (the previous page)
+}
+
+// PageRequest is what Fetch gets: the query's search, filters and sort, where to
+// start and how many rows to return. Desc is the direction to read in, which is the
+// reverse of the shown order when the machinery pages backwards.
+type PageRequest struct {
+	Search  string
+	Filters map[string]string
+	Sort    string
+	Desc    bool
+	After   *Cursor
+	Limit   int
+}
+
+// ListSpec declares one resource's list. R is the row type Fetch returns.
+type ListSpec[R any] struct {
+	Path        string // where the list lives, e.g. "/admin/users/"
+	Singular    string // for the count: "user"
+	Plural      string // "users"
+	Columns     []Column
+	Filters     []Filter
+	Search      string // the search box's label; "" means the list has none
+	DefaultSort string // a Column Key
+	DefaultDesc bool
+	PageSizes   []int // allowed page sizes; the first is the default
+	// ExactBelow: count exactly when the planner expects fewer matching rows than
+	// this, else show its estimate. Zero means 10,000.
+	ExactBelow int64
+
+	Fetch  func(ctx context.Context, req PageRequest) ([]R, error)
+	Cursor func(row R, sort string) Cursor // the row's position under sort
+	// Count counts the rows the query matches: exactly below exactBelow, else an
+	// estimate (exact false). Typically store.Count around a sqlc count query.
+	Count func(ctx context.Context, q ListQuery, exactBelow int64) (n int64, exact bool, err error)
+}
+
+// defaultPageSizes are the page sizes a spec gets unless it names its own.
+var defaultPageSizes = []int{50, 25, 100, 200}
+
+func (sp *ListSpec[R]) sizes() []int {
+	if len(sp.PageSizes) > 0 {
+		return sp.PageSizes
+	}
+	return defaultPageSizes
+}
+
+func (sp *ListSpec[R]) sortable(key string) bool {
+	return key != "" && slices.ContainsFunc(sp.Columns, func(c Column) bool { return c.Key == key })
+}
+
+// Parse reads a list request from URL parameters (q, sort, size, after, before and
+// the spec's filters). It never fails: a value the spec does not allow (an unknown
+// sort, an odd page size, a mangled cursor) falls back to the default, so an old
+// bookmark still opens a list.
+func (sp *ListSpec[R]) Parse(v url.Values) ListQuery {
+	q := ListQuery{Sort: sp.DefaultSort, Desc: sp.DefaultDesc, Size: sp.sizes()[0], Filters: map[string]string{}}
+	if sp.Search != "" {
+		q.Search = strings.TrimSpace(v.Get("q"))
+		if len(q.Search) > 200 {
+			q.Search = q.Search[:200]
+		}
+	}
+	if s := v.Get("sort"); s != "" {
+		key, desc := strings.TrimPrefix(s, "-"), strings.HasPrefix(s, "-")
+		if sp.sortable(key) {
+			q.Sort, q.Desc = key, desc
+		}
+	}
+	if n, err := strconv.Atoi(v.Get("size")); err == nil && slices.Contains(sp.sizes(), n) {
+		q.Size = n
+	}
+	for _, f := range sp.Filters {
+		val := v.Get(f.Name)
+		if slices.ContainsFunc(f.Options, func(o Option) bool { return o.Value == val }) {
+			q.Filters[f.Name] = val
+		}
+	}
+	if c, ok := decodeCursor(v.Get("after")); ok {
+		q.After = &c
+	} else if c, ok := decodeCursor(v.Get("before")); ok {
+		q.Before = &c
+	}
+	return q
+}
+
+// values is q as URL parameters, without the cursor: what every link keeps.
+func (sp *ListSpec[R]) values(q ListQuery) url.Values {
+	v := url.Values{}
+	if q.Search != "" {
+		v.Set("q", q.Search)
+	}
+	if q.Sort != sp.DefaultSort || q.Desc != sp.DefaultDesc {
+		v.Set("sort", sortParam(q.Sort, q.Desc))
+	}
+	if q.Size != sp.sizes()[0] {
+		v.Set("size", strconv.Itoa(q.Size))
+	}
+	for name, val := range q.Filters {
+		v.Set(name, val)
+	}
+	return v
+}
+
+func sortParam(key string, desc bool) string {
+	if desc {
+		return "-" + key
+	}
+	return key
+}
+
+// href is the list's URL for v.
+func (sp *ListSpec[R]) href(v url.Values) string {
+	if len(v) == 0 {
+		return sp.Path
+	}
+	return sp.Path + "?" + v.Encode()
+}
+
+// List is one loaded page of a list, ready for the list partials.
+type List[R any] struct {
+	Rows    []R
+	Query   ListQuery
+	Path    string
+	Search  string // the search box's label; "" for none
+	Count   string // "12 users" or "about 1,200,000 products"
+	Empty   bool   // nothing matches
+	First   string // links; "" when there is no such page
+	Prev    string
+	Next    string
+	Headers []Header
+	Filters []FilterView
+	Sizes   []SizeView
+	Hidden  []Hidden // what the search form must carry to keep the rest of the query
+}
+
+// Header is a column header: a link that sorts by it (or reverses the sort).
+type Header struct {
+	Label    string
+	Href     string // "" for a column that does not sort
+	AriaSort string // "ascending", "descending" or ""
+}
+
+// FilterView is a filter with a link per option (and "All").
+type FilterView struct {
+	Label   string
+	Options []OptionView
+}
+
+// OptionView is one filter link.
+type OptionView struct {
+	Label, Href string
+	Current     bool
+}
+
+// SizeView is one page-size link.
+type SizeView struct {
+	Size    int
+	Href    string
+	Current bool
+}
+
+// Hidden is a hidden form field.
+type Hidden struct{ Name, Value string }
+
+// Load fetches the page q asks for and builds the links around it.
+func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) {
+	req := PageRequest{Search: q.Search, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc, After: q.After, Limit: q.Size + 1}
+	backwards := q.Before != nil
+	if backwards { // read the other way from the cursor, then turn the rows round
+		req.Desc, req.After = !q.Desc, q.Before
+	}
+	rows, err := sp.Fetch(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	more := len(rows) > q.Size
+	if more {
+		rows = rows[:q.Size]
+	}
+	if backwards {
+		slices.Reverse(rows)
+	}
+	exactBelow := sp.ExactBelow
+	if exactBelow == 0 {
+		exactBelow = 10_000
+	}
+	n, exact, err := sp.Count(ctx, q, exactBelow)
+	if err != nil {
+		return nil, fmt.Errorf("count %s: %w", sp.Plural, err)
+	}
+	l := &List[R]{Rows: rows, Query: q, Path: sp.Path, Search: sp.Search, Empty: len(rows) == 0,
+		Count: countText(n, exact, sp.Singular, sp.Plural)}
+
+	base := sp.values(q)
+	link := func(param string, c Cursor) string {
+		v := cloneValues(base)
+		v.Set(param, c.encode())
+		return sp.href(v)
+	}
+	paged := q.After != nil || q.Before != nil
+	if paged {
+		l.First = sp.href(base)
+	}
+	if len(rows) > 0 {
+		first, last := sp.Cursor(rows[0], q.Sort), sp.Cursor(rows[len(rows)-1], q.Sort)
+		// Forwards, a next page exists when the extra row came back, and a previous
+		// one whenever we came from somewhere. Backwards, the other way round.
+		if (!backwards && more) || backwards {
+			l.Next = link("after", last)
+		}
+		if (backwards && more) || (!backwards && q.After != nil) {
+			l.Prev = link("before", first)
+		}
+	}
+
+	for _, c := range sp.Columns {
+		h := Header{Label: c.Label}
+		if c.Key != "" {
+			v := cloneValues(base)
+			desc := c.Key == q.Sort && !q.Desc // a second click reverses
+			v.Set("sort", sortParam(c.Key, desc))
+			if c.Key == sp.DefaultSort && desc == sp.DefaultDesc {
+				v.Del("sort")
+			}
+			h.Href = sp.href(v)
+			if c.Key == q.Sort {
+				h.AriaSort = map[bool]string{false: "ascending", true: "descending"}[q.Desc]
+			}
+		}
+		l.Headers = append(l.Headers, h)
+	}
+	for _, f := range sp.Filters {
+		fv := FilterView{Label: f.Label}
+		v := cloneValues(base)
+		v.Del(f.Name)
+		fv.Options = append(fv.Options, OptionView{Label: "All", Href: sp.href(v), Current: q.Filters[f.Name] == ""})
+		for _, o := range f.Options {
+			v := cloneValues(base)
+			v.Set(f.Name, o.Value)
+			fv.Options = append(fv.Options, OptionView{Label: o.Label, Href: sp.href(v), Current: q.Filters[f.Name] == o.Value})
+		}
+		l.Filters = append(l.Filters, fv)
+	}
+	for _, size := range sp.sizes() {
+		v := cloneValues(base)
+		v.Set("size", strconv.Itoa(size))
+		if size == sp.sizes()[0] {
+			v.Del("size")
+		}
+		l.Sizes = append(l.Sizes, SizeView{Size: size, Href: sp.href(v), Current: size == q.Size})
+	}
+	slices.SortFunc(l.Sizes, func(a, b SizeView) int { return a.Size - b.Size })
+	for name, vals := range base {
+		if name != "q" {
+			l.Hidden = append(l.Hidden, Hidden{Name: name, Value: vals[0]})
+		}
+	}
+	slices.SortFunc(l.Hidden, func(a, b Hidden) int { return strings.Compare(a.Name, b.Name) })
+	return l, nil
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := make(url.Values, len(v))
+	for k, vs := range v {
+		c[k] = slices.Clone(vs)
+	}
+	return c
+}
+
+// countText says how many rows match: "1 user", "12 users", or "about 1,200,000
+// products" from an estimate.
+func countText(n int64, exact bool, singular, plural string) string {
+	switch {
+	case !exact:
+		return "about " + groupDigits(n) + " " + plural
+	case n == 1:
+		return "1 " + singular
+	}
+	return groupDigits(n) + " " + plural
+}
+
+// groupDigits writes n with thousands separators: 1,234,567.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// boolFilter is the yes/no filter option list.
+func boolFilter(name, label string) Filter {
+	return Filter{Name: name, Label: label, Options: []Option{{"yes", "Yes"}, {"no", "No"}}}
+}
+
+// boolOf reads a yes/no filter as a nullable bool: nil when not chosen.
+func boolOf(filters map[string]string, name string) *bool {
+	switch filters[name] {
+	case "yes":
+		t := true
+		return &t
+	case "no":
+		f := false
+		return &f
+	}
+	return nil
+}

@@ -1,0 +1,128 @@
+package admin
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// loginPage is the sign-in form. It never carries the password back.
+type loginPage struct {
+	Layout
+	Email   string
+	Next    string
+	Message string // the one message a failed sign-in gets
+}
+
+// badCredentials is the one message for an unknown email, a wrong password and an
+// inactive account alike.
+const badCredentials = "Please enter a correct email and password."
+
+// loginForm shows the sign-in form (GET /admin/login); signed in already, it goes on
+// to next.
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
+	next := safeNext(r.URL.Query().Get("next"))
+	if auth.FromContext(r.Context()) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	return s.render(w, r, http.StatusOK, "auth/login", &loginPage{Layout: Layout{Title: "Sign in"}, Next: next})
+}
+
+// login signs in (POST /admin/login): a new session token, then on to next.
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	email := r.PostFormValue("email")
+	page := &loginPage{Layout: Layout{Title: "Sign in"}, Email: email, Next: safeNext(r.PostFormValue("next"))}
+	p, err := s.auth.Authenticate(r.Context(), email, r.PostFormValue("password"), clientAddr(r))
+	var throttled *auth.ThrottleError
+	switch {
+	case errors.As(err, &throttled):
+		page.Message = throttled.Message()
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.Wait.Seconds())))
+		return s.render(w, r, http.StatusTooManyRequests, "auth/login", page)
+	case errors.Is(err, auth.ErrBadCredentials):
+		page.Message = badCredentials
+		return s.render(w, r, http.StatusUnauthorized, "auth/login", page)
+	case err != nil:
+		return err
+	}
+	if err := s.sessions.SignIn(r.Context(), p); err != nil {
+		return err
+	}
+	http.Redirect(w, r, page.Next, http.StatusSeeOther)
+	return nil
+}
+
+// clientAddr is the peer's IP address, the key of the per-address throttle. Proxy
+// headers are not trusted: anyone can send them.
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// logout signs out (POST /admin/logout) and shows the sign-in page.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.sessions.SignOut(r.Context()); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/admin/login", "You have signed out.")
+}
+
+// passwordPage changes the signed-in user's own password.
+type passwordPage struct {
+	Layout
+	Errors validator.Errors
+}
+
+// passwordForm shows the form (GET /admin/password).
+func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "auth/password", &passwordPage{Layout: Layout{Title: "Change password"}})
+}
+
+// changePassword changes the user's own password (POST /admin/password). Their other
+// sessions end; this one goes on under a new token.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	p := auth.FromContext(ctx)
+	errs := validator.Errors{}
+	errs.Check(validator.Required(r.PostFormValue("current")), "current", "is required")
+	errs.Check(r.PostFormValue("password") == r.PostFormValue("password2"), "password2", "does not match the new password")
+	var v int32
+	err := errs.Err()
+	if err == nil {
+		v, err = s.auth.ChangeOwnPassword(ctx, p, r.PostFormValue("current"), r.PostFormValue("password"))
+	}
+	if fe := fieldErrors(err); fe != nil {
+		return s.render(w, r, http.StatusUnprocessableEntity, "auth/password",
+			&passwordPage{Layout: Layout{Title: "Change password"}, Errors: fe})
+	} else if err != nil {
+		return err
+	}
+	if err := s.sessions.KeepSignedIn(ctx, v); err != nil {
+		return err
+	}
+	return s.redirect(w, r, "/admin/", "Your password has been changed. Other sessions have been signed out.")
+}
+
+// dashboardPage is the admin's home: a welcome, and what later parts fill in.
+type dashboardPage struct {
+	Layout
+}
+
+// dashboard is GET /admin/.
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
+	return s.render(w, r, http.StatusOK, "dashboard/index", &dashboardPage{Layout: Layout{Title: "Dashboard"}})
+}

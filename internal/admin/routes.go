@@ -1,0 +1,129 @@
+package admin
+
+import (
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+// Routes registers the admin on mux and returns its route table: one line per route
+// with the permission it needs. A route registered without a valid permission is an
+// error here, which stops startup.
+func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
+	rt := web.NewRoutes(mux, s.guard)
+	rt.Handle("GET /static/", web.Public, sessionless{s.staticFiles()})
+
+	rt.Handle("GET /admin/login", web.Public, s.handle(s.loginForm))
+	rt.Handle("POST /admin/login", web.Public, s.handle(s.login))
+	rt.Handle("POST /admin/logout", web.SignedIn, s.handle(s.logout))
+	rt.Handle("GET /admin/password", web.SignedIn, s.handle(s.passwordForm))
+	rt.Handle("POST /admin/password", web.SignedIn, s.handle(s.changePassword))
+	rt.Handle("GET /admin/{$}", web.SignedIn, s.handle(s.dashboard))
+	rt.Handle("/admin/", web.SignedIn, s.handle(s.notFound))
+
+	rt.Handle("GET /admin/users/{$}", "users.view", s.handle(s.listUsers))
+	rt.Handle("GET /admin/users/new", "users.add", s.handle(s.newUserForm))
+	rt.Handle("POST /admin/users/new", "users.add", s.handle(s.createUser))
+	rt.Handle("GET /admin/users/{id}/{$}", "users.view", s.handle(s.editUserForm))
+	rt.Handle("POST /admin/users/{id}/{$}", "users.change", s.handle(s.updateUser))
+	rt.Handle("GET /admin/users/{id}/password", "users.change", s.handle(s.userPasswordForm))
+	rt.Handle("POST /admin/users/{id}/password", "users.change", s.handle(s.setUserPassword))
+	rt.Handle("GET /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUserForm))
+	rt.Handle("POST /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUser))
+
+	rt.Handle("GET /admin/groups/{$}", "groups.view", s.handle(s.listGroups))
+	rt.Handle("GET /admin/groups/new", "groups.add", s.handle(s.newGroupForm))
+	rt.Handle("POST /admin/groups/new", "groups.add", s.handle(s.createGroup))
+	rt.Handle("GET /admin/groups/{id}/{$}", "groups.view", s.handle(s.editGroupForm))
+	rt.Handle("POST /admin/groups/{id}/{$}", "groups.change", s.handle(s.updateGroup))
+	rt.Handle("GET /admin/groups/{id}/delete", "groups.delete", s.handle(s.deleteGroupForm))
+	rt.Handle("POST /admin/groups/{id}/delete", "groups.delete", s.handle(s.deleteGroup))
+	return rt, rt.Err()
+}
+
+// sessionless marks a handler that needs no session (static files): it skips the
+// session read a cookie would otherwise cost on every stylesheet request.
+type sessionless struct{ http.Handler }
+
+// guard wraps every admin route, outermost first: Go's cross-origin protection (a
+// cross-site POST is refused before anything runs: CSRF), the session, the signed-in
+// principal, then the route's permission. Signed out, a GET is sent to the sign-in
+// page with the way back in next; any other method gets 401.
+func (s *Server) guard(perm string, h http.Handler) http.Handler {
+	if sl, ok := h.(sessionless); ok {
+		return s.cop.Handler(sl.Handler)
+	}
+	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.FromContext(r.Context())
+		switch {
+		case perm == web.Public:
+		case p == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		case p == nil:
+			s.renderError(w, r, http.StatusUnauthorized)
+			return
+		case perm != web.SignedIn && !p.Can(perm):
+			s.log.InfoContext(r.Context(), "permission denied", "request_id", web.RequestID(r.Context()),
+				"user_id", p.UserID, "perm", perm, "path", r.URL.Path)
+			s.renderError(w, r, http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	return s.cop.Handler(s.sessions.LoadAndSave(withSession(s.sessions.Authenticate(check))))
+}
+
+// safeNext returns next when it is a local admin path, else the dashboard: the
+// sign-in page's next parameter must never send anyone off-site (open redirect).
+// Browsers read "//host", "/\host" and "\\host" as other hosts, and some drop tabs and
+// newlines first, so anything but a plain path under /admin/ is refused.
+func safeNext(next string) string {
+	const home = "/admin/"
+	if !strings.HasPrefix(next, home) || strings.ContainsAny(next, "\\") {
+		return home
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return home
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	// A path that climbs out of /admin/ is not a way back into the admin.
+	if clean := path.Clean(u.Path); clean != "/admin" && !strings.HasPrefix(clean+"/", home) {
+		return home
+	}
+	return next
+}
+
+// staticFiles serves templates/static. A URL carrying the file's content hash (see
+// the static template func) is cached for a year; any other for five minutes.
+func (s *Server) staticFiles() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(s.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if tag, ok := s.assetTag[name]; ok && r.URL.Query().Get("v") == tag {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // no directory listings
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// notFound is the admin's 404 page for any path no route takes.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
+	s.renderError(w, r, http.StatusNotFound)
+	return nil
+}

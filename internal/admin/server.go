@@ -1,0 +1,281 @@
+// Package admin is the staff admin panel: server-rendered HTML over the domain
+// packages, with the list and form machinery every resource reuses. Handlers return
+// errors; handle renders them. Every page works without JavaScript.
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/templates"
+)
+
+// Options are the admin's dependencies, wired by main.
+type Options struct {
+	Auth     *auth.Service
+	Sessions *auth.Sessions
+	Log      *slog.Logger
+}
+
+// Server holds what the admin handlers share. Build it with New.
+type Server struct {
+	auth     *auth.Service
+	sessions *auth.Sessions
+	log      *slog.Logger
+	pages    map[string]*template.Template // "users/list" → layout + partials + page
+	static   fs.FS
+	assetTag map[string]string // static file → short content hash, for cache busting
+	cop      *http.CrossOriginProtection
+
+	users  *ListSpec[userRow]
+	groups *ListSpec[groupRow]
+}
+
+// New parses every template (a broken one is an error here, never in a request) and
+// returns the server.
+func New(opts Options) (*Server, error) {
+	static, err := fs.Sub(templates.FS, "static")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static}
+	if s.assetTag, err = assetTags(static); err != nil {
+		return nil, err
+	}
+	if s.pages, err = s.parsePages(); err != nil {
+		return nil, err
+	}
+	s.cop = http.NewCrossOriginProtection()
+	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.WarnContext(r.Context(), "cross-origin request refused", "request_id", web.RequestID(r.Context()),
+			"origin", r.Header.Get("Origin"), "sec_fetch_site", r.Header.Get("Sec-Fetch-Site"))
+		s.renderError(w, r, http.StatusForbidden)
+	}))
+	s.users = s.userListSpec()
+	s.groups = s.groupListSpec()
+	return s, nil
+}
+
+// funcs are the template functions: few and pure.
+func (s *Server) funcs() template.FuncMap {
+	return template.FuncMap{
+		"static": func(name string) string { return "/static/" + name + "?v=" + s.assetTag[name] },
+		"when": func(t *time.Time) string {
+			if t == nil {
+				return "never"
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"has":   slices.Contains[[]int64],
+		"field": newField,
+	}
+}
+
+// parsePages parses each page under pages/ together with the layout and partials
+// into a template of its own, named by its path without pages/ and .html.
+func (s *Server) parsePages() (map[string]*template.Template, error) {
+	files, err := fs.Glob(templates.FS, "pages/*/*.html")
+	if err != nil {
+		return nil, err
+	}
+	pages := make(map[string]*template.Template, len(files))
+	for _, f := range files {
+		t, err := template.New(path.Base(f)).Funcs(s.funcs()).ParseFS(templates.FS, "layout/*.html", "partials/*.html", f)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", f, err)
+		}
+		pages[strings.TrimSuffix(strings.TrimPrefix(f, "pages/"), ".html")] = t
+	}
+	return pages, nil
+}
+
+// assetTags hashes every static file, so a page links /static/app.css?v=<hash> and
+// the file can be cached for a year: a new build links a new URL.
+func assetTags(static fs.FS) (map[string]string, error) {
+	tags := map[string]string{}
+	err := fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		tags[p] = hex.EncodeToString(sum[:6])
+		return nil
+	})
+	return tags, err
+}
+
+// Layout is what every page shows around its content. Page data structs embed it;
+// render fills it in.
+type Layout struct {
+	Title     string
+	Viewer    *auth.Principal // who is signed in, or nil
+	Nav       []NavItem
+	Flashes   []string
+	RequestID string
+}
+
+func (l *Layout) layout() *Layout { return l }
+
+// page is any page data struct: one that embeds Layout.
+type page interface{ layout() *Layout }
+
+// NavItem is one entry of the navigation.
+type NavItem struct {
+	Label, Href string
+	Current     bool
+}
+
+// navTable is the whole navigation with the permission each entry needs; a user sees
+// only what they may open. Later resources add their line here.
+func navTable() []struct{ label, href, perm string } {
+	return []struct{ label, href, perm string }{
+		{"Dashboard", "/admin/", web.SignedIn},
+		{"Users", "/admin/users/", "users.view"},
+		{"Groups", "/admin/groups/", "groups.view"},
+	}
+}
+
+func nav(p *auth.Principal, current string) []NavItem {
+	if p == nil {
+		return nil
+	}
+	var items []NavItem
+	for _, n := range navTable() {
+		if n.perm == web.SignedIn || p.Can(n.perm) {
+			cur := current == n.href || (n.href != "/admin/" && strings.HasPrefix(current, n.href))
+			items = append(items, NavItem{Label: n.label, Href: n.href, Current: cur})
+		}
+	}
+	return items
+}
+
+type sessionKey struct{}
+
+// withSession marks a request whose session is loaded, so render may read flashes.
+func withSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, true)))
+	})
+}
+
+func hasSession(ctx context.Context) bool { return ctx.Value(sessionKey{}) != nil }
+
+// render executes page name with data into a buffer, then writes it with status: a
+// template failure is still a clean error page, never half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data page) error {
+	t, ok := s.pages[name]
+	if !ok {
+		return fmt.Errorf("no page %q", name)
+	}
+	l := data.layout()
+	ctx := r.Context()
+	l.Viewer = auth.FromContext(ctx)
+	l.Nav = nav(l.Viewer, r.URL.Path)
+	l.RequestID = web.RequestID(ctx)
+	if hasSession(ctx) {
+		l.Flashes = s.sessions.Flashes(ctx)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	// Signed-in pages must not come back from a cache: after sign-out, Back and
+	// Reload must reach the server, which sends the login page.
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// errorPage is the page for any failure: its status, a sentence, the request id.
+type errorPage struct {
+	Layout
+	Status  int
+	Heading string
+	Message string
+}
+
+// errorTexts are what each status says to the person; a 500 says only "internal
+// error" and the request id, never the cause.
+func errorText(status int) (heading, msg string) {
+	switch status {
+	case http.StatusNotFound:
+		return "Not found", "There is nothing at this address. It may have been deleted."
+	case http.StatusForbidden:
+		return "Permission denied", "You do not have permission to do this. Ask an administrator if you need it."
+	case http.StatusUnauthorized:
+		return "Please sign in", "Your session has ended. Sign in again to continue."
+	case http.StatusPreconditionFailed, http.StatusConflict:
+		return "Changed meanwhile", "Someone else changed this since you opened it. Go back, reload and try again."
+	case http.StatusBadRequest:
+		return "Bad request", "The request could not be understood."
+	case http.StatusRequestEntityTooLarge:
+		return "Too large", "What you sent is larger than this form accepts."
+	case http.StatusServiceUnavailable:
+		return "Unavailable", "The database is not answering. Try again in a moment."
+	case http.StatusUnprocessableEntity:
+		return "Not saved", "The input was not valid."
+	}
+	return "Internal error", "internal error"
+}
+
+// renderError writes the error page for status.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	heading, msg := errorText(status)
+	data := &errorPage{Layout: Layout{Title: heading}, Status: status, Heading: heading, Message: msg}
+	if err := s.render(w, r, status, "errors/error", data); err != nil {
+		s.log.ErrorContext(r.Context(), "render error page", "err", err, "request_id", web.RequestID(r.Context()))
+		web.InternalError(w, r)
+	}
+}
+
+// handle adapts an error-returning handler: every admin failure is logged and shown
+// here, through web.Status.
+func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := web.Status(err)
+	switch {
+	case status == 499:
+		return // the client went away
+	case status >= 500:
+		s.log.ErrorContext(r.Context(), "request failed", "err", err,
+			"request_id", web.RequestID(r.Context()), "route", r.Pattern)
+	}
+	s.renderError(w, r, status)
+}
+
+// redirect answers a form post with 303 See Other and queues msg as a flash.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to, msg string) error {
+	if msg != "" {
+		s.sessions.Flash(r.Context(), msg)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}

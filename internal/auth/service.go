@@ -1,0 +1,38 @@
+package auth
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+// Service is staff authentication and administration: sign-in with throttling, and
+// the rules for changing users and groups. Both transports and the CLI call it.
+type Service struct {
+	st     *store.Store
+	hasher *Hasher
+	log    *slog.Logger
+	opts   Options
+}
+
+// Options tune the sign-in throttle.
+type Options struct {
+	FailureLimit int           // failed sign-ins for one email within Window before refusal (default 5)
+	AddressLimit int           // failed sign-ins from one client address within Window (default 50)
+	Window       time.Duration // how far back failures count (default 15 minutes)
+}
+
+// New returns the service. Zero options take their defaults.
+func New(st *store.Store, hasher *Hasher, log *slog.Logger, opts Options) *Service {
+	if opts.FailureLimit <= 0 {
+		opts.FailureLimit = 5
+	}
+	if opts.AddressLimit <= 0 {
+		opts.AddressLimit = 50
+	}
+	if opts.Window <= 0 {
+		opts.Window = 15 * time.Minute
+	}
+	return &Service{st: st, hasher: hasher, log: log, opts: opts}
+}

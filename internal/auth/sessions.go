@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+// CookieName is the session cookie's name.
+const CookieName = "stockroom_session"
+
+// Session keys. The session holds who signed in and the auth_version they signed in
+// with; permissions are loaded fresh on every request, so a change applies at once.
+const (
+	keyUserID      = "user_id"
+	keyAuthVersion = "auth_version"
+	keyFlash       = "flash"
+)
+
+// Sessions are staff sessions: scs with its pgxstore, so every instance serves every
+// session. Expired rows are deleted by a goroutine of our own, which Close stops:
+// pgxstore's own cleanup goroutine creates its stop channel inside the goroutine, so
+// stopping it races (and, called early, misses it and leaks it).
+type Sessions struct {
+	sm   *scs.SessionManager
+	svc  *Service
+	log  *slog.Logger
+	stop chan struct{}
+	done chan struct{}
+}
+
+// SessionOptions are the cookie and timeout settings (STOCKROOM_SESSION_*,
+// STOCKROOM_SECURE_COOKIES).
+type SessionOptions struct {
+	Idle     time.Duration // sign out after this long without a request
+	Lifetime time.Duration // sign out after this long, however active
+	Secure   bool          // send the cookie over HTTPS only
+	// Cleanup is how often expired sessions are deleted (default 5 minutes).
+	Cleanup time.Duration
+	// OnError renders a failure to load or save a session (default: a bare 500).
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// NewSessions returns the session manager on st's database.
+func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOptions) *Sessions {
+	if opts.Cleanup <= 0 {
+		opts.Cleanup = 5 * time.Minute
+	}
+	sm := scs.New()
+	sm.Store = pgxstore.NewWithCleanupInterval(st.Pool(), 0) // 0: no goroutine of its own
+	sm.IdleTimeout = opts.Idle
+	sm.Lifetime = opts.Lifetime
+	sm.Cookie.Name = CookieName
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = opts.Secure
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = false // a browser session: closing the browser signs out too
+	if opts.OnError != nil {
+		sm.ErrorFunc = opts.OnError
+	}
+	s := &Sessions{sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.cleanup(st, opts.Cleanup)
+	return s
+}
+
+// cleanup deletes expired sessions every interval until Close.
+func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
+	defer close(s.done)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			err := st.InTx(ctx, func(q *db.Queries) error {
+				n, err := q.DeleteExpiredSessions(ctx)
+				if n > 0 {
+					s.log.Debug("expired sessions deleted", "count", n)
+				}
+				return err
+			})
+			cancel()
+			if err != nil {
+				s.log.Warn("delete expired sessions", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops the goroutine that deletes expired sessions and waits for it, so the
+// pool can close after it. Call it once.
+func (s *Sessions) Close() {
+	close(s.stop)
+	<-s.done
+}
+
+// LoadAndSave loads the request's session and saves it (and sets the cookie) when
+// the handler changed it.
+func (s *Sessions) LoadAndSave(next http.Handler) http.Handler { return s.sm.LoadAndSave(next) }
+
+// Authenticate puts the signed-in principal into the request's context (see
+// FromContext); a session that no longer stands for anyone is destroyed and the
+// request goes on anonymous. It must run inside LoadAndSave.
+func (s *Sessions) Authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		uid := s.sm.GetInt64(ctx, keyUserID)
+		if uid == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.svc.SessionPrincipal(ctx, uid, s.sm.GetInt32(ctx, keyAuthVersion))
+		switch {
+		case errors.Is(err, ErrSignedOut):
+			s.log.InfoContext(ctx, "session ended", "user_id", uid, "reason", "user inactive, gone or credentials changed")
+			if err := s.sm.Destroy(ctx); err != nil {
+				s.sm.ErrorFunc(w, r, err)
+				return
+			}
+		case err != nil:
+			s.sm.ErrorFunc(w, r, err)
+			return
+		default:
+			ctx = WithPrincipal(ctx, p)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// SignIn makes the session stand for p under a new token, so a token planted before
+// sign-in (session fixation) is worth nothing after it.
+func (s *Sessions) SignIn(ctx context.Context, p *Principal) error {
+	if err := s.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sm.Put(ctx, keyUserID, p.UserID)
+	s.sm.Put(ctx, keyAuthVersion, p.AuthVersion)
+	return nil
+}
+
+// SignOut ends the session: its row is deleted and the next Put (a flash) starts a
+// new one under a new token.
+func (s *Sessions) SignOut(ctx context.Context) error {
+	if p := FromContext(ctx); p != nil {
+		s.log.InfoContext(ctx, "signed out", "user_id", p.UserID, "email", p.Email)
+	}
+	return s.sm.Destroy(ctx)
+}
+
+// KeepSignedIn records a new auth_version in the current session, after its own user
+// changed their password: the change ends every other session, not this one. The
+// token is renewed too.
+func (s *Sessions) KeepSignedIn(ctx context.Context, authVersion int32) error {
+	if err := s.sm.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sm.Put(ctx, keyAuthVersion, authVersion)
+	return nil
+}
+
+// Flash queues a message for the next page the session sees (post/redirect/get).
+func (s *Sessions) Flash(ctx context.Context, msg string) {
+	msgs, _ := s.sm.Get(ctx, keyFlash).([]string)
+	s.sm.Put(ctx, keyFlash, append(msgs, msg))
+}
+
+// Flashes returns and forgets the queued messages.
+func (s *Sessions) Flashes(ctx context.Context) []string {
+	if !s.sm.Exists(ctx, keyFlash) {
+		return nil // no Pop: it would mark the session modified and rewrite it
+	}
+	msgs, _ := s.sm.Pop(ctx, keyFlash).([]string)
+	return msgs
+}
