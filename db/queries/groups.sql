@@ -61,3 +61,11 @@ DELETE FROM group_permissions WHERE group_id = @group_id;
 -- AddGroupPermissions grants every permission in @permission_ids to a group.
 INSERT INTO group_permissions (group_id, permission_id)
 SELECT @group_id, p FROM unnest(@permission_ids::bigint[]) AS p;
+
+-- name: GroupsPermissionCodenames :many
+-- GroupsPermissionCodenames returns every permission the given groups hold, so that
+-- placing a user in a group is checked like granting those permissions directly.
+SELECT DISTINCT p.codename FROM permissions p
+JOIN group_permissions gp ON gp.permission_id = p.id
+WHERE gp.group_id = ANY(@group_ids::bigint[])
+ORDER BY p.codename;

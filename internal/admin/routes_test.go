@@ -157,6 +157,15 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 	if u := a.getUser(mgr); u.IsSuperuser || u.Version != 1 {
 		t.Errorf("manager after refused edits: superuser %t version %d", u.IsSuperuser, u.Version)
 	}
+	deleters, err := a.auth.CreateGroup(context.Background(), nil, auth.GroupInput{Name: "Deleters", PermIDs: a.permIDs("users.delete")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	join := url.Values{"version": {"1"}, "email": {"manager@example.com"}, "is_active": {"on"}, "groups": {fmt.Sprint(deleters.ID)}}
+	for _, p := range a.permIDs("users.view", "users.change") {
+		join.Add("permissions", fmt.Sprint(p))
+	}
+	must(t, c.post(fmt.Sprintf("/admin/users/%d/", mgr), join), http.StatusUnprocessableEntity, "groups whose permissions you hold yourself")
 	p, err := a.auth.SessionPrincipal(context.Background(), mgr, 1)
 	if err != nil || p.Can("users.delete") {
 		t.Errorf("manager gained users.delete (%v)", err)

@@ -191,9 +191,10 @@ func (s *Service) UpdateUser(ctx context.Context, actor *Principal, id int64, ve
 }
 
 // checkGrants returns field errors (with those already in errs) for what actor may
-// not grant: the superuser flag (superusers only) and direct permissions the actor
-// does not hold. Without that, anyone with users.change could make themselves a
-// superuser. Groups are not narrowed: whoever may edit users may place them in groups.
+// not grant: the superuser flag (superusers only), direct permissions the actor does
+// not hold, and membership of a group holding such permissions (a group is a bundle of
+// grants). Without that, anyone with users.change could make themselves a superuser or
+// join a more powerful group.
 func (s *Service) checkGrants(ctx context.Context, q *db.Queries, actor *Principal, before *User, in UserInput, errs validator.Errors) error {
 	if actor != nil && !actor.Superuser {
 		was := before != nil && before.IsSuperuser
@@ -207,6 +208,28 @@ func (s *Service) checkGrants(ctx context.Context, q *db.Queries, actor *Princip
 				errs.Add("permissions", fe["permissions"])
 			} else {
 				return err
+			}
+		}
+		var inGroups []int64
+		if before != nil {
+			inGroups = before.GroupIDs
+		}
+		var joining []int64
+		for _, g := range in.GroupIDs {
+			if !slices.Contains(inGroups, g) {
+				joining = append(joining, g)
+			}
+		}
+		if len(joining) > 0 {
+			codenames, err := q.GroupsPermissionCodenames(ctx, joining)
+			if err != nil {
+				return err
+			}
+			for _, c := range codenames {
+				if !actor.Can(c) {
+					errs.Add("groups", "you can only add people to groups whose permissions you hold yourself")
+					break
+				}
 			}
 		}
 	}

@@ -153,6 +153,35 @@ func (q *Queries) GroupPermissionIDs(ctx context.Context, groupID int64) ([]int6
 	return items, nil
 }
 
+const groupsPermissionCodenames = `-- name: GroupsPermissionCodenames :many
+SELECT DISTINCT p.codename FROM permissions p
+JOIN group_permissions gp ON gp.permission_id = p.id
+WHERE gp.group_id = ANY($1::bigint[])
+ORDER BY p.codename
+`
+
+// GroupsPermissionCodenames returns every permission the given groups hold, so that
+// placing a user in a group is checked like granting those permissions directly.
+func (q *Queries) GroupsPermissionCodenames(ctx context.Context, groupIds []int64) ([]string, error) {
+	rows, err := q.db.Query(ctx, groupsPermissionCodenames, groupIds)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var codename string
+		if err := rows.Scan(&codename); err != nil {
+			return nil, err
+		}
+		items = append(items, codename)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const listGroups = `-- name: ListGroups :many
 SELECT g.id, g.name, g.created_at, k.sort_key::text AS sort_key,
     (SELECT count(*) FROM user_groups ug WHERE ug.group_id = g.id) AS members,

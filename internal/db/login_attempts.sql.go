@@ -19,6 +19,20 @@ func (q *Queries) ClearLoginFailures(ctx context.Context, email string) error {
 	return err
 }
 
+const deleteOldLoginAttempts = `-- name: DeleteOldLoginAttempts :execrows
+DELETE FROM login_attempts WHERE attempted_at < now() - interval '1 day'
+`
+
+// DeleteOldLoginAttempts forgets failures older than a day: the throttle looks back
+// 15 minutes, so older rows only make the table grow.
+func (q *Queries) DeleteOldLoginAttempts(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteOldLoginAttempts)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const loginThrottle = `-- name: LoginThrottle :one
 SELECT
     coalesce((
