@@ -26,3 +26,8 @@ INSERT INTO login_attempts (email, client_addr) VALUES (@email, @client_addr);
 -- name: ClearLoginFailures :exec
 -- ClearLoginFailures forgets an email's failures after a successful sign-in.
 DELETE FROM login_attempts WHERE email = @email;
+
+-- name: DeleteOldLoginAttempts :execrows
+-- DeleteOldLoginAttempts forgets failures older than a day: the throttle looks back
+-- 15 minutes, so older rows only make the table grow.
+DELETE FROM login_attempts WHERE attempted_at < now() - interval '1 day';

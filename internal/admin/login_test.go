@@ -383,13 +383,16 @@ func TestChangePasswordErrors(t *testing.T) {
 	a.signedIn(staffEmail)
 }
 
-// Expired sessions are deleted in the background, and Close stops that cleanly.
+// Expired sessions and sign-in failures too old to count are deleted in the
+// background, and Close stops that cleanly.
 func TestExpiredSessionsAreDeleted(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
 	ctx := context.Background()
 	if _, err := a.st.Pool().Exec(ctx, `INSERT INTO sessions (token, data, expiry)
-		VALUES ('expired', '', now() - interval '1 minute'), ('live', '', now() + interval '1 hour')`); err != nil {
+		VALUES ('expired', '', now() - interval '1 minute'), ('live', '', now() + interval '1 hour');
+		INSERT INTO login_attempts (email, client_addr, attempted_at)
+		VALUES ('old@example.com', '127.0.0.1', now() - interval '2 days'), ('new@example.com', '127.0.0.1', now())`); err != nil {
 		t.Fatal(err)
 	}
 	s := auth.NewSessions(a.st, a.auth, slog.New(slog.DiscardHandler), auth.SessionOptions{
@@ -407,10 +410,14 @@ func TestExpiredSessionsAreDeleted(t *testing.T) {
 			tokens = append(tokens, tok)
 		}
 		rows.Close()
-		if len(tokens) == 1 && tokens[0] == "live" {
+		var emails string
+		if err := a.st.Pool().QueryRow(ctx, "SELECT string_agg(email::text, ',') FROM login_attempts").Scan(&emails); err != nil {
+			t.Fatal(err)
+		}
+		if len(tokens) == 1 && tokens[0] == "live" && emails == "new@example.com" {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Error("the expired session was never deleted")
+	t.Error("the expired session or the old sign-in failure was never deleted")
 }

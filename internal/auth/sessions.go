@@ -72,7 +72,8 @@ func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOp
 	return s
 }
 
-// cleanup deletes expired sessions every interval until Close.
+// cleanup deletes expired sessions, and sign-in failures too old to count, every
+// interval until Close.
 func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
 	defer close(s.done)
 	t := time.NewTicker(interval)
@@ -85,8 +86,12 @@ func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			err := st.InTx(ctx, func(q *db.Queries) error {
 				n, err := q.DeleteExpiredSessions(ctx)
-				if n > 0 {
-					s.log.Debug("expired sessions deleted", "count", n)
+				if err != nil {
+					return err
+				}
+				old, err := q.DeleteOldLoginAttempts(ctx)
+				if n+old > 0 {
+					s.log.Debug("expired sessions and old sign-in failures deleted", "sessions", n, "failures", old)
 				}
 				return err
 			})
