@@ -108,7 +108,7 @@ type ListParams struct {
 	Sort   Sort   // the zero Sort is DefaultSort
 	Limit  int    // rows per page, 1 to MaxPageSize; 0 is DefaultPageSize
 	Cursor string // "" for the first page, else a Page's Next or Prev
-	Last   bool   // the last page instead of the first (with Cursor "")
+	Last   bool   // the last page (Cursor is then ignored)
 }
 
 // Page is one page of the product list. Next and Prev are cursors for the pages
@@ -132,6 +132,9 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 	}
 	if p.Sort, err = p.Sort.orDefault(); err != nil {
 		return Page{}, err
+	}
+	if p.Last {
+		p.Cursor = "" // the last page is the last page, wherever the caller was
 	}
 	cur, err := readCursor(p.Cursor, p.Sort)
 	if err != nil {

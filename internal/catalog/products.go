@@ -157,14 +157,19 @@ func checkVersions(stored *Product, version int32, variants []VariantInput) erro
 	if stored.Version != version {
 		return errStale
 	}
+	seen := map[int64]bool{}
 	for i, v := range variants {
 		if v.ID == 0 {
 			continue
 		}
 		sv := stored.Variant(v.ID)
-		if sv == nil {
+		switch {
+		case sv == nil:
 			return validator.Errors{fmt.Sprintf("variants[%d].id", i): "is not a variant of this product"}
+		case seen[v.ID]:
+			return validator.Errors{fmt.Sprintf("variants[%d].id", i): "is listed twice"}
 		}
+		seen[v.ID] = true
 		if v.Version != 0 && v.Version != sv.Version {
 			return errStale
 		}

@@ -200,6 +200,24 @@ func TestUpdateProductStaleVariant(t *testing.T) {
 	}
 }
 
+func TestUpdateProductRefusesForeignVariants(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.create(t, product("Stool", "STOOL-1"))
+	other := e.create(t, product("Bench", "BENCH-1"))
+	in := catalog.InputOf(p)
+	in.Variants = append(in.Variants, catalog.InputOf(other).Variants[0])
+	_, err := e.cat.UpdateProduct(ctx, editor, p.ID, p.Version, in)
+	wantFields(t, err, validator.Errors{"variants[1].id": "is not a variant of this product"})
+	in = catalog.InputOf(p)
+	in.Variants = append(in.Variants, in.Variants[0])
+	in.Variants[1].SKU = "STOOL-2"
+	_, err = e.cat.UpdateProduct(ctx, editor, p.ID, p.Version, in)
+	wantFields(t, err, validator.Errors{"variants[1].id": "is listed twice"})
+	_, err = e.cat.AdjustStock(ctx, editor, p.Variants[0].ID, 0, "")
+	wantFields(t, err, validator.Errors{"delta": "must not be zero"})
+}
+
 func TestUpdateProductMissing(t *testing.T) {
 	e := newEnv(t)
 	_, err := e.cat.UpdateProduct(context.Background(), editor, 404, 1, product("Ghost", "G-1"))
