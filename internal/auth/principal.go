@@ -14,6 +14,7 @@ type Principal struct {
 	Superuser bool
 	TokenID   int64  // 0 for a session
 	Scope     string // "" for a session; "read" or "write" for a token
+	TokenName string // "" for a session; the token's name, for audit labels
 	perms     map[string]bool
 }
 
