@@ -79,6 +79,7 @@ func commands() map[string]command {
 		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
 		"check":   {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
 		"version": {"", "print the version", config.Serve, noFlags(runVersion)},
+		"token":   {"create|list|revoke ID", "API tokens: create (secret printed once), list, revoke", config.Serve, defineToken},
 	}
 }
 

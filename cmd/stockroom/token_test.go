@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+func TestTokenCommands(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"STOCKROOM_DATABASE_URL": url}
+
+	code, secret, stderr := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci",
+		"--scope", "write", "--expires", "90d")
+	if code != 0 || !regexp.MustCompile(`^srk_[A-Za-z0-9_-]{43}\n$`).MatchString(secret) {
+		t.Fatalf("token create: exit %d, stdout %q, stderr %q; want the secret alone", code, secret, stderr)
+	}
+	if !strings.Contains(stderr, "not shown again") || strings.Contains(stderr, secret[4:20]) {
+		t.Errorf("token create stderr = %q: want the warning and not the secret", stderr)
+	}
+	p, err := auth.NewTokens(store.New(pool)).Authenticate(ctx, strings.TrimSpace(secret))
+	if err != nil || p.Scope != auth.ScopeWrite {
+		t.Fatalf("the printed secret: %v, %+v", err, p)
+	}
+
+	code, out, _ := stockroom(ctx, env, "token", "list", "--email", "ada@example.com")
+	if code != 0 || !strings.Contains(out, secret[:10]) || !strings.Contains(out, "active") {
+		t.Errorf("token list: exit %d:\n%s", code, out)
+	}
+	var expires time.Time
+	if err := pool.QueryRow(ctx, `SELECT expires_at FROM api_tokens`).Scan(&expires); err != nil {
+		t.Fatal(err)
+	}
+	if days := time.Until(expires).Hours() / 24; days < 89 || days > 91 {
+		t.Errorf("--expires 90d stored %v, %.1f days away", expires, days)
+	}
+
+	if code, out, stderr := stockroom(ctx, env, "token", "revoke", "1"); code != 0 || !strings.Contains(out, "revoked") {
+		t.Errorf("token revoke 1: exit %d, %q %q", code, out, stderr)
+	}
+	if _, err := auth.NewTokens(store.New(pool)).Authenticate(ctx, strings.TrimSpace(secret)); err == nil {
+		t.Error("the revoked token still authenticates")
+	}
+	if _, out, _ := stockroom(ctx, env, "token", "list"); !strings.Contains(out, "revoked") {
+		t.Errorf("token list after revoke:\n%s", out)
+	}
+
+	failures := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no subcommand", []string{"token"}, 2, "create, list, revoke"},
+		{"unknown subcommand", []string{"token", "rotate"}, 2, "rotate"},
+		{"create without email", []string{"token", "create", "--name", "x"}, 2, "--email"},
+		{"bad expiry", []string{"token", "create", "--email", "ada@example.com", "--name", "x", "--expires", "soon"}, 2, "--expires"},
+		{"bad scope", []string{"token", "create", "--email", "ada@example.com", "--name", "x", "--scope", "admin"}, 2, "scope"},
+		{"unknown user", []string{"token", "create", "--email", "nobody@example.com", "--name", "x"}, 1, "no user"},
+		{"revoke non-number", []string{"token", "revoke", "one"}, 2, "not a token id"},
+		{"revoke unknown", []string{"token", "revoke", "99"}, 1, "no token with id 99"},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := stockroom(ctx, env, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseLifetime(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"", 0, true},
+		{"90d", 90 * 24 * time.Hour, true},
+		{"12h", 12 * time.Hour, true},
+		{"0d", 0, false},
+		{"-1h", 0, false},
+		{"3651d", 0, false},
+		{"soon", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseLifetime(tt.in)
+		if got != tt.want || (err == nil) != tt.ok {
+			t.Errorf("parseLifetime(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
