@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/stockroom-dev/stockroom/internal/api"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -55,10 +57,20 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	ops.Handle("GET /healthz", web.Public, web.Health())
 	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, log)))
 	ops.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if err := ops.Err(); err != nil {
+
+	// The JSON API. api.Options.SessionPrincipal (admin session cookie for same-origin
+	// browser calls) is left unset until the auth package's session manager exists.
+	jsonAPI, err := api.New(ctx, st, log, api.Options{RatePerMinute: e.cfg.APIRatePerMinute})
+	if err != nil {
 		m.Close()
 		return nil, err
 	}
+	apiRoutes := jsonAPI.Routes(mux)
+	if err := errors.Join(ops.Err(), apiRoutes.Err()); err != nil {
+		m.Close()
+		return nil, err
+	}
+	go jsonAPI.RunPurger(ctx, time.Hour) // idempotency keys older than 24 h
 	return &app{store: st, migrator: m, log: log, handler: web.Middleware(log, metrics, mux)}, nil
 }
 

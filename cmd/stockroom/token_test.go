@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -106,5 +108,51 @@ func TestParseLifetime(t *testing.T) {
 		if got != tt.want || (err == nil) != tt.ok {
 			t.Errorf("parseLifetime(%q) = %v, %v; want %v, ok %v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+// serve answers the API on the same listener: a token made with the CLI works, and
+// no token is a problem+json 401.
+func TestServeAPI(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(ctx, `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	env := map[string]string{"STOCKROOM_DATABASE_URL": url, "STOCKROOM_ADDR": addr}
+	_, secret, _ := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci")
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := stockroom(sctx, env, "serve")
+		done <- code
+	}()
+	defer func() { stop(); <-done }()
+	base := "http://" + addr
+	waitFor(t, base+"/healthz")
+	resp, err := http.Get(base + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("no token: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	req, _ := http.NewRequest("GET", base+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(secret))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"email":"ada@example.com"`) {
+		t.Errorf("with the token: %d %s", resp.StatusCode, body)
 	}
 }
