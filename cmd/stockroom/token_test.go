@@ -16,17 +16,26 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
-func TestTokenCommands(t *testing.T) {
-	ctx := context.Background()
+// withAda returns the URL of a new database holding one user, ada@example.com, and
+// a pool on it.
+func withAda(t *testing.T) (string, *pgxpool.Pool) {
+	t.Helper()
 	url := dbtest.NewURL(t)
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
-	if _, err := pool.Exec(ctx, `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`); err != nil {
+	t.Cleanup(pool.Close)
+	_, err = pool.Exec(context.Background(), `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`)
+	if err != nil {
 		t.Fatal(err)
 	}
+	return url, pool
+}
+
+func TestTokenCommands(t *testing.T) {
+	ctx := context.Background()
+	url, pool := withAda(t)
 	env := map[string]string{"STOCKROOM_DATABASE_URL": url}
 
 	code, secret, stderr := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci",
@@ -115,15 +124,7 @@ func TestParseLifetime(t *testing.T) {
 // no token is a problem+json 401.
 func TestServeAPI(t *testing.T) {
 	ctx := context.Background()
-	url := dbtest.NewURL(t)
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if _, err := pool.Exec(ctx, `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`); err != nil {
-		t.Fatal(err)
-	}
+	url, _ := withAda(t)
 	addr := freeAddr(t)
 	env := map[string]string{"STOCKROOM_DATABASE_URL": url, "STOCKROOM_ADDR": addr}
 	_, secret, _ := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci")

@@ -18,6 +18,7 @@ import (
 
 // The document served is the one in the repository, a valid OpenAPI 3.1 document.
 func TestOpenAPIDocument(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.call(t, "GET", "/api/v1/openapi.json", "", "").want(t, 200)
 	if string(r.body) != string(openAPIDocument) {
@@ -38,6 +39,7 @@ func TestOpenAPIDocument(t *testing.T) {
 }
 
 func TestUnauthenticated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tests := []struct {
 		name, auth string
@@ -68,6 +70,7 @@ func TestUnauthenticated(t *testing.T) {
 // Revoking a token, its expiry and deactivating its user each take effect on the
 // very next request.
 func TestRefusedTokensTakeEffectAtOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
 	tokens := auth.NewTokens(h.st)
@@ -102,6 +105,7 @@ func TestRefusedTokensTakeEffectAtOnce(t *testing.T) {
 }
 
 func TestMe(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	id := h.user(t, "ada@example.com", "widgets.view", "widgets.change")
 	for _, scope := range []string{auth.ScopeRead, auth.ScopeWrite} {
@@ -121,6 +125,7 @@ func TestMe(t *testing.T) {
 // The session hook: a signed-in browser may call the API without a token, but a
 // cross-origin write with the cookie is refused (CSRF).
 func TestSessionPrincipal(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, func(o *harnessOptions) {
 		o.api.SessionPrincipal = func(r *http.Request) (*auth.Principal, error) {
 			if c, err := r.Cookie("session"); err != nil || c.Value != "good" {
@@ -149,6 +154,7 @@ func TestSessionPrincipal(t *testing.T) {
 }
 
 func TestPermissions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	viewer := h.user(t, "viewer@example.com", "widgets.view")
 	editor := h.user(t, "editor@example.com", "widgets.view", "widgets.add")
@@ -174,6 +180,7 @@ func TestPermissions(t *testing.T) {
 
 // Every way a body can be wrong, each refused with nothing written.
 func TestBodyErrors(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	created := h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"w"}`).want(t, 201)
@@ -231,6 +238,7 @@ func TestBodyErrors(t *testing.T) {
 }
 
 func TestMethodNotAllowedAndNotFound(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	tests := []struct {
@@ -263,6 +271,7 @@ func TestMethodNotAllowedAndNotFound(t *testing.T) {
 // A 500 tells the client nothing but the request id; the log has the cause under
 // the same id.
 func TestInternalError(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	r := h.call(t, "GET", "/api/v1/widget-failure", h.writer(t), "").want(t, 500)
 	p := r.problem(t)
@@ -277,6 +286,7 @@ func TestInternalError(t *testing.T) {
 
 // GET /api/v1/me fails cleanly when the database is gone.
 func TestMeWithoutDatabase(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	h.st.Close()
@@ -286,6 +296,7 @@ func TestMeWithoutDatabase(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -312,6 +323,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestLimiterForgetsIdleBuckets(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	l := newLimiter(60, func() time.Time { return now })
 	l.take("a")
@@ -324,6 +336,7 @@ func TestLimiterForgetsIdleBuckets(t *testing.T) {
 }
 
 func TestIdempotencyReplay(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	first := h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"a"}`, "Idempotency-Key", "k1").want(t, 201)
@@ -349,6 +362,7 @@ func TestIdempotencyReplay(t *testing.T) {
 
 // While the first request with a key runs, a retry gets 409; after it, the replay.
 func TestIdempotencyInFlight(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -377,6 +391,7 @@ func TestIdempotencyInFlight(t *testing.T) {
 
 // A request that fails on the server's side releases its key: the retry runs.
 func TestIdempotencyReleasedAfterServerError(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	fail := func() error { return errors.New("database hiccup") }
@@ -389,6 +404,7 @@ func TestIdempotencyReleasedAfterServerError(t *testing.T) {
 // The same POST sent 20 times at once creates one widget; every answer is that 201
 // or a 409 while it was in flight.
 func TestIdempotencyConcurrent(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	const n = 20
@@ -427,6 +443,7 @@ func TestIdempotencyConcurrent(t *testing.T) {
 }
 
 func TestPurgeIdempotencyKeys(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"old"}`, "Idempotency-Key", "old").want(t, 201)
@@ -440,6 +457,7 @@ func TestPurgeIdempotencyKeys(t *testing.T) {
 
 // An expired key is claimed afresh rather than replayed.
 func TestIdempotencyKeyExpires(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"a"}`, "Idempotency-Key", "k").want(t, 201)

@@ -54,6 +54,7 @@ func walk(t testing.TB, h *harness, tok, path string) []string {
 }
 
 func TestListPaging(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	byID := seedWidgets(t, h, 25)
@@ -96,6 +97,7 @@ func TestListPaging(t *testing.T) {
 // Rows inserted during a walk never make it skip or repeat a row that was there
 // before it started.
 func TestListWalkWhileInserting(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	before := seedWidgets(t, h, 101)
@@ -133,6 +135,7 @@ func TestListWalkWhileInserting(t *testing.T) {
 }
 
 func TestListRefusesBadParameters(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	seedWidgets(t, h, 5)
@@ -181,6 +184,7 @@ func TestListRefusesBadParameters(t *testing.T) {
 }
 
 func TestETagsAndPreconditions(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	var w widget
@@ -249,6 +253,7 @@ func TestETagsAndPreconditions(t *testing.T) {
 // Two clients read the same widget and both PATCH with their If-Match: one wins,
 // the other gets 412, and the row holds exactly the winner's change.
 func TestConcurrentPatchesOneWins(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	for round := range 10 {
@@ -286,6 +291,7 @@ func TestConcurrentPatchesOneWins(t *testing.T) {
 // GET /api/v1/me runs one statement (the token lookup joined with its user and
 // permissions), and a list two, however long the page.
 func TestQueryBudget(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
 	seedWidgets(t, h, 60)
