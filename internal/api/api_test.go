@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
 // The document served is the one in the repository, a valid OpenAPI 3.1 document.
@@ -465,5 +466,40 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 	h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"b"}`, "Idempotency-Key", "k").want(t, 201)
 	if got := h.widgets.creates.Load(); got != 2 {
 		t.Errorf("%d creates, want 2", got)
+	}
+}
+
+// Every route in the table is guarded by its permission: without credentials a
+// protected route is 401, with a token of a user who holds nothing it is 403 unless
+// any signed-in user may use it; public routes answer anyone.
+func TestEveryRouteIsGuarded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	nobody := h.token(t, h.user(t, "nobody@example.com"), auth.ScopeWrite)
+	for _, rt := range h.routes {
+		method, path, ok := strings.Cut(rt.Pattern, " ")
+		if !ok {
+			method, path = "GET", rt.Pattern // a catch-all for every method
+		}
+		path = strings.NewReplacer("{id}", "1", "{vid}", "1").Replace(path)
+		t.Run(rt.Pattern, func(t *testing.T) {
+			anon := h.call(t, method, path, "", "")
+			mine := h.call(t, method, path, nobody, "")
+			switch rt.Perm {
+			case web.Public:
+				if anon.status == 401 || anon.status == 403 {
+					t.Errorf("public route: %d without credentials", anon.status)
+				}
+			case web.SignedIn:
+				if anon.status != 401 || mine.status == 401 || mine.status == 403 {
+					t.Errorf("signed-in route: %d without credentials (want 401), %d with a token", anon.status, mine.status)
+				}
+			default:
+				if anon.status != 401 || mine.status != 403 {
+					t.Errorf("route needing %s: %d without credentials, %d without the permission; want 401, 403",
+						rt.Perm, anon.status, mine.status)
+				}
+			}
+		})
 	}
 }

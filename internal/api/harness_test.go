@@ -43,6 +43,7 @@ type harness struct {
 	counter *dbtest.Counter
 	logs    *syncBuffer
 	widgets *widgets
+	routes  []web.Route  // the whole API route table, test routes included
 	seq     atomic.Int64 // numbers fixture users
 }
 
@@ -79,6 +80,7 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 	if err := rt.Err(); err != nil {
 		t.Fatal(err)
 	}
+	h.routes = rt.List()
 	h.handler = web.Middleware(log, nil, mux)
 	h.srv = httptest.NewServer(h.handler)
 	t.Cleanup(h.srv.Close)
