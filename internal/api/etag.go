@@ -1,6 +1,10 @@
 package api
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,73 +13,67 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
-// etag is a single resource's entity tag: its id and version. It is strong: the
-// version rises with every change, so equal tags mean the same stored row.
-func etag(id int64, version int32) string {
-	return `"` + strconv.FormatInt(id, 10) + "-" + strconv.FormatInt(int64(version), 10) + `"`
-}
-
-// notModified answers 304 when the client's If-None-Match already names tag (weak
-// comparison, RFC 9110 13.1.2) and reports whether it did.
-func notModified(w http.ResponseWriter, r *http.Request, tag string) bool {
-	inm := r.Header.Get("If-None-Match")
-	if inm == "" || !matches(inm, tag, true) {
-		return false
-	}
-	w.Header().Set("ETag", tag)
-	w.WriteHeader(http.StatusNotModified)
-	return true
-}
-
-// expectedVersion returns the version a PATCH or DELETE of resource id must find:
-// the one the client's If-Match names, or without If-Match the current one (the
-// client takes the last-writer-wins risk). The write itself checks the version in
-// SQL (WHERE version = @version), so a change landing between this check and the
-// write is a 412 too, never a lost update. current loads the stored version.
-func expectedVersion(r *http.Request, id int64, current func() (int32, error)) (int32, error) {
-	im := strings.TrimSpace(r.Header.Get("If-Match"))
-	if im == "" || im == "*" {
-		return current() // "*": any current representation, so a missing one is a 404
-	}
-	if v, ok := parseTag(im, id); ok {
-		return v, nil // one tag of ours: no read needed, the SQL compares
-	}
-	// Several tags, or foreign ones: compare with the stored version.
-	v, err := current()
+// represent encodes v, the representation of resource id at version, and returns the
+// bytes with their strong ETag, "<id>-<version>-<digest>". The digest covers every
+// byte shown, so the tag moves whenever the representation does, including the parts
+// a resource's own version does not guard (a product's variants and stock, its
+// category's name): If-None-Match never answers 304 for a changed body.
+func represent(id int64, version int32, v any) ([]byte, string, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return 0, err
+		return nil, "", fmt.Errorf("encode response: %w", err)
 	}
-	if !matches(im, etag(id, v), false) {
-		return 0, stale(im)
-	}
-	return v, nil
+	b = append(b, '\n')
+	sum := sha256.Sum256(b)
+	return b, `"` + strconv.FormatInt(id, 10) + "-" + strconv.FormatInt(int64(version), 10) + "-" +
+		hex.EncodeToString(sum[:4]) + `"`, nil
 }
 
-// stale is the 412 for an If-Match that names no current version.
-func stale(ifMatch string) error {
+// writeRepresentation answers with a single resource and its ETag. A GET whose
+// If-None-Match already names the tag gets 304 and no body.
+func writeRepresentation(w http.ResponseWriter, r *http.Request, status int, body []byte, tag string) error {
+	w.Header().Set("ETag", tag)
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		if inm := r.Header.Get("If-None-Match"); inm != "" && matches(inm, tag, true) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
+	writeBody(w, status, body)
+	return nil
+}
+
+// ifMatch refuses (412) a write whose If-Match names no current representation:
+// the client read something that has changed since. Without If-Match there is no
+// condition (and "*" only asks that the resource exist, which the caller's read
+// showed). Either way the write itself checks, in SQL, the version the caller read,
+// so a change landing between this check and the write is a 412 too, never a lost
+// update.
+func ifMatch(r *http.Request, current string) error {
+	im := r.Header.Get("If-Match")
+	if im == "" || matches(im, current, false) {
+		return nil
+	}
 	return &clientError{kind: store.ErrStale, detail: fmt.Sprintf(
-		"If-Match %s does not match the current version: fetch the resource again and retry with its ETag.", ifMatch)}
+		"If-Match %s does not match the current ETag: fetch the resource again and retry with its ETag.", im)}
 }
 
-// parseTag reads a single strong tag of resource id ("12-3") and returns its version.
-func parseTag(v string, id int64) (int32, bool) {
-	s, ok := strings.CutPrefix(v, `"`+strconv.FormatInt(id, 10)+"-")
-	if !ok {
-		return 0, false
+// retryStale runs write again when it fails with store.ErrStale and the request
+// has no If-Match, at most three times. Such a client set no precondition, so a
+// change that landed between our read and our write is not theirs to resolve: the
+// next attempt reads it and applies their change on top. With If-Match, the first
+// ErrStale stands: it is the 412 they asked for.
+func retryStale(r *http.Request, write func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := write()
+		if !errors.Is(err, store.ErrStale) || r.Header.Get("If-Match") != "" || attempt == 3 {
+			return err
+		}
 	}
-	s, ok = strings.CutSuffix(s, `"`)
-	if !ok {
-		return 0, false
-	}
-	n, err := strconv.ParseInt(s, 10, 32)
-	if err != nil || n < 1 {
-		return 0, false
-	}
-	return int32(n), true
 }
 
-// matches reports whether the header's list of tags (or "*") names tag. weak allows
-// W/ tags to match (If-None-Match); If-Match compares strongly, so a W/ tag never
+// matches reports whether the header's list of tags (or "*") names tag. weak lets
+// W/ tags match (If-None-Match); If-Match compares strongly, so a W/ tag never
 // matches there.
 func matches(header, tag string, weak bool) bool {
 	for t := range strings.SplitSeq(header, ",") {

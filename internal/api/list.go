@@ -127,10 +127,17 @@ func pageOf[T any](s *Server, p pageRequest, rows []T, key func(T) (string, int6
 	if len(rows) > p.Limit {
 		out.Data = rows[:p.Limit]
 		k, id := key(out.Data[p.Limit-1])
-		next := s.encodeCursor(cursor{Ordering: p.Ordering, Filter: p.filter, Key: k, ID: id})
-		out.NextCursor, out.HasMore = &next, true
+		out.NextCursor, out.HasMore = s.next(p, k, id), true
 	}
 	return out
+}
+
+// next signs the cursor of the page after one that ended at key and id. A domain
+// package's own opaque cursor travels as key (with id 0): the signature then binds
+// it to this list's ordering and filters, which the domain cannot check.
+func (s *Server) next(p pageRequest, key string, id int64) *string {
+	c := s.encodeCursor(cursor{Ordering: p.Ordering, Filter: p.filter, Key: key, ID: id})
+	return &c
 }
 
 func (s *Server) encodeCursor(c cursor) string {

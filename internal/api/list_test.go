@@ -187,67 +187,70 @@ func TestETagsAndPreconditions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	tok := h.writer(t)
+	created := h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"w","note":"n"}`).want(t, 201)
 	var w widget
-	h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"w","note":"n"}`).want(t, 201).decode(t, &w)
+	created.decode(t, &w)
 	item := fmt.Sprintf("/api/v1/widgets/%d", w.ID)
-	tag := func(v int) string { return fmt.Sprintf(`"%d-%d"`, w.ID, v) }
-	if got := h.call(t, "GET", item, tok, "").want(t, 200).header.Get("ETag"); got != tag(1) {
-		t.Fatalf("ETag = %s, want %s", got, tag(1))
+	v1 := created.header.Get("ETag")
+	if got := h.call(t, "GET", item, tok, "").want(t, 200).header.Get("ETag"); got != v1 || !strings.HasPrefix(v1, fmt.Sprintf(`"%d-1-`, w.ID)) {
+		t.Fatalf("GET ETag %s, POST ETag %s: want the same \"id-version-digest\"", got, v1)
 	}
-	reads := []struct {
+	otherTag := h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"other"}`).want(t, 201).header.Get("ETag")
+	for _, tt := range []struct {
 		inm    string
 		status int
 	}{
-		{tag(1), 304},
-		{"W/" + tag(1), 304},
-		{`"x", ` + tag(1), 304},
-		{"*", 304},
-		{tag(0), 200},
-		{fmt.Sprintf(`"%d-1"`, w.ID+1), 200},
-	}
-	for _, tt := range reads {
+		{v1, 304}, {"W/" + v1, 304}, {`"x", ` + v1, 304}, {"*", 304}, {otherTag, 200}, {`"nonsense"`, 200},
+	} {
 		r := h.call(t, "GET", item, tok, "", "If-None-Match", tt.inm).want(t, tt.status)
-		if tt.status == 304 && (len(r.body) != 0 || r.header.Get("ETag") != tag(1)) {
+		if tt.status == 304 && (len(r.body) != 0 || r.header.Get("ETag") != v1) {
 			t.Errorf("If-None-Match %s: 304 with body %q, ETag %q", tt.inm, r.body, r.header.Get("ETag"))
 		}
 	}
-	writes := []struct {
-		name, method, ifMatch, body string
-		status                      int
-		version                     int32 // stored afterwards
-		note                        *string
+	// Each step runs on what the steps before it left; tags[n] is the ETag at version n.
+	tags := map[int32]string{1: v1}
+	steps := []struct {
+		name, method string
+		ifMatch      func() string
+		body         string
+		status       int
+		version      int32 // stored afterwards
+		note         *string
 	}{
-		{"stale", "PATCH", tag(0), `{"name":"x"}`, 412, 1, ptr("n")},
-		{"weak tag never matches", "PATCH", "W/" + tag(1), `{"name":"x"}`, 412, 1, ptr("n")},
-		{"other resource's tag", "PATCH", fmt.Sprintf(`"%d-1"`, w.ID+1), `{"name":"x"}`, 412, 1, ptr("n")},
-		{"malformed tag", "PATCH", "nonsense", `{"name":"x"}`, 412, 1, ptr("n")},
-		{"current", "PATCH", tag(1), `{"name":"w2"}`, 200, 2, ptr("n")},
-		{"list naming the current", "PATCH", `"x", ` + tag(2), `{"note":null}`, 200, 3, nil},
-		{"any", "PATCH", "*", `{"note":"m"}`, 200, 4, ptr("m")},
-		{"no If-Match: last writer wins", "PATCH", "", `{}`, 200, 5, ptr("m")},
-		{"stale delete", "DELETE", tag(4), "", 412, 5, ptr("m")},
+		{"another widget's tag", "PATCH", func() string { return otherTag }, `{"name":"x"}`, 412, 1, ptr("n")},
+		{"weak tag never matches", "PATCH", func() string { return "W/" + tags[1] }, `{"name":"x"}`, 412, 1, ptr("n")},
+		{"malformed tag", "PATCH", func() string { return "nonsense" }, `{"name":"x"}`, 412, 1, ptr("n")},
+		{"current", "PATCH", func() string { return tags[1] }, `{"name":"w2"}`, 200, 2, ptr("n")},
+		{"stale", "PATCH", func() string { return tags[1] }, `{"name":"x"}`, 412, 2, ptr("n")},
+		{"list naming the current", "PATCH", func() string { return `"x", ` + tags[2] }, `{"note":null}`, 200, 3, nil},
+		{"any", "PATCH", func() string { return "*" }, `{"note":"m"}`, 200, 4, ptr("m")},
+		{"no If-Match: last writer wins", "PATCH", func() string { return "" }, `{}`, 200, 5, ptr("m")},
+		{"stale delete", "DELETE", func() string { return tags[3] }, "", 412, 5, ptr("m")},
 	}
-	for _, tt := range writes {
-		t.Run(tt.name, func(t *testing.T) {
-			var headers []string
-			if tt.ifMatch != "" {
-				headers = []string{"If-Match", tt.ifMatch}
-			}
-			r := h.call(t, tt.method, item, tok, tt.body, headers...).want(t, tt.status)
-			var now widget
-			h.call(t, "GET", item, tok, "").want(t, 200).decode(t, &now)
-			if now.Version != tt.version || (now.Note == nil) != (tt.note == nil) || now.Note != nil && *now.Note != *tt.note {
-				t.Errorf("stored %+v, want version %d, note %v", now, tt.version, tt.note)
-			}
-			if tt.status == 200 && r.header.Get("ETag") != tag(int(tt.version)) {
-				t.Errorf("ETag %s, want %s", r.header.Get("ETag"), tag(int(tt.version)))
-			}
-		})
+	for _, tt := range steps {
+		var headers []string
+		if m := tt.ifMatch(); m != "" {
+			headers = []string{"If-Match", m}
+		}
+		r := h.call(t, tt.method, item, tok, tt.body, headers...)
+		if r.status != tt.status {
+			t.Fatalf("%s: status %d, want %d: %s", tt.name, r.status, tt.status, r.body)
+		}
+		got := h.call(t, "GET", item, tok, "").want(t, 200)
+		var now widget
+		got.decode(t, &now)
+		if now.Version != tt.version || (now.Note == nil) != (tt.note == nil) || now.Note != nil && *now.Note != *tt.note {
+			t.Errorf("%s: stored %+v, want version %d, note %v", tt.name, now, tt.version, tt.note)
+		}
+		tags[now.Version] = got.header.Get("ETag")
+		if tt.status == 200 && r.header.Get("ETag") != tags[now.Version] {
+			t.Errorf("%s: response ETag %s, GET says %s", tt.name, r.header.Get("ETag"), tags[now.Version])
+		}
 	}
-	h.call(t, "DELETE", item, tok, "", "If-Match", tag(5)).want(t, 204)
+	h.call(t, "DELETE", item, tok, "", "If-Match", tags[5]).want(t, 204)
 	h.call(t, "GET", item, tok, "").want(t, 404)
 	h.call(t, "DELETE", item, tok, "").want(t, 404)
-	h.call(t, "PATCH", item, tok, `{"name":"x"}`, "If-Match", tag(5)).want(t, 404)
+	h.call(t, "PATCH", item, tok, `{"name":"x"}`, "If-Match", tags[5]).want(t, 404)
 }
 
 // Two clients read the same widget and both PATCH with their If-Match: one wins,

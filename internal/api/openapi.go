@@ -5,7 +5,6 @@ import (
 	_ "embed" // the OpenAPI document
 	"encoding/base64"
 	"net/http"
-	"strconv"
 )
 
 // openAPIDocument is the API's OpenAPI 3.1 description, kept in the repository and
@@ -17,16 +16,6 @@ var openAPIDocument []byte
 // openAPI answers GET /api/v1/openapi.json, public, with an ETag so tools revalidate.
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	sum := sha256.Sum256(openAPIDocument)
-	tag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
-	if notModified(w, r, tag) {
-		return nil
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(openAPIDocument)))
-	h.Set("ETag", tag)
-	h.Set("Cache-Control", "public, no-cache")
-	w.WriteHeader(http.StatusOK)
-	w.Write(openAPIDocument)
-	return nil
+	w.Header().Set("Cache-Control", "public, no-cache")
+	return writeRepresentation(w, r, http.StatusOK, openAPIDocument, `"`+base64.RawURLEncoding.EncodeToString(sum[:12])+`"`)
 }

@@ -242,13 +242,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode response: %w", err)
 	}
+	writeBody(w, status, append(b, '\n'))
+	return nil
+}
+
+// writeBody writes encoded JSON with status, as it is.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "private, no-cache") // revalidate with the ETag
 	}
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-	return nil
+	w.Write(b)
 }

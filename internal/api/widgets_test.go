@@ -135,32 +135,26 @@ func (w *widgets) create(rw http.ResponseWriter, r *http.Request) error {
 	}
 	w.creates.Add(1)
 	rw.Header().Set("Location", fmt.Sprintf("/api/v1/widgets/%d", x.ID))
-	rw.Header().Set("ETag", etag(x.ID, x.Version))
-	return writeJSON(rw, http.StatusCreated, x)
+	return w.respond(rw, r, http.StatusCreated, x)
+}
+
+func (w *widgets) respond(rw http.ResponseWriter, r *http.Request, status int, x widget) error {
+	body, tag, err := represent(x.ID, x.Version, x)
+	if err != nil {
+		return err
+	}
+	return writeRepresentation(rw, r, status, body, tag)
 }
 
 func (w *widgets) get(rw http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	x, err := w.load(r)
 	if err != nil {
 		return err
 	}
-	var x widget
-	if err := w.row(r.Context(), &x, `SELECT `+widgetColumns+` FROM widgets WHERE id = $1`, id); err != nil {
-		return err
-	}
-	tag := etag(x.ID, x.Version)
-	if notModified(rw, r, tag) {
-		return nil
-	}
-	rw.Header().Set("ETag", tag)
-	return writeJSON(rw, http.StatusOK, x)
+	return w.respond(rw, r, http.StatusOK, x)
 }
 
 func (w *widgets) update(rw http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
 	var in struct {
 		Name *string `json:"name"`
 		Note *string `json:"note"`
@@ -172,66 +166,72 @@ func (w *widgets) update(rw http.ResponseWriter, r *http.Request) error {
 	if b.null("name") {
 		return validator.Errors{"name": "cannot be null"}
 	}
-	version, err := expectedVersion(r, id, w.version(r.Context(), id))
-	if err != nil {
-		return err
-	}
-	var x widget
-	err = w.row(r.Context(), &x, `UPDATE widgets
-		SET name = CASE WHEN $3 THEN $4 ELSE name END, note = CASE WHEN $5 THEN $6 ELSE note END,
-			version = version + 1
-		WHERE id = $1 AND version = $2 RETURNING `+widgetColumns,
-		id, version, in.Name != nil, in.Name, b.has("note"), in.Note)
-	if errors.Is(err, store.ErrNotFound) {
-		return w.staleOrMissing(r.Context(), id)
-	}
-	if err != nil {
-		return err
-	}
-	rw.Header().Set("ETag", etag(x.ID, x.Version))
-	return writeJSON(rw, http.StatusOK, x)
+	return retryStale(r, func() error {
+		cur, err := w.checked(r)
+		if err != nil {
+			return err
+		}
+		var x widget
+		err = w.row(r.Context(), &x, `UPDATE widgets
+			SET name = CASE WHEN $3 THEN $4 ELSE name END, note = CASE WHEN $5 THEN $6 ELSE note END,
+				version = version + 1
+			WHERE id = $1 AND version = $2 RETURNING `+widgetColumns,
+			cur.ID, cur.Version, in.Name != nil, in.Name, b.has("note"), in.Note)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.ErrStale // it was there a moment ago: someone else wrote first
+		}
+		if err != nil {
+			return err
+		}
+		return w.respond(rw, r, http.StatusOK, x)
+	})
 }
 
 func (w *widgets) delete(rw http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	version, err := expectedVersion(r, id, w.version(r.Context(), id))
-	if err != nil {
-		return err
-	}
-	var gone int64
-	err = w.row(r.Context(), nil, `DELETE FROM widgets WHERE id = $1 AND version = $2 RETURNING id`, id, version, &gone)
-	if errors.Is(err, store.ErrNotFound) {
-		return w.staleOrMissing(r.Context(), id)
-	}
-	if err != nil {
-		return err
-	}
-	rw.WriteHeader(http.StatusNoContent)
-	return nil
+	return retryStale(r, func() error {
+		cur, err := w.checked(r)
+		if err != nil {
+			return err
+		}
+		var gone int64
+		err = w.row(r.Context(), nil, `DELETE FROM widgets WHERE id = $1 AND version = $2 RETURNING id`, cur.ID, cur.Version, &gone)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.ErrStale
+		}
+		if err != nil {
+			return err
+		}
+		rw.WriteHeader(http.StatusNoContent)
+		return nil
+	})
 }
 
 func (w *widgets) fail(rw http.ResponseWriter, r *http.Request) error {
 	return fmt.Errorf("load widget: %w", errors.New("disk on fire at /var/lib/secret"))
 }
 
-// version returns expectedVersion's loader for widget id.
-func (w *widgets) version(ctx context.Context, id int64) func() (int32, error) {
-	return func() (int32, error) {
-		var x widget
-		err := w.row(ctx, &x, `SELECT `+widgetColumns+` FROM widgets WHERE id = $1`, id)
-		return x.Version, err
+// load reads the widget the path names.
+func (w *widgets) load(r *http.Request) (widget, error) {
+	var x widget
+	id, err := pathID(r, "id")
+	if err != nil {
+		return x, err
 	}
+	err = w.row(r.Context(), &x, `SELECT `+widgetColumns+` FROM widgets WHERE id = $1`, id)
+	return x, err
 }
 
-// staleOrMissing tells why a version-checked write changed no row.
-func (w *widgets) staleOrMissing(ctx context.Context, id int64) error {
-	if _, err := w.version(ctx, id)(); err != nil {
-		return err
+// checked reads the widget a write is about and checks the request's If-Match.
+func (w *widgets) checked(r *http.Request) (widget, error) {
+	x, err := w.load(r)
+	if err != nil {
+		return x, err
 	}
-	return store.ErrStale
+	_, tag, err := represent(x.ID, x.Version, x)
+	if err != nil {
+		return x, err
+	}
+	return x, ifMatch(r, tag)
 }
 
 // row runs sql and scans one widget into x (or, with x nil, the trailing args'
