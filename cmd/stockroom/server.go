@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stockroom-dev/stockroom/internal/api"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -60,7 +61,10 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	// The JSON API. api.Options.SessionPrincipal (admin session cookie for same-origin
 	// browser calls) is left unset until the auth package's session manager exists.
-	jsonAPI, err := api.New(ctx, st, log, api.Options{RatePerMinute: e.cfg.APIRatePerMinute})
+	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
+	jsonAPI, err := api.New(ctx, st, log, api.Options{
+		Catalog: cat, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
+	})
 	if err != nil {
 		m.Close()
 		return nil, err

@@ -72,6 +72,11 @@ func decode(r *http.Request, dst any, readOnly ...string) (body, error) {
 		if errors.As(err, &te) && te.Field != "" {
 			return body{}, validator.Errors{te.Field: "must be " + jsonKind(te.Type)}
 		}
+		// A nested object's unknown member (a variant's, say): encoding/json names it
+		// only in its message.
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return body{}, validator.Errors{strings.Trim(name, `"`): "is not a field"}
+		}
 		return body{}, badRequest("Malformed JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return body{members: members}, nil

@@ -25,6 +25,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -36,6 +37,7 @@ import (
 // openapi.json: a response the document does not describe fails the test.
 type harness struct {
 	st      *store.Store
+	catalog *catalog.Catalog
 	api     *Server
 	handler http.Handler // the whole stack, for benchmarks that skip the network
 	srv     *httptest.Server
@@ -67,6 +69,8 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 	})
 	h.st = store.New(dbtest.NewWithConfig(t, h.counter.Install))
 	log := slog.New(slog.NewTextHandler(h.logs, nil))
+	h.catalog = catalog.New(h.st, catalog.Config{MediaDir: t.TempDir(), LowStock: 5})
+	o.api.Catalog, o.api.Currency = h.catalog, "EUR"
 	var err error
 	if h.api, err = New(context.Background(), h.st, log, o.api); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
 // List paging limits.
@@ -102,6 +105,15 @@ func (s *Server) page(r *http.Request, spec listSpec) (pageRequest, error) {
 		p.After = &c
 	}
 	return p, nil
+}
+
+// queryError makes a domain's field errors about a list's parameters (status, q,
+// ...) what they are on the wire: a 400 naming each parameter.
+func queryError(err error) error {
+	if fields, ok := errors.AsType[validator.Errors](err); ok {
+		return &clientError{kind: web.ErrBadRequest, detail: "Invalid query parameters: see errors.", fields: fields}
+	}
+	return err
 }
 
 // fingerprint identifies a list's path and filters (not its limit, ordering or

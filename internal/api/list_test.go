@@ -24,33 +24,41 @@ func seedWidgets(t testing.TB, h *harness, n int) []string {
 	return names
 }
 
-// walk follows next_cursor from path until has_more is false and returns the names
+// walk follows next_cursor from path until has_more is false and returns every item
 // seen, failing on a malformed envelope.
-func walk(t testing.TB, h *harness, tok, path string) []string {
+func walk[T any](t testing.TB, h *harness, tok, path string) []T {
 	t.Helper()
-	var seen []string
+	var seen []T
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
 	next := path
 	for pages := 0; ; pages++ {
 		if pages > 1000 {
 			t.Fatal("the walk does not end")
 		}
-		var page list[widget]
+		var page list[T]
 		h.call(t, "GET", next, tok, "").want(t, 200).decode(t, &page)
-		for _, w := range page.Data {
-			seen = append(seen, w.Name)
-		}
+		seen = append(seen, page.Data...)
 		if page.HasMore != (page.NextCursor != nil) {
 			t.Fatalf("has_more %v with next_cursor %v", page.HasMore, page.NextCursor)
 		}
 		if !page.HasMore {
 			return seen
 		}
-		sep := "?"
-		if strings.Contains(path, "?") {
-			sep = "&"
-		}
 		next = path + sep + "cursor=" + url.QueryEscape(*page.NextCursor)
 	}
+}
+
+// names walks a list of widgets and returns their names.
+func names(t testing.TB, h *harness, tok, path string) []string {
+	t.Helper()
+	var out []string
+	for _, w := range walk[widget](t, h, tok, path) {
+		out = append(out, w.Name)
+	}
+	return out
 }
 
 func TestListPaging(t *testing.T) {
@@ -82,7 +90,7 @@ func TestListPaging(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			if got := walk(t, h, tok, tt.path); !slices.Equal(got, tt.want) {
+			if got := names(t, h, tok, tt.path); !slices.Equal(got, tt.want) {
 				t.Errorf("walk = %v\nwant  %v", got, tt.want)
 			}
 		})
@@ -120,18 +128,24 @@ func TestListWalkWhileInserting(t *testing.T) {
 		}
 	})
 	for _, ordering := range []string{"id", "name", "-name"} {
-		seen := map[string]int{}
-		for _, n := range walk(t, h, tok, "/api/v1/widgets?limit=7&ordering="+ordering) {
-			seen[n]++
-		}
-		for _, n := range before {
-			if seen[n] != 1 {
-				t.Errorf("ordering %s: %s seen %d times, want once", ordering, n, seen[n])
-			}
-		}
+		onceEach(t, ordering, names(t, h, tok, "/api/v1/widgets?limit=7&ordering="+ordering), before)
 	}
 	close(stop)
 	wg.Wait()
+}
+
+// onceEach fails unless a walk in ordering saw every one of want exactly once.
+func onceEach[K comparable](t *testing.T, ordering string, seen, want []K) {
+	t.Helper()
+	count := map[K]int{}
+	for _, k := range seen {
+		count[k]++
+	}
+	for _, k := range want {
+		if count[k] != 1 {
+			t.Errorf("ordering %s: %v seen %d times, want once", ordering, k, count[k])
+		}
+	}
 }
 
 func TestListRefusesBadParameters(t *testing.T) {

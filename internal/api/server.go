@@ -18,7 +18,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -28,6 +30,14 @@ const maxBody = 1 << 20
 
 // Options configure the API.
 type Options struct {
+	// Catalog is the catalog domain the product and category endpoints call; the
+	// admin calls the same one.
+	Catalog *catalog.Catalog
+
+	// Currency is the shop's ISO 4217 code (STOCKROOM_CURRENCY), shown next to every
+	// amount in minor units.
+	Currency string
+
 	// RatePerMinute is how many requests a minute each token (or signed-in user) may
 	// make, counted per instance. Zero or less means no limit.
 	RatePerMinute int
@@ -42,6 +52,8 @@ type Options struct {
 // Server is the JSON API.
 type Server struct {
 	st        *store.Store
+	catalog   *catalog.Catalog
+	currency  string
 	tokens    *auth.Tokens
 	log       *slog.Logger
 	session   func(*http.Request) (*auth.Principal, error)
@@ -54,12 +66,17 @@ type Server struct {
 // New returns the API on st. It loads (or, on the very first start, creates) the
 // cursor-signing key that all instances share.
 func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (*Server, error) {
+	if opts.Catalog == nil || opts.Currency == "" {
+		return nil, errors.New("api: Options.Catalog and Options.Currency are required")
+	}
 	key, err := sharedSecret(ctx, st, "cursor_hmac")
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
 		st:        st,
+		catalog:   opts.Catalog,
+		currency:  opts.Currency,
 		tokens:    auth.NewTokens(st),
 		log:       log,
 		session:   opts.SessionPrincipal,
@@ -80,6 +97,27 @@ func (s *Server) Routes(mux *http.ServeMux) *web.Routes {
 	rt := web.NewRoutes(mux, s.guard)
 	rt.Handle("GET /api/v1/me", web.SignedIn, s.handle(s.me))
 	rt.Handle("GET /api/v1/openapi.json", web.Public, s.handle(s.openAPI))
+
+	rt.Handle("GET /api/v1/products", "products.view", s.handle(s.listProducts))
+	rt.Handle("POST /api/v1/products", "products.add", s.handle(s.createProduct))
+	rt.Handle("GET /api/v1/products/{id}", "products.view", s.handle(s.getProduct))
+	rt.Handle("PATCH /api/v1/products/{id}", "products.change", s.handle(s.updateProduct))
+	rt.Handle("DELETE /api/v1/products/{id}", "products.delete", s.handle(s.deleteProduct))
+
+	// A variant is part of its product: changing, adding or removing one changes the
+	// product.
+	rt.Handle("GET /api/v1/products/{id}/variants", "products.view", s.handle(s.listVariants))
+	rt.Handle("POST /api/v1/products/{id}/variants", "products.change", s.handle(s.createVariant))
+	rt.Handle("GET /api/v1/products/{id}/variants/{vid}", "products.view", s.handle(s.getVariant))
+	rt.Handle("PATCH /api/v1/products/{id}/variants/{vid}", "products.change", s.handle(s.updateVariant))
+	rt.Handle("DELETE /api/v1/products/{id}/variants/{vid}", "products.change", s.handle(s.deleteVariant))
+
+	rt.Handle("GET /api/v1/categories", "categories.view", s.handle(s.listCategories))
+	rt.Handle("POST /api/v1/categories", "categories.add", s.handle(s.createCategory))
+	rt.Handle("GET /api/v1/categories/{id}", "categories.view", s.handle(s.getCategory))
+	rt.Handle("PATCH /api/v1/categories/{id}", "categories.change", s.handle(s.updateCategory))
+	rt.Handle("DELETE /api/v1/categories/{id}", "categories.delete", s.handle(s.deleteCategory))
+
 	rt.Handle("/api/", web.Public, s.handle(s.unmatched))
 	return rt
 }
@@ -190,6 +228,17 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 	}
 	return nil, &clientError{kind: web.ErrUnauthenticated,
 		detail: "Authentication is required: send Authorization: Bearer <token>."}
+}
+
+// actor is who the audit log names for a write: the user, and the token when the
+// request came with one ("ada@example.com (ci)").
+func actor(r *http.Request) audit.Actor {
+	p := auth.FromContext(r.Context())
+	a := audit.Actor{UserID: p.UserID, TokenID: p.TokenID, Label: p.Email}
+	if p.TokenID != 0 {
+		a.Label = p.Email + " (" + p.TokenName + ")"
+	}
+	return a
 }
 
 // principalKey names who is calling, for the rate limit and idempotency keys: the
