@@ -9,33 +9,31 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
 // withAda returns the URL of a new database holding one user, ada@example.com, and
-// a pool on it.
-func withAda(t *testing.T) (string, *pgxpool.Pool) {
+// a store on it.
+func withAda(t *testing.T) (string, *store.Store) {
 	t.Helper()
 	url := dbtest.NewURL(t)
-	pool, err := pgxpool.New(context.Background(), url)
+	st, err := store.Open(context.Background(), url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(pool.Close)
-	_, err = pool.Exec(context.Background(), `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`)
+	t.Cleanup(st.Close)
+	_, err = st.Pool().Exec(context.Background(), `INSERT INTO users (email, password_hash) VALUES ('ada@example.com', 'x')`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return url, pool
+	return url, st
 }
 
 func TestTokenCommands(t *testing.T) {
 	ctx := context.Background()
-	url, pool := withAda(t)
+	url, st := withAda(t)
 	env := map[string]string{"STOCKROOM_DATABASE_URL": url}
 
 	code, secret, stderr := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci",
@@ -46,7 +44,7 @@ func TestTokenCommands(t *testing.T) {
 	if !strings.Contains(stderr, "not shown again") || strings.Contains(stderr, secret[4:20]) {
 		t.Errorf("token create stderr = %q: want the warning and not the secret", stderr)
 	}
-	p, err := auth.NewTokens(store.New(pool)).Authenticate(ctx, strings.TrimSpace(secret))
+	p, err := auth.NewTokens(st).Authenticate(ctx, strings.TrimSpace(secret))
 	if err != nil || p.Scope != auth.ScopeWrite {
 		t.Fatalf("the printed secret: %v, %+v", err, p)
 	}
@@ -56,7 +54,7 @@ func TestTokenCommands(t *testing.T) {
 		t.Errorf("token list: exit %d:\n%s", code, out)
 	}
 	var expires time.Time
-	if err := pool.QueryRow(ctx, `SELECT expires_at FROM api_tokens`).Scan(&expires); err != nil {
+	if err := st.Pool().QueryRow(ctx, `SELECT expires_at FROM api_tokens`).Scan(&expires); err != nil {
 		t.Fatal(err)
 	}
 	if days := time.Until(expires).Hours() / 24; days < 89 || days > 91 {
@@ -66,7 +64,7 @@ func TestTokenCommands(t *testing.T) {
 	if code, out, stderr := stockroom(ctx, env, "token", "revoke", "1"); code != 0 || !strings.Contains(out, "revoked") {
 		t.Errorf("token revoke 1: exit %d, %q %q", code, out, stderr)
 	}
-	if _, err := auth.NewTokens(store.New(pool)).Authenticate(ctx, strings.TrimSpace(secret)); err == nil {
+	if _, err := auth.NewTokens(st).Authenticate(ctx, strings.TrimSpace(secret)); err == nil {
 		t.Error("the revoked token still authenticates")
 	}
 	if _, out, _ := stockroom(ctx, env, "token", "list"); !strings.Contains(out, "revoked") {
