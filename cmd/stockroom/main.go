@@ -84,6 +84,9 @@ func commands() map[string]command {
 		// Staff users.
 		"createsuperuser": {"--email E [--name N] [--password-stdin]", "add a staff user with every permission", config.Serve, defineCreateSuperuser},
 		"changepassword":  {"--email E [--password-stdin]", "set a staff user's password (ends their sessions)", config.Serve, defineChangePassword},
+
+		// API tokens.
+		"token": {"create|list|revoke ID", "API tokens: create (secret printed once), list, revoke", config.Serve, defineToken},
 	}
 }
 

@@ -9,6 +9,26 @@ import (
 	"time"
 )
 
+type ApiToken struct {
+	ID         int64
+	UserID     int64
+	Name       string
+	TokenHash  []byte
+	Prefix     string
+	Scope      string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+	Version    int32
+}
+
+type AppSecret struct {
+	Name      string
+	Value     []byte
+	CreatedAt time.Time
+}
+
 type AuditLog struct {
 	ID           int64
 	At           time.Time
@@ -46,6 +66,18 @@ type Group struct {
 type GroupPermission struct {
 	GroupID      int64
 	PermissionID int64
+}
+
+type IdempotencyKey struct {
+	ID          int64
+	Principal   string
+	Key         string
+	RequestHash []byte
+	State       string
+	Status      *int32
+	Headers     json.RawMessage
+	Body        []byte
+	CreatedAt   time.Time
 }
 
 type LoginAttempt struct {
