@@ -71,16 +71,75 @@ CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTIO
 
 -- The list reads newest first on (placed_at, id), with or without a status or a
 -- customer, so each of those has an index that ends in (placed_at, id): a page is an
--- index descent and a few dozen rows at any depth. The placed_at index also carries
--- status and total_cents, so that the dashboard's per-day sums over 30 days are an
--- index-only scan that never visits the table.
-CREATE INDEX orders_placed_idx ON orders (placed_at, id) INCLUDE (status, total_cents);
+-- index descent and a few dozen rows at any depth.
+CREATE INDEX orders_placed_idx ON orders (placed_at, id);
 CREATE INDEX orders_status_placed_idx ON orders (status, placed_at, id);
 CREATE INDEX orders_customer_placed_idx ON orders (customer_id, placed_at, id);
 -- A total range (and the list sorted by total) reads this one.
 CREATE INDEX orders_total_idx ON orders (total_cents, id);
 -- Substring search on the number ("10042" finds SR-10042).
 CREATE INDEX orders_number_trgm_idx ON orders USING gin (number gin_trgm_ops);
+
+-- The dashboard's figures per day come from order_stats, not from the orders: at a
+-- million orders, summing the 330,000 of the last 30 days takes 25 ms as an
+-- index-only scan and 170 ms grouped by day in a time zone (EXPLAIN ANALYZE,
+-- 2026-11-25), on every page view. order_stats holds the count and revenue of the
+-- orders placed in each 15-minute bucket, which any time zone's days are made of
+-- (every zone's offset is a multiple of 15 minutes), so 30 days are at most 2,880
+-- buckets whatever the number of orders.
+--
+-- A trigger keeps it, so no write path (the app, the seed, a fix by hand) can let it
+-- drift. It is a deferred constraint trigger: it runs at commit, so the bucket's row
+-- is locked only for the moment of the commit, and concurrent transactions add to
+-- one of eight rows of the bucket (by backend), so they rarely wait for each other.
+-- The figures are sums over all of a bucket's rows; one row alone may be negative
+-- (an order counted in one and cancelled through another).
+
+-- order_revenue is what an order adds to the revenue: its total while the shop has
+-- the money (paid, fulfilled, delivered); nothing while pending, cancelled or
+-- refunded.
+CREATE FUNCTION order_revenue(status text, total_cents bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN status IN ('paid', 'fulfilled', 'delivered') THEN total_cents ELSE 0 END;
+
+CREATE TABLE order_stats (
+    bucket        timestamptz NOT NULL, -- start of the 15 minutes the orders were placed in
+    shard         smallint    NOT NULL,
+    orders        bigint      NOT NULL,
+    revenue_cents bigint      NOT NULL,
+    CONSTRAINT order_stats_pkey PRIMARY KEY (bucket, shard)
+);
+
+-- +goose StatementBegin
+CREATE FUNCTION order_stats_add(placed_at timestamptz, orders bigint, revenue_cents bigint) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO order_stats (bucket, shard, orders, revenue_cents)
+    VALUES (date_bin('15 minutes', placed_at, 'epoch'), pg_backend_pid() % 8, orders, revenue_cents)
+    ON CONFLICT ON CONSTRAINT order_stats_pkey DO UPDATE
+    SET orders = order_stats.orders + EXCLUDED.orders,
+        revenue_cents = order_stats.revenue_cents + EXCLUDED.revenue_cents;
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION order_stats_track() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD.placed_at = NEW.placed_at
+       AND order_revenue(OLD.status, OLD.total_cents) = order_revenue(NEW.status, NEW.total_cents) THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM order_stats_add(OLD.placed_at, -1, -order_revenue(OLD.status, OLD.total_cents));
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM order_stats_add(NEW.placed_at, 1, order_revenue(NEW.status, NEW.total_cents));
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE CONSTRAINT TRIGGER orders_stats AFTER INSERT OR DELETE OR UPDATE OF placed_at, status, total_cents
+    ON orders DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION order_stats_track();
 
 -- Order lines keep a snapshot of what was sold, at what price: the variant may change
 -- price or be deleted later (then variant_id becomes NULL and the snapshot remains).
@@ -131,6 +190,57 @@ SELECT o.id, o.number, o.status, o.customer_id, c.email AS customer_email, c.nam
 FROM orders o
 JOIN customers c ON c.id = o.customer_id;
 
+-- Bulk loads (stockroom seed) into empty tables are several times faster without the
+-- secondary indexes, unique constraints and foreign keys, built once at the end
+-- instead of row by row. bulk_defer_indexes drops those of the given tables (not the
+-- primary keys) and remembers their definitions in a temporary table;
+-- bulk_restore_indexes creates them again, checking every row as it does. Both run in
+-- the loading transaction, so a failure in between rolls the drop back too, and what
+-- comes back is exactly what the migrations defined. (catalog_defer_indexes is the
+-- same for the catalog's two tables.)
+-- +goose StatementBegin
+CREATE FUNCTION bulk_defer_indexes(VARIADIC tables regclass[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+BEGIN
+    CREATE TEMPORARY TABLE IF NOT EXISTS bulk_deferred (n serial, def text NOT NULL) ON COMMIT DROP;
+    -- Foreign keys first (a unique key may not go while one depends on it), then
+    -- unique keys, then plain indexes; they come back in the opposite order.
+    FOR d IN
+        SELECT c.conrelid::regclass AS tbl, c.conname, pg_get_constraintdef(c.oid) AS def
+        FROM pg_constraint c
+        WHERE c.conrelid = ANY (tables) AND c.contype IN ('f', 'u')
+        ORDER BY c.contype, c.conname
+    LOOP
+        INSERT INTO bulk_deferred (def) VALUES (format('ALTER TABLE %s ADD CONSTRAINT %I %s', d.tbl, d.conname, d.def));
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', d.tbl, d.conname);
+    END LOOP;
+    FOR d IN
+        SELECT i.indexrelid::regclass AS name, pg_get_indexdef(i.indexrelid) AS def
+        FROM pg_index i
+        WHERE i.indrelid = ANY (tables)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+    LOOP
+        INSERT INTO bulk_deferred (def) VALUES (d.def);
+        EXECUTE format('DROP INDEX %s', d.name);
+    END LOOP;
+END
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION bulk_restore_indexes() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    d record;
+BEGIN
+    FOR d IN SELECT def FROM bulk_deferred ORDER BY n DESC LOOP
+        EXECUTE d.def;
+    END LOOP;
+    DROP TABLE bulk_deferred;
+END
+$$;
+-- +goose StatementEnd
+
 INSERT INTO permissions (codename, name)
 SELECT r || '.' || a, initcap(a) || ' ' || r
 FROM unnest(ARRAY['orders', 'customers']) AS r,
@@ -142,8 +252,14 @@ INSERT INTO permissions (codename, name) VALUES
 
 -- +goose Down
 DELETE FROM permissions WHERE codename LIKE 'orders.%' OR codename LIKE 'customers.%';
+DROP FUNCTION bulk_restore_indexes();
+DROP FUNCTION bulk_defer_indexes(regclass[]);
 DROP VIEW order_listings;
 DROP TABLE order_events;
 DROP TABLE order_lines;
 DROP TABLE orders;
+DROP FUNCTION order_stats_track();
+DROP FUNCTION order_stats_add(timestamptz, bigint, bigint);
+DROP TABLE order_stats;
+DROP FUNCTION order_revenue(text, bigint);
 DROP TABLE customers;

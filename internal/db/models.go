@@ -127,6 +127,13 @@ type OrderListing struct {
 	Version       int32
 }
 
+type OrderStat struct {
+	Bucket       time.Time
+	Shard        int16
+	Orders       int64
+	RevenueCents int64
+}
+
 type Permission struct {
 	ID       int64
 	Codename string
