@@ -3,12 +3,12 @@ package orders
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -238,7 +238,7 @@ type CustomerPage struct {
 
 // ListCustomers returns one page of customers, newest first, in one statement.
 func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (CustomerPage, error) {
-	limit, err := pageSize(p.Limit)
+	limit, err := keyset.Limit(p.Limit, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return CustomerPage{}, err
 	}
@@ -247,11 +247,11 @@ func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (Custo
 		return CustomerPage{}, err
 	}
 	if p.Cursor != "" {
-		id, err := strconv.ParseInt(p.Cursor, 10, 64)
-		if err != nil || id <= 0 {
-			return CustomerPage{}, validator.Errors{"cursor": "is not valid for this list: start from the first page"}
+		var c customerCursor
+		if !keyset.Decode(p.Cursor, &c) || c.ID <= 0 {
+			return CustomerPage{}, keyset.Err()
 		}
-		args.BeforeID = &id
+		args.BeforeID = &c.ID
 	}
 	var rows []db.Customer
 	err = o.st.Read(ctx, func(q *db.Queries) (err error) {
@@ -264,9 +264,14 @@ func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (Custo
 	page := CustomerPage{Items: rows}
 	if len(rows) > limit {
 		page.Items = rows[:limit]
-		page.Next = strconv.FormatInt(page.Items[limit-1].ID, 10)
+		page.Next = keyset.Encode(customerCursor{ID: page.Items[limit-1].ID})
 	}
 	return page, nil
+}
+
+// customerCursor is a position in the customer list: the last id shown.
+type customerCursor struct {
+	ID int64 `json:"id"`
 }
 
 // CountCustomers counts the customers a search matches, exactly up to

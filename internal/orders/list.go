@@ -2,15 +2,13 @@ package orders
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
@@ -87,7 +85,7 @@ type ListParams struct {
 	Sort   Sort   // the zero Sort is DefaultSort
 	Limit  int    // rows per page, 1 to MaxPageSize; 0 is DefaultPageSize
 	Cursor string // "" for the first page, else a Page's Next or Prev
-	Last   bool   // the last page instead of the first (with Cursor "")
+	Last   bool   // the last page (Cursor is then ignored)
 }
 
 // Page is one page of the order list. Next and Prev are cursors for the pages after
@@ -106,11 +104,14 @@ func (o *Orders) ListOrders(ctx context.Context, p ListParams) (Page, error) {
 	if p.Sort == (Sort{}) {
 		p.Sort = DefaultSort
 	}
-	limit, err := pageSize(p.Limit)
+	limit, err := keyset.Limit(p.Limit, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return Page{}, err
 	}
-	cur, err := readCursor(p.Cursor, p.Sort)
+	if p.Last {
+		p.Cursor = "" // the last page is the last page, wherever the caller was
+	}
+	cur, err := keyset.Read(p.Cursor, p.Sort.String(), func(v string) bool { return validKey(p.Sort.Key, v) })
 	if err != nil {
 		return Page{}, err
 	}
@@ -122,9 +123,8 @@ func (o *Orders) ListOrders(ctx context.Context, p ListParams) (Page, error) {
 		args.AfterValue, args.AfterID = &cur.Value, &cur.ID
 	}
 	args.RowLimit = int32(limit + 1)
-	back := p.Last || cur != nil && cur.Back
 	order := p.Sort
-	order.Desc = order.Desc != back // backwards: the opposite order, read back to front
+	order.Desc = order.Desc != keyset.Backwards(cur, p.Last) // backwards: the opposite order, turned round after
 	var rows []db.OrderListing
 	err = o.st.Read(ctx, func(q *db.Queries) error {
 		if err := o.searchArgs(ctx, q, &args); err != nil {
@@ -136,24 +136,9 @@ func (o *Orders) ListOrders(ctx context.Context, p ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("list orders: %w", err)
 	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
-	}
-	if back {
-		slices.Reverse(rows)
-	}
-	page := Page{Items: rows}
-	if len(rows) == 0 {
-		return page, nil
-	}
-	first, last := rows[0], rows[len(rows)-1]
-	if back && more || !back && cur != nil {
-		page.Prev = writeCursor(p.Sort, first, true)
-	}
-	if !back && more || back && !p.Last {
-		page.Next = writeCursor(p.Sort, last, false)
-	}
+	var page Page
+	page.Items, page.Prev, page.Next = keyset.Paginate(rows, limit, p.Sort.String(), cur, p.Last,
+		func(r db.OrderListing) (string, int64) { return keyValue(p.Sort.Key, r), r.ID })
 	return page, nil
 }
 
@@ -308,16 +293,6 @@ func startOfDay(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-func pageSize(n int) (int, error) {
-	switch {
-	case n == 0:
-		return DefaultPageSize, nil
-	case n < 1 || n > MaxPageSize:
-		return 0, validator.Errors{"limit": fmt.Sprintf("must be from 1 to %d", MaxPageSize)}
-	}
-	return n, nil
-}
-
 // listArgs turns a filter into the list queries' parameters.
 func listArgs(f Filter) (db.ListOrdersByPlacedDescParams, error) {
 	var args db.ListOrdersByPlacedDescParams
@@ -419,34 +394,4 @@ func validKey(k SortKey, v string) bool {
 	}
 	_, err := time.Parse(time.RFC3339Nano, v)
 	return err == nil
-}
-
-// cursor is a position in a list: the sort key and id of a row, the ordering it
-// belongs to, and whether the page wanted lies before it (Back) or after.
-type cursor struct {
-	Sort  string `json:"s"`
-	Back  bool   `json:"b,omitempty"`
-	Value string `json:"v"`
-	ID    int64  `json:"id"`
-}
-
-func writeCursor(s Sort, row db.OrderListing, back bool) string {
-	b, _ := json.Marshal(cursor{Sort: s.String(), Back: back, Value: keyValue(s.Key, row), ID: row.ID}) // strings and numbers always encode
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// readCursor decodes a cursor for ordering s; "" is none.
-func readCursor(token string, s Sort) (*cursor, error) {
-	if token == "" {
-		return nil, nil
-	}
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.ID <= 0 || c.Sort != s.String() || !validKey(s.Key, c.Value) {
-		return nil, validator.Errors{"cursor": "is not valid for this list: start from the first page"}
-	}
-	return &c, nil
 }
