@@ -96,9 +96,7 @@ func TestCustomerInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.orders.CreateCustomer(context.Background(), staff, tt.in)
-			var errs validator.Errors
-			if !errors.As(err, &errs) || errs[tt.field] == "" {
+			if _, err := e.orders.CreateCustomer(context.Background(), staff, tt.in); !fieldError(err, tt.field) {
 				t.Errorf("CreateCustomer: %v, want a field error on %s", err, tt.field)
 			}
 		})

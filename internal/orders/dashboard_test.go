@@ -2,7 +2,6 @@ package orders_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,25 +75,25 @@ func TestOrderStatsAgree(t *testing.T) {
 	v := e.variant(t, "STAT-1", 1_234, 1_000)
 	c := e.customer(t, "stats@example.com", "")
 	paths := [][]string{nil, {"paid"}, {"paid", "fulfilled", "delivered"}, {"cancelled"}, {"paid", "refunded"}}
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Go(func() {
-			o, err := e.orders.PlaceOrder(ctx, staff, orders.PlaceInput{CustomerID: c.ID, Lines: []orders.LineInput{line(v, int64(1+i%3))}})
-			if err != nil {
-				t.Errorf("PlaceOrder: %v", err)
-				return
+	for i, err := range concurrently(20, func(i int) error {
+		o, err := e.orders.PlaceOrder(ctx, staff, orders.PlaceInput{CustomerID: c.ID, Lines: []orders.LineInput{line(v, int64(1+i%3))}})
+		if err != nil {
+			return err
+		}
+		for _, to := range paths[i%len(paths)] {
+			if _, err := e.orders.Transition(ctx, staff, o.ID, to, 0); err != nil {
+				return err
 			}
-			for _, to := range paths[i%len(paths)] {
-				if _, err := e.orders.Transition(ctx, staff, o.ID, to, 0); err != nil {
-					t.Errorf("Transition: %v", err)
-				}
-			}
-			if i%4 == 0 {
-				e.setPlaced(t, o.ID, now.Add(-time.Duration(i)*7*time.Hour))
-			}
-		})
+		}
+		if i%4 == 0 {
+			_, err = e.pool.Exec(ctx, "UPDATE orders SET placed_at = $2 WHERE id = $1", o.ID, now.Add(-time.Duration(i)*7*time.Hour))
+		}
+		return err
+	}) {
+		if err != nil {
+			t.Errorf("order %d: %v", i, err)
+		}
 	}
-	wg.Wait()
 	var mismatches int64
 	err := e.pool.QueryRow(ctx, `
 		SELECT count(*) FROM (

@@ -2,7 +2,9 @@ package orders_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -163,3 +166,26 @@ func line(v db.ProductVariant, q int64) orders.LineInput {
 }
 
 func sku(i int) string { return fmt.Sprintf("SKU-%03d", i) }
+
+// concurrently runs fn(0) to fn(n-1) in n goroutines released at once, so that they
+// race, and returns their errors by i.
+func concurrently(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
+}
+
+// fieldError reports whether err is a validator.Errors with a message on field.
+func fieldError(err error, field string) bool {
+	var errs validator.Errors
+	return errors.As(err, &errs) && errs[field] != ""
+}

@@ -3,14 +3,12 @@ package orders_test
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/orders"
-	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
 // listFixture places eight orders for three customers, on fixed days before now,
@@ -214,9 +212,7 @@ func TestListOrdersInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.orders.ListOrders(ctx, tt.p)
-			var errs validator.Errors
-			if !errors.As(err, &errs) || errs[tt.field] == "" {
+			if _, err := e.orders.ListOrders(ctx, tt.p); !fieldError(err, tt.field) {
 				t.Errorf("ListOrders: %v, want a field error on %s", err, tt.field)
 			}
 		})
@@ -280,8 +276,7 @@ func TestPlacedRange(t *testing.T) {
 	for _, tt := range tests {
 		from, to, err := o.PlacedRange(tt.preset, tt.from, tt.to)
 		if tt.field != "" {
-			var errs validator.Errors
-			if !errors.As(err, &errs) || errs[tt.field] == "" {
+			if !fieldError(err, tt.field) {
 				t.Errorf("PlacedRange(%q, %q, %q): %v, want a field error on %s", tt.preset, tt.from, tt.to, err, tt.field)
 			}
 			continue

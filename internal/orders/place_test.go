@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
-	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
 func TestPlaceOrder(t *testing.T) {
@@ -216,9 +214,7 @@ func TestPlaceOrderInvalid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.orders.PlaceOrder(ctx, staff, tt.in)
-			var errs validator.Errors
-			if !errors.As(err, &errs) || errs[tt.field] == "" {
+			if _, err := e.orders.PlaceOrder(ctx, staff, tt.in); !fieldError(err, tt.field) {
 				t.Fatalf("PlaceOrder: %v, want a field error on %s", err, tt.field)
 			}
 			e.nothingWritten(t)
@@ -236,20 +232,12 @@ func TestPlaceOrderConcurrent(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	v := e.variant(t, "HOT-1", 2_500, 10)
-	const attempts = 200
-	errs := make([]error, attempts)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range attempts {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = e.orders.PlaceOrder(ctx, staff, orders.PlaceInput{
-				Email: fmt.Sprintf("buyer-%03d@example.com", i), Lines: []orders.LineInput{line(v, 1)},
-			})
+	errs := concurrently(200, func(i int) error {
+		_, err := e.orders.PlaceOrder(ctx, staff, orders.PlaceInput{
+			Email: fmt.Sprintf("buyer-%03d@example.com", i), Lines: []orders.LineInput{line(v, 1)},
 		})
-	}
-	close(start)
-	wg.Wait()
+		return err
+	})
 
 	var placed, short int
 	for i, err := range errs {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/orders"
@@ -23,18 +22,10 @@ func TestCancelConcurrent(t *testing.T) {
 	o := e.place(t, c.ID, line(a, 3), line(b, 4))
 	e.move(t, o.ID, "paid")
 
-	const tries = 2
-	errs := make([]error, tries)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range tries {
-		wg.Go(func() {
-			<-start
-			_, errs[i] = e.orders.Transition(ctx, staff, o.ID, "cancelled", 0)
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := concurrently(2, func(int) error {
+		_, err := e.orders.Transition(ctx, staff, o.ID, "cancelled", 0)
+		return err
+	})
 	var ok, refused int
 	for _, err := range errs {
 		var te *orders.TransitionError
@@ -190,8 +181,7 @@ func TestAddNote(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := e.orders.AddNote(ctx, staff, tt.id, tt.note)
 			if _, field := tt.want.(validator.Errors); field {
-				var errs validator.Errors
-				if !errors.As(err, &errs) || errs["note"] == "" {
+				if !fieldError(err, "note") {
 					t.Errorf("AddNote: %v, want a field error on note", err)
 				}
 				return

@@ -3,7 +3,6 @@ package seed_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -40,7 +39,7 @@ func shop(t *testing.T, n int) *store.Store {
 // dumpOrders lists the seeded orders with their lines and timelines as text.
 func dumpOrders(t *testing.T, st *store.Store) []string {
 	t.Helper()
-	rows, err := st.Pool().Query(context.Background(), `
+	return textRows(t, st, `
 		SELECT o.number, c.email, o.status, o.subtotal_cents, o.shipping_cents, o.tax_cents, o.total_cents,
 		       o.placed_at, o.updated_at, o.version, o.restocked_at, o.shipping_address::text,
 		       (SELECT string_agg(l.sku || 'x' || l.quantity || '@' || l.unit_price_cents, ' ' ORDER BY l.position)
@@ -48,22 +47,6 @@ func dumpOrders(t *testing.T, st *store.Store) []string {
 		       (SELECT string_agg(e.kind || '@' || e.at, ' ' ORDER BY e.at, e.id)
 		        FROM order_events e WHERE e.order_id = o.id)
 		FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 func TestSeedOrdersIsDeterministic(t *testing.T) {
@@ -152,7 +135,7 @@ func TestSeedOrdersShape(t *testing.T) {
 // of the tables the order seed loads.
 func schemaOf(t *testing.T, st *store.Store) []string {
 	t.Helper()
-	rows, err := st.Pool().Query(context.Background(), `
+	return textRows(t, st, `
 		SELECT indexdef FROM pg_indexes WHERE tablename IN ('customers', 'orders', 'order_lines', 'order_events')
 		UNION ALL
 		SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
@@ -162,19 +145,6 @@ func schemaOf(t *testing.T, st *store.Store) []string {
 		WHERE tgrelid IN ('customers'::regclass, 'orders'::regclass, 'order_lines'::regclass, 'order_events'::regclass)
 		  AND NOT tgisinternal -- the foreign keys' own triggers, named by oid, come with the keys
 		ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 func TestSeedOrdersRefuses(t *testing.T) {
