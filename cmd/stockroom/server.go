@@ -16,6 +16,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/api"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -77,8 +78,9 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	// The JSON API: bearer tokens, or the admin session cookie for same-origin
 	// browser calls.
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
+	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
-		Catalog: cat, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
+		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
 		SessionPrincipal: sessions.RequestPrincipal,
 	})
 	if err == nil {

@@ -172,3 +172,32 @@ func jsonKind(t reflect.Type) string {
 	}
 	return "an object"
 }
+
+// decodeMember decodes raw, one member of a body that decode left as
+// json.RawMessage (an order's line, say), into dst as decode does: it must be an
+// object whose members are dst's writable fields, of the right types. Its problems
+// go into errs under prefix ("lines[2]."), so they name the member's path; the
+// error is non-nil when there were any.
+func decodeMember(raw json.RawMessage, dst any, prefix string, errs validator.Errors, readOnly ...string) error {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
+		errs.Add(strings.TrimSuffix(prefix, "."), "must be an object")
+		return errs
+	}
+	if err := checkMembers(members, dst, readOnly); err != nil {
+		for f, msg := range err.(validator.Errors) {
+			errs.Add(prefix+f, msg)
+		}
+		return errs
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			errs.Add(prefix+te.Field, "must be "+jsonKind(te.Type))
+		} else {
+			errs.Add(strings.TrimSuffix(prefix, "."), "is malformed")
+		}
+		return errs
+	}
+	return nil
+}

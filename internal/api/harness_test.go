@@ -23,11 +23,13 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -38,6 +40,7 @@ import (
 type harness struct {
 	st      *store.Store
 	catalog *catalog.Catalog
+	orders  *orders.Orders
 	api     *Server
 	handler http.Handler // the whole stack, for benchmarks that skip the network
 	srv     *httptest.Server
@@ -51,8 +54,9 @@ type harness struct {
 
 // harnessOptions adjust a harness before its server starts.
 type harnessOptions struct {
-	api   Options
-	clock func() time.Time // the rate limiter's clock
+	api      Options
+	clock    func() time.Time // the rate limiter's clock
+	maxConns int32            // the pool's size; 0 is dbtest's default
 }
 
 func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
@@ -67,10 +71,16 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 			t.Logf("server log:\n%s", h.logs)
 		}
 	})
-	h.st = store.New(dbtest.NewWithConfig(t, h.counter.Install))
+	h.st = store.New(dbtest.NewWithConfig(t, func(cfg *pgxpool.Config) {
+		h.counter.Install(cfg)
+		if o.maxConns > 0 {
+			cfg.MaxConns = o.maxConns
+		}
+	}))
 	log := slog.New(slog.NewTextHandler(h.logs, nil))
 	h.catalog = catalog.New(h.st, catalog.Config{MediaDir: t.TempDir(), LowStock: 5})
-	o.api.Catalog, o.api.Currency = h.catalog, "EUR"
+	h.orders = orders.New(h.st, orders.Config{Currency: "EUR", TaxRate: 1900})
+	o.api.Catalog, o.api.Orders, o.api.Currency = h.catalog, h.orders, "EUR"
 	var err error
 	if h.api, err = New(context.Background(), h.st, log, o.api); err != nil {
 		t.Fatal(err)

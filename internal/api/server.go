@@ -21,6 +21,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -33,6 +34,10 @@ type Options struct {
 	// Catalog is the catalog domain the product and category endpoints call; the
 	// admin calls the same one.
 	Catalog *catalog.Catalog
+
+	// Orders is the orders and customers domain the order and customer endpoints
+	// call; the admin calls the same one.
+	Orders *orders.Orders
 
 	// Currency is the shop's ISO 4217 code (STOCKROOM_CURRENCY), shown next to every
 	// amount in minor units.
@@ -53,6 +58,7 @@ type Options struct {
 type Server struct {
 	st        *store.Store
 	catalog   *catalog.Catalog
+	orders    *orders.Orders
 	currency  string
 	tokens    *auth.Tokens
 	log       *slog.Logger
@@ -66,8 +72,8 @@ type Server struct {
 // New returns the API on st. It loads (or, on the very first start, creates) the
 // cursor-signing key that all instances share.
 func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (*Server, error) {
-	if opts.Catalog == nil || opts.Currency == "" {
-		return nil, errors.New("api: Options.Catalog and Options.Currency are required")
+	if opts.Catalog == nil || opts.Orders == nil || opts.Currency == "" {
+		return nil, errors.New("api: Options.Catalog, Options.Orders and Options.Currency are required")
 	}
 	key, err := sharedSecret(ctx, st, "cursor_hmac")
 	if err != nil {
@@ -76,6 +82,7 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 	s := &Server{
 		st:        st,
 		catalog:   opts.Catalog,
+		orders:    opts.Orders,
 		currency:  opts.Currency,
 		tokens:    auth.NewTokens(st),
 		log:       log,
@@ -117,6 +124,19 @@ func (s *Server) Routes(mux *http.ServeMux) *web.Routes {
 	rt.Handle("GET /api/v1/categories/{id}", "categories.view", s.handle(s.getCategory))
 	rt.Handle("PATCH /api/v1/categories/{id}", "categories.change", s.handle(s.updateCategory))
 	rt.Handle("DELETE /api/v1/categories/{id}", "categories.delete", s.handle(s.deleteCategory))
+
+	rt.Handle("GET /api/v1/orders", "orders.view", s.handle(s.listOrders))
+	rt.Handle("POST /api/v1/orders", "orders.add", s.handle(s.createOrder))
+	rt.Handle("GET /api/v1/orders/{id}", "orders.view", s.handle(s.getOrder))
+	// Each move needs its own permission (orders.Permission), which depends on the
+	// body: the handler checks it. The route asks only that the caller may see orders.
+	rt.Handle("POST /api/v1/orders/{id}/transitions", "orders.view", s.handle(s.transitionOrder))
+
+	rt.Handle("GET /api/v1/customers", "customers.view", s.handle(s.listCustomers))
+	rt.Handle("POST /api/v1/customers", "customers.add", s.handle(s.createCustomer))
+	rt.Handle("GET /api/v1/customers/{id}", "customers.view", s.handle(s.getCustomer))
+	rt.Handle("PATCH /api/v1/customers/{id}", "customers.change", s.handle(s.updateCustomer))
+	rt.Handle("DELETE /api/v1/customers/{id}", "customers.delete", s.handle(s.deleteCustomer))
 
 	rt.Handle("/api/", web.Public, s.handle(s.unmatched))
 	return rt
