@@ -63,5 +63,8 @@ func runDev(ctx context.Context, e *env, args []string) error {
 // prepareDev gives a new dev database what a new user needs to look around. Each
 // step is idempotent: it does its work on the first start only.
 func prepareDev(ctx context.Context, e *env, st *store.Store) error {
-	return ensureDevAdmin(ctx, e, st)
+	if err := ensureDevAdmin(ctx, e, st); err != nil {
+		return err
+	}
+	return seedDev(ctx, e, st)
 }

@@ -5,8 +5,35 @@
 package db
 
 import (
+	"encoding/json"
 	"time"
 )
+
+type AuditLog struct {
+	ID           int64
+	At           time.Time
+	ActorUserID  *int64
+	ActorTokenID *int64
+	ActorLabel   string
+	Action       string
+	Resource     string
+	ObjectID     int64
+	ObjectRepr   string
+	Changes      json.RawMessage
+	Note         string
+}
+
+type Category struct {
+	ID          int64
+	ParentID    *int64
+	Name        string
+	Slug        string
+	Description string
+	Position    int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int32
+}
 
 type Group struct {
 	ID        int64
@@ -32,6 +59,74 @@ type Permission struct {
 	ID       int64
 	Codename string
 	Name     string
+}
+
+type Product struct {
+	ID            int64
+	Name          string
+	Slug          string
+	Description   string
+	Status        string
+	CategoryID    *int64
+	PriceMinCents int64
+	PriceMaxCents int64
+	StockTotal    int64
+	VariantCount  int32
+	FirstSku      string
+	Skus          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int32
+}
+
+type ProductImage struct {
+	ID          int64
+	ProductID   int64
+	Sha256      string
+	ContentType string
+	Width       int32
+	Height      int32
+	Bytes       int64
+	Alt         string
+	Position    int32
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Version     int32
+}
+
+type ProductListing struct {
+	ID            int64
+	Name          string
+	Slug          string
+	Description   string
+	Status        string
+	CategoryID    *int64
+	CategoryName  string
+	PriceMinCents int64
+	PriceMaxCents int64
+	StockTotal    int64
+	VariantCount  int32
+	FirstSku      string
+	Skus          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Version       int32
+}
+
+type ProductVariant struct {
+	ID                  int64
+	ProductID           int64
+	Sku                 string
+	Title               string
+	OptionValues        json.RawMessage
+	PriceCents          int64
+	CompareAtPriceCents *int64
+	CostCents           *int64
+	Stock               int32
+	Position            int32
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	Version             int32
 }
 
 type Session struct {

@@ -102,6 +102,12 @@ func (e *explainer) QueryRow(ctx context.Context, sql string, args ...any) pgx.R
 	return errRow{}
 }
 
+// CopyFrom cannot be explained; no list or count query uses COPY.
+func (e *explainer) CopyFrom(context.Context, pgx.Identifier, []string, pgx.CopyFromSource) (int64, error) {
+	e.err = errors.New("estimate: COPY cannot be explained")
+	return 0, e.err
+}
+
 type errRow struct{}
 
 // Scan reports that the query was explained, not run.

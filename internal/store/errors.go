@@ -72,3 +72,11 @@ func Constraint(err error) string {
 	}
 	return ""
 }
+
+// IsNotFound reports whether err means that a row is missing, whether classified
+// (ErrNotFound) or still the driver's own: inside InTx, a query's error has not been
+// classified yet, and a version-checked UPDATE that matched no row must be told apart
+// from other failures there, without importing pgx.
+func IsNotFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || errors.Is(err, pgx.ErrNoRows)
+}

@@ -1,0 +1,281 @@
+-- name: ListProductsByNameAsc :many
+-- ListProductsByNameAsc returns a page of products by name (ascending), then id,
+-- after the keyset (@after_value, @after_id) when given.
+--
+-- The product list is one statement per page: ListProductsBy<Key><Dir>, one query per
+-- sortable key and direction, so that each has an ORDER BY its index can serve (an
+-- ORDER BY that picked its column from a parameter would defeat every index). They
+-- share one shape:
+--   - every filter is optional: NULL means "not filtered". The pool plans each
+--     execution with its actual values (plan_cache_mode=force_custom_plan, see
+--     store.Open), so a NULL filter folds away instead of leaving a generic plan
+--     that has to serve every combination;
+--   - category_ids is the category and its subcategories, computed first
+--     (CategoryDescendantIDs), so the planner sees the actual ids;
+--   - pattern is an ILIKE pattern ('%oak%', wildcards in the user's text escaped by
+--     the caller) matched against the name OR the SKUs (products.skus: see its
+--     index in 0003_catalog.sql for why not product_variants);
+--   - the keyset is (after_value, after_id): the sort key and id of the last row
+--     shown. after_value travels as text and is cast to the key's type here, which
+--     gives all eight queries the same parameter struct;
+--   - match_first picks how a search runs. A search that matches few rows is fastest
+--     matched first (a BitmapOr of the trigram indexes) and the matches sorted; one
+--     that matches many, by reading the ordering's index and filtering until the page
+--     is full. The planner judges by how many rows match, assuming they are spread
+--     evenly along the ordering, and so reads the index when matches cluster at its
+--     far end (every "Vintage ..." name sorts late: 950,000 rows read for 50). So the
+--     caller decides from the planner's estimate of the matches (store.Estimate):
+--     true replaces the sort key by an equal expression no index has, which leaves
+--     matching first as the only plan; false leaves the planner free. It folds away
+--     before planning (force_custom_plan), so the queries otherwise stay the same;
+--   - callers ask for one row more than they show, to learn whether there is more.
+-- "Previous page" is the opposite direction's query from the first row shown, read
+-- back to front; "last page" is the opposite direction's first page.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.name, p.id) > (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.name || '' ELSE p.name END), p.id
+LIMIT @row_limit;
+
+-- name: ListProductsByNameDesc :many
+-- ListProductsByNameDesc returns a page of products by name (descending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.name, p.id) < (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.name || '' ELSE p.name END) DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: ListProductsByUpdatedAtAsc :many
+-- ListProductsByUpdatedAtAsc returns a page of products by updated at (ascending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.updated_at, p.id) > (sqlc.narg(after_value)::text::timestamptz, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.updated_at + interval '0' ELSE p.updated_at END), p.id
+LIMIT @row_limit;
+
+-- name: ListProductsByUpdatedAtDesc :many
+-- ListProductsByUpdatedAtDesc returns a page of products by updated at (descending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.updated_at, p.id) < (sqlc.narg(after_value)::text::timestamptz, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.updated_at + interval '0' ELSE p.updated_at END) DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: ListProductsByPriceAsc :many
+-- ListProductsByPriceAsc returns a page of products by lowest variant price (ascending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.price_min_cents, p.id) > (sqlc.narg(after_value)::text::bigint, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.price_min_cents + 0 ELSE p.price_min_cents END), p.id
+LIMIT @row_limit;
+
+-- name: ListProductsByPriceDesc :many
+-- ListProductsByPriceDesc returns a page of products by lowest variant price (descending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.price_min_cents, p.id) < (sqlc.narg(after_value)::text::bigint, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.price_min_cents + 0 ELSE p.price_min_cents END) DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: ListProductsByStockAsc :many
+-- ListProductsByStockAsc returns a page of products by total stock (ascending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.stock_total, p.id) > (sqlc.narg(after_value)::text::bigint, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.stock_total + 0 ELSE p.stock_total END), p.id
+LIMIT @row_limit;
+
+-- name: ListProductsByStockDesc :many
+-- ListProductsByStockDesc returns a page of products by total stock (descending), then id,
+-- after the keyset (@after_value, @after_id) when given. See ListProductsByNameAsc.
+SELECT p.* FROM product_listings p
+WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+  AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+  AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+  AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+  AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+  AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+  AND (sqlc.narg(after_id)::bigint IS NULL
+       OR (p.stock_total, p.id) < (sqlc.narg(after_value)::text::bigint, sqlc.narg(after_id)::bigint))
+ORDER BY (CASE WHEN @match_first::boolean THEN p.stock_total + 0 ELSE p.stock_total END) DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: CountProducts :one
+-- CountProducts counts the products the list filters match, but stops at @max_count:
+-- an exact count is shown only when it is small, so it never scans a million rows.
+SELECT count(*) FROM (
+    SELECT 1 FROM products p
+    WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
+      AND (sqlc.narg(category_ids)::bigint[] IS NULL OR p.category_id = ANY (sqlc.narg(category_ids)::bigint[]))
+      AND (sqlc.narg(stock_min)::bigint IS NULL OR p.stock_total >= sqlc.narg(stock_min)::bigint)
+      AND (sqlc.narg(stock_max)::bigint IS NULL OR p.stock_total <= sqlc.narg(stock_max)::bigint)
+      AND (sqlc.narg(updated_since)::timestamptz IS NULL OR p.updated_at >= sqlc.narg(updated_since)::timestamptz)
+      AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
+    LIMIT @max_count
+) AS matched;
+
+-- name: GetProductListing :one
+-- GetProductListing returns one product with its category's name.
+SELECT * FROM product_listings WHERE id = @id;
+
+-- name: ListProductListingsByID :many
+-- ListProductListingsByID returns the products with the given ids, in name order:
+-- what a bulk action's confirmation page lists.
+SELECT * FROM product_listings WHERE id = ANY (@ids::bigint[]) ORDER BY name, id;
+
+-- name: GetProductVersion :one
+-- GetProductVersion returns a product's version: after a version-checked write hit no
+-- row, it tells "changed since" (a row) from "gone" (ErrNotFound).
+SELECT version FROM products WHERE id = @id;
+
+-- name: LockProduct :one
+-- LockProduct returns a product and locks it until the transaction ends. Every write
+-- to a product's variants or images takes this lock first, so writers of one product
+-- queue in one order (product, then its rows) and never deadlock.
+SELECT * FROM products WHERE id = @id FOR NO KEY UPDATE;
+
+-- name: LockProductOfVariant :one
+-- LockProductOfVariant is LockProduct for the product that owns variant @variant_id.
+SELECT p.* FROM products p
+WHERE p.id = (SELECT v.product_id FROM product_variants v WHERE v.id = @variant_id)
+FOR NO KEY UPDATE;
+
+-- name: LockProductOfImage :one
+-- LockProductOfImage is LockProduct for the product that owns image @image_id.
+SELECT p.* FROM products p
+WHERE p.id = (SELECT i.product_id FROM product_images i WHERE i.id = @image_id)
+FOR NO KEY UPDATE;
+
+-- name: FreeProductSlug :one
+-- FreeProductSlug returns @base, or else the first of @base-2, @base-3, ... that no
+-- product other than @self_id uses. It only picks a candidate: the unique key still
+-- decides, and a concurrent writer that takes the same slug first makes the write fail
+-- with products_slug_key.
+SELECT (CASE WHEN n = 1 THEN @base::text ELSE @base::text || '-' || n END)::text AS slug
+FROM generate_series(1, 10000) AS n
+WHERE NOT EXISTS (
+    SELECT 1 FROM products p
+    WHERE p.slug = (CASE WHEN n = 1 THEN @base::text ELSE @base::text || '-' || n END)
+      AND p.id <> @self_id
+)
+LIMIT 1; -- a function scan yields n in order, so the first free candidate is the smallest
+
+-- name: CreateProduct :one
+-- CreateProduct inserts a product without variants; the caller adds them and then
+-- refreshes the summary in the same transaction.
+INSERT INTO products (name, slug, description, status, category_id)
+VALUES (@name, @slug, @description, @status, @category_id)
+RETURNING *;
+
+-- name: UpdateProduct :one
+-- UpdateProduct rewrites a product's own fields if it is still at @version; no row
+-- means it is gone or changed since it was read (GetProductVersion tells which).
+UPDATE products
+SET name = @name, slug = @slug, description = @description, status = @status,
+    category_id = @category_id, version = version + 1
+WHERE id = @id AND version = @version
+RETURNING *;
+
+-- name: DeleteProduct :one
+-- DeleteProduct deletes a product (its variants and image rows go with it) if it is
+-- at @version, or whatever its version when @version is NULL.
+DELETE FROM products
+WHERE id = @id AND (sqlc.narg(version)::integer IS NULL OR version = sqlc.narg(version)::integer)
+RETURNING *;
+
+-- name: RefreshProductSummary :one
+-- RefreshProductSummary recomputes a product's summary columns from its variants.
+-- Every variant write calls it in the same transaction, so lists never disagree with
+-- the variants. It returns the product.
+UPDATE products p
+SET price_min_cents = s.price_min, price_max_cents = s.price_max, stock_total = s.stock_total,
+    variant_count = s.variant_count, first_sku = s.first_sku, skus = s.skus
+FROM (
+    SELECT coalesce(min(v.price_cents), 0)::bigint AS price_min,
+           coalesce(max(v.price_cents), 0)::bigint AS price_max,
+           coalesce(sum(v.stock), 0)::bigint AS stock_total,
+           count(*)::integer AS variant_count,
+           coalesce((array_agg(v.sku ORDER BY v.position, v.id))[1], '')::text AS first_sku,
+           coalesce(string_agg(v.sku, ' ' ORDER BY v.position, v.id), '')::text AS skus
+    FROM product_variants v WHERE v.product_id = @id
+) AS s
+WHERE p.id = @id
+RETURNING p.*;
+
+-- name: SetProductsStatus :many
+-- SetProductsStatus sets the status of the listed products that do not have it yet,
+-- locking them in id order (so two bulk actions cannot deadlock), and returns each
+-- changed product with its status before.
+UPDATE products p SET status = @status
+FROM (
+    SELECT o.id, o.status FROM products o
+    WHERE o.id = ANY (@ids::bigint[]) AND o.status <> @status
+    ORDER BY o.id FOR NO KEY UPDATE
+) AS before
+WHERE p.id = before.id
+RETURNING p.id, p.name, before.status AS old_status;
+
+-- name: MoveProductsToCategory :many
+-- MoveProductsToCategory puts the listed products into @category_id (NULL: none),
+-- locking them in id order, and returns each moved product with its category before.
+UPDATE products p SET category_id = sqlc.narg(category_id)::bigint
+FROM (
+    SELECT o.id, o.category_id FROM products o
+    WHERE o.id = ANY (@ids::bigint[]) AND o.category_id IS DISTINCT FROM sqlc.narg(category_id)::bigint
+    ORDER BY o.id FOR NO KEY UPDATE
+) AS before
+WHERE p.id = before.id
+RETURNING p.id, p.name, before.category_id AS old_category_id;
+
+-- name: DeleteProducts :many
+-- DeleteProducts deletes the listed products (with their variants and image rows) and
+-- returns them.
+DELETE FROM products WHERE id = ANY (@ids::bigint[]) RETURNING *;

@@ -1,0 +1,46 @@
+-- name: ListProductVariants :many
+-- ListProductVariants returns a product's variants in display order.
+SELECT * FROM product_variants WHERE product_id = @product_id ORDER BY position, id;
+
+-- name: GetVariant :one
+-- GetVariant returns one variant by id.
+SELECT * FROM product_variants WHERE id = @id;
+
+-- name: CreateVariant :one
+-- CreateVariant inserts a variant; a SKU taken in any case fails on
+-- product_variants_sku_key, a negative stock or price on its check.
+INSERT INTO product_variants (product_id, sku, title, option_values, price_cents,
+                              compare_at_price_cents, cost_cents, stock, position)
+VALUES (@product_id, @sku, @title, @option_values, @price_cents,
+        @compare_at_price_cents, @cost_cents, @stock, @position)
+RETURNING *;
+
+-- name: UpdateVariant :one
+-- UpdateVariant rewrites a variant of @product_id if it is at @version, or whatever
+-- its version when @version is NULL; no row means it is gone, belongs to another
+-- product, or changed since it was read.
+UPDATE product_variants
+SET sku = @sku, title = @title, option_values = @option_values, price_cents = @price_cents,
+    compare_at_price_cents = @compare_at_price_cents, cost_cents = @cost_cents,
+    stock = @stock, position = @position, version = version + 1
+WHERE id = @id AND product_id = @product_id
+  AND (sqlc.narg(version)::integer IS NULL OR version = sqlc.narg(version)::integer)
+RETURNING *;
+
+-- name: AdjustVariantStock :one
+-- AdjustVariantStock adds @delta (negative: takes away) to a variant's stock unless
+-- that would take it below zero: then no row comes back. Concurrent adjustments queue
+-- on the row lock and each re-checks the condition on the stock the previous one
+-- left, so stock is never oversold.
+UPDATE product_variants
+SET stock = stock + @delta::integer, version = version + 1
+WHERE id = @id AND stock + @delta::integer >= 0
+RETURNING *;
+
+-- name: DeleteVariant :one
+-- DeleteVariant deletes a variant of @product_id if it is at @version, or whatever its
+-- version when @version is NULL, and returns it.
+DELETE FROM product_variants
+WHERE id = @id AND product_id = @product_id
+  AND (sqlc.narg(version)::integer IS NULL OR version = sqlc.narg(version)::integer)
+RETURNING *;

@@ -1,0 +1,269 @@
+package catalog
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// errCycle is the parent_id message for a move that would put a category inside
+// itself.
+const errCycle = "cannot be inside itself or one of its subcategories"
+
+// Category returns category id.
+func (c *Catalog) Category(ctx context.Context, id int64) (db.Category, error) {
+	var cat db.Category
+	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+		cat, err = q.GetCategory(ctx, id)
+		return err
+	})
+	if err != nil {
+		return db.Category{}, fmt.Errorf("category %d: %w", id, err)
+	}
+	return cat, nil
+}
+
+// CategoryNode is a category in the tree: its depth (0 at the top) and its path of
+// names from the top ("Home › Lighting › Lamps"), for pickers and lists.
+type CategoryNode struct {
+	db.Category
+	Depth int
+	Path  string
+}
+
+// CategoryTree returns every category depth-first, siblings by position then name:
+// the order a parent picker or a category filter shows them in, indented by Depth.
+func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
+	var rows []db.CategoryTreeRow
+	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.CategoryTree(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("category tree: %w", err)
+	}
+	nodes := make([]CategoryNode, len(rows))
+	for i, r := range rows {
+		nodes[i] = CategoryNode{Category: r.Category, Depth: int(r.Depth), Path: r.Path}
+	}
+	return nodes, nil
+}
+
+// CategoryPage is one page of categories in name order; Next is the cursor of the
+// next page or "".
+type CategoryPage struct {
+	Items []db.Category
+	Next  string
+}
+
+// ListCategories returns categories whose name contains q (any case; "" for all) in
+// name order, limit at a time (0: DefaultPageSize), from cursor ("" for the first
+// page).
+func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, limit int) (CategoryPage, error) {
+	limit, err := pageSize(limit)
+	if err != nil {
+		return CategoryPage{}, err
+	}
+	p := db.SearchCategoriesParams{RowLimit: int32(limit + 1)}
+	if q = strings.TrimSpace(q); q != "" {
+		if len(q) > MaxQuery {
+			return CategoryPage{}, validator.Errors{"q": fmt.Sprintf("must be at most %d characters", MaxQuery)}
+		}
+		pattern := "%" + escapeLike(q) + "%"
+		p.Q = &pattern
+	}
+	if cursor != "" {
+		var k struct {
+			Name string `json:"n"`
+			ID   int64  `json:"id"`
+		}
+		b, err := base64.RawURLEncoding.DecodeString(cursor)
+		if err == nil {
+			err = json.Unmarshal(b, &k)
+		}
+		if err != nil || k.ID <= 0 {
+			return CategoryPage{}, validator.Errors{"cursor": "is not valid for this list: start from the first page"}
+		}
+		p.AfterName, p.AfterID = &k.Name, &k.ID
+	}
+	var rows []db.Category
+	err = c.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.SearchCategories(ctx, p)
+		return err
+	})
+	if err != nil {
+		return CategoryPage{}, fmt.Errorf("list categories: %w", err)
+	}
+	page := CategoryPage{Items: rows}
+	if len(rows) > limit {
+		page.Items = rows[:limit]
+		last := rows[limit-1]
+		b, _ := json.Marshal(map[string]any{"n": last.Name, "id": last.ID}) // strings and numbers always encode
+		page.Next = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return page, nil
+}
+
+// CreateCategory validates in and stores it as a new category. A taken slug or a
+// parent that does not exist comes back as validator.Errors on the field.
+func (c *Catalog) CreateCategory(ctx context.Context, actor audit.Actor, in CategoryInput) (db.Category, error) {
+	in = in.normalize()
+	if errs := in.Validate(); errs != nil {
+		return db.Category{}, errs
+	}
+	var cat db.Category
+	err := c.st.InTx(ctx, func(q *db.Queries) error {
+		slug, err := categorySlug(ctx, q, in, 0)
+		if err != nil {
+			return err
+		}
+		cat, err = q.CreateCategory(ctx, db.CreateCategoryParams{
+			ParentID: in.ParentID, Name: in.Name, Slug: slug, Description: in.Description, Position: in.Position,
+		})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.ActionCreate, ResourceCategories, cat.ID, cat.Name,
+			audit.Diff(nil, categorySnapshot(cat)))
+	})
+	if err != nil {
+		return db.Category{}, categoryFieldError(fmt.Errorf("create category: %w", err))
+	}
+	return cat, nil
+}
+
+// UpdateCategory stores in over category id if it is still at version. A parent
+// that is the category itself or lies below it is refused with a field error on
+// "parent_id"; a newer version stored meanwhile is a *CategoryConflictError.
+func (c *Catalog) UpdateCategory(ctx context.Context, actor audit.Actor, id int64, version int32, in CategoryInput) (db.Category, error) {
+	in = in.normalize()
+	if errs := in.Validate(); errs != nil {
+		return db.Category{}, errs
+	}
+	var cat db.Category
+	err := c.st.InTx(ctx, func(q *db.Queries) error {
+		// Moves take turns, so that two moves cannot each pass the check below and
+		// together close a cycle.
+		if err := q.LockCategoryTree(ctx); err != nil {
+			return err
+		}
+		before, err := q.LockCategory(ctx, id)
+		if err != nil {
+			return err
+		}
+		cat = before
+		if before.Version != version {
+			return errStale
+		}
+		if in.ParentID != nil {
+			cycle, err := q.IsCategoryDescendant(ctx, db.IsCategoryDescendantParams{ID: id, Candidate: *in.ParentID})
+			if err != nil {
+				return err
+			}
+			if cycle {
+				return validator.Errors{"parent_id": errCycle}
+			}
+		}
+		slug, err := categorySlug(ctx, q, in, id)
+		if err != nil {
+			return err
+		}
+		after := before
+		after.ParentID, after.Name, after.Slug, after.Description, after.Position = in.ParentID, in.Name, slug, in.Description, in.Position
+		changes := audit.Diff(categorySnapshot(before), categorySnapshot(after))
+		if len(changes) == 0 {
+			return nil
+		}
+		cat, err = q.UpdateCategory(ctx, db.UpdateCategoryParams{
+			ID: id, Version: version, ParentID: in.ParentID, Name: in.Name, Slug: slug,
+			Description: in.Description, Position: in.Position,
+		})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.ActionUpdate, ResourceCategories, id, cat.Name, changes)
+	})
+	if errors.Is(err, errStale) {
+		return db.Category{}, &CategoryConflictError{Current: cat}
+	}
+	if err != nil {
+		return db.Category{}, categoryFieldError(fmt.Errorf("update category %d: %w", id, err))
+	}
+	return cat, nil
+}
+
+// CategoryUsage counts what stops category id from being deleted: the products
+// directly in it and its direct subcategories. The delete page shows it.
+func (c *Catalog) CategoryUsage(ctx context.Context, id int64) (products, subcategories int64, err error) {
+	var u db.CategoryUsageRow
+	err = c.st.Read(ctx, func(q *db.Queries) (err error) {
+		u, err = q.CategoryUsage(ctx, id)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("usage of category %d: %w", id, err)
+	}
+	return u.Products, u.Subcategories, nil
+}
+
+// DeleteCategory deletes category id if it is at version (0: whatever its
+// version). While products or subcategories are in it, it refuses with an
+// *InUseError naming their counts.
+func (c *Catalog) DeleteCategory(ctx context.Context, actor audit.Actor, id int64, version int32) error {
+	err := c.st.InTx(ctx, func(q *db.Queries) error {
+		// The row lock holds off new products and subcategories (their foreign key
+		// checks wait for it), so the counts below stay true until the delete commits.
+		cat, err := q.LockCategory(ctx, id)
+		if err != nil {
+			return err
+		}
+		if version != 0 && cat.Version != version {
+			return fmt.Errorf("category %d: %w", id, store.ErrStale)
+		}
+		u, err := q.CategoryUsage(ctx, id)
+		if err != nil {
+			return err
+		}
+		if u.Products > 0 || u.Subcategories > 0 {
+			return &InUseError{Products: u.Products, Subcategories: u.Subcategories}
+		}
+		if _, err := q.DeleteCategory(ctx, id); err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.ActionDelete, ResourceCategories, id, cat.Name,
+			audit.Diff(categorySnapshot(cat), nil))
+	})
+	if err != nil {
+		return fmt.Errorf("delete category %d: %w", id, err)
+	}
+	return nil
+}
+
+// categorySlug is in's slug, or when it has none a free one made from its name.
+func categorySlug(ctx context.Context, q *db.Queries, in CategoryInput, self int64) (string, error) {
+	if in.Slug != "" {
+		return in.Slug, nil
+	}
+	base := Slugify(in.Name)
+	if base == "" {
+		base = "category"
+	}
+	return q.FreeCategorySlug(ctx, db.FreeCategorySlugParams{Base: base, SelfID: self})
+}
+
+// categoryFieldError is fieldError for category writes, where a missing parent is
+// the parent_id field's fault.
+func categoryFieldError(err error) error {
+	if errors.Is(err, store.ErrReferenced) && store.Constraint(err) == "categories_parent_id_fkey" {
+		return validator.Errors{"parent_id": "does not exist"}
+	}
+	return fieldError(err, "")
+}

@@ -1,0 +1,149 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// A category cannot move inside itself or below one of its own subcategories.
+func TestCategoryCyclesRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	home := e.category(t, "Home", nil)
+	lighting := e.category(t, "Lighting", &home)
+	lamps := e.category(t, "Lamps", &lighting)
+	cat, err := e.cat.Category(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		parent int64
+	}{
+		{"its own parent", home},
+		{"its child's child", lighting},
+		{"its grandchild's child", lamps},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.cat.UpdateCategory(ctx, editor, home, cat.Version, catalog.CategoryInput{Name: "Home", ParentID: &tt.parent})
+			wantFields(t, err, validator.Errors{"parent_id": "cannot be inside itself or one of its subcategories"})
+		})
+	}
+	// Moving a category up the tree, or under a sibling branch, is fine.
+	garden := e.category(t, "Garden", nil)
+	lampsNow, err := e.cat.Category(ctx, lamps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.UpdateCategory(ctx, editor, lamps, lampsNow.Version, catalog.CategoryInput{Name: "Lamps", ParentID: &garden}); err != nil {
+		t.Errorf("move under another branch: %v", err)
+	}
+	tree, err := e.cat.CategoryTree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, n := range tree {
+		paths = append(paths, n.Path)
+	}
+	want := []string{"Garden", "Garden › Lamps", "Home", "Home › Lighting"}
+	if len(paths) != len(want) {
+		t.Fatalf("tree = %q, want %q", paths, want)
+	}
+	for i := range want {
+		if paths[i] != want[i] {
+			t.Errorf("tree[%d] = %q, want %q", i, paths[i], want[i])
+		}
+	}
+}
+
+func TestCategoryValidationAndConflicts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	id := e.category(t, "Kitchen", nil)
+	e.category(t, "Kitchen", nil) // the same name gets its own slug
+	tests := []struct {
+		name string
+		in   catalog.CategoryInput
+		want validator.Errors
+	}{
+		{"empty name", catalog.CategoryInput{}, validator.Errors{"name": "is required"}},
+		{"slug taken", catalog.CategoryInput{Name: "Cooking", Slug: "kitchen"}, validator.Errors{"slug": "is already used"}},
+		{"unknown parent", catalog.CategoryInput{Name: "Pans", ParentID: ptr(int64(999))}, validator.Errors{"parent_id": "does not exist"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.cat.CreateCategory(ctx, editor, tt.in)
+			wantFields(t, err, tt.want)
+		})
+	}
+	page, err := e.cat.ListCategories(ctx, "kitch", "", 1)
+	if err != nil || len(page.Items) != 1 || page.Next == "" {
+		t.Fatalf("ListCategories = %+v, %v; want one of two and a next page", page, err)
+	}
+	next, err := e.cat.ListCategories(ctx, "kitch", page.Next, 1)
+	if err != nil || len(next.Items) != 1 || next.Items[0].Slug != "kitchen-2" || next.Next != "" {
+		t.Errorf("second page = %+v, %v; want kitchen-2 and no more", next, err)
+	}
+
+	c, err := e.cat.Category(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.UpdateCategory(ctx, editor, id, c.Version, catalog.CategoryInput{Name: "Kitchen & Dining", Slug: "kitchen"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.cat.UpdateCategory(ctx, editor, id, c.Version, catalog.CategoryInput{Name: "Cooking"})
+	var conflict *catalog.CategoryConflictError
+	if !errors.As(err, &conflict) || !errors.Is(err, store.ErrStale) || conflict.Current.Name != "Kitchen & Dining" {
+		t.Errorf("stale update: err = %v, want a CategoryConflictError with the stored name", err)
+	}
+}
+
+// A category that still holds products or subcategories is not deleted, and the
+// refusal says what is in it.
+func TestDeleteCategoryRefusedWhileInUse(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	lighting := e.category(t, "Lighting", nil)
+	lamps := e.category(t, "Lamps", &lighting)
+	var ids []int64
+	for _, sku := range []string{"L-1", "L-2"} {
+		in := product("Lamp "+sku, sku)
+		in.CategoryID = &lighting
+		ids = append(ids, e.create(t, in).ID)
+	}
+	err := e.cat.DeleteCategory(ctx, editor, lighting, 0)
+	var inUse *catalog.InUseError
+	if !errors.As(err, &inUse) || !errors.Is(err, store.ErrReferenced) {
+		t.Fatalf("err = %v, want an InUseError wrapping ErrReferenced", err)
+	}
+	if want := "this category still has 2 products and 1 subcategory: move them to another category first"; inUse.Error() != want {
+		t.Errorf("message = %q, want %q", inUse.Error(), want)
+	}
+	if n, sub, err := e.cat.CategoryUsage(ctx, lighting); n != 2 || sub != 1 || err != nil {
+		t.Errorf("CategoryUsage = %d, %d, %v; want 2, 1", n, sub, err)
+	}
+	// Moved out and emptied, it goes.
+	if _, err := e.cat.MoveToCategory(ctx, editor, ids, &lamps); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cat.MoveToCategory(ctx, editor, ids, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cat.DeleteCategory(ctx, editor, lamps, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.cat.DeleteCategory(ctx, editor, lighting, 0); err != nil {
+		t.Errorf("delete the empty category: %v", err)
+	}
+	if _, err := e.cat.Category(ctx, lighting); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after delete: err = %v, want ErrNotFound", err)
+	}
+}

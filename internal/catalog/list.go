@@ -1,0 +1,452 @@
+package catalog
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// Page sizes of the product list.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+	// ExactCountLimit is the largest count CountProducts gives exactly; above it, the
+	// count is the planner's estimate ("about N").
+	ExactCountLimit = 10000
+	// ExportBatch is how many rows ExportProducts reads per statement.
+	ExportBatch = 1000
+	// MaxQuery is the longest search text.
+	MaxQuery = 200
+	// MatchFirstLimit is the most matches the planner may expect for a search to be
+	// run matches first (see ListProductsByNameAsc's match_first). Sorting that
+	// many costs at most ~150 ms at a million products on a small machine; a search
+	// expected to match more reads the ordering's index instead, where matches that
+	// many fill a page quickly unless they all sort at the far end.
+	MatchFirstLimit = 50_000
+)
+
+// SortKey is a column the product list sorts by.
+type SortKey string
+
+// The sortable columns. Each has an index ending in id; see ListProductsByNameAsc.
+const (
+	SortName      SortKey = "name"
+	SortUpdatedAt SortKey = "updated_at"
+	SortPrice     SortKey = "price" // the lowest variant price
+	SortStock     SortKey = "stock" // the total over the variants
+)
+
+// Sort is a list ordering: a key and a direction. Ties are broken by id in the
+// same direction.
+type Sort struct {
+	Key  SortKey
+	Desc bool
+}
+
+// DefaultSort is the ordering when none is asked for.
+var DefaultSort = Sort{Key: SortName}
+
+// ParseSort reads an ordering as URLs and the API write it: "name", "-updated_at"
+// ("-" for descending). "" is DefaultSort.
+func ParseSort(s string) (Sort, error) {
+	if s == "" {
+		return DefaultSort, nil
+	}
+	o := Sort{Key: SortKey(strings.TrimPrefix(s, "-")), Desc: strings.HasPrefix(s, "-")}
+	switch o.Key {
+	case SortName, SortUpdatedAt, SortPrice, SortStock:
+		return o, nil
+	}
+	return Sort{}, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"}
+}
+
+// String is the ordering as ParseSort reads it.
+func (s Sort) String() string {
+	if s.Desc {
+		return "-" + string(s.Key)
+	}
+	return string(s.Key)
+}
+
+// The stock filter's values.
+const (
+	StockOut = "out" // nothing in stock
+	StockLow = "low" // 1 to the low-stock threshold
+	StockIn  = "in"  // more than the threshold
+)
+
+// Filter selects products. The zero value selects all.
+type Filter struct {
+	Q            string    // a substring of the name or of any variant's SKU, any case
+	Status       string    // one of Statuses
+	CategoryID   int64     // this category and every category below it
+	Stock        string    // StockOut, StockLow or StockIn
+	UpdatedSince time.Time // updated at or after
+}
+
+// ListParams asks for one page of the product list.
+type ListParams struct {
+	Filter
+	Sort   Sort
+	Limit  int    // rows per page, 1 to MaxPageSize; 0 is DefaultPageSize
+	Cursor string // "" for the first page, else a Page's Next or Prev
+	Last   bool   // the last page instead of the first (with Cursor "")
+}
+
+// Page is one page of the product list. Next and Prev are cursors for the pages
+// after and before it, "" when there is none. They are opaque, safe in a URL, and
+// valid only with the same ordering.
+type Page struct {
+	Items []db.ProductListing
+	Next  string
+	Prev  string
+}
+
+// ListProducts returns one page of the products p selects, in p.Sort's order,
+// reading from an index from the cursor on: the first page, the next one and the
+// last one all cost the same. It runs one statement, plus one with a category
+// filter (the category's subcategories are read first) and one with a search (the
+// planner's estimate of the matches, which decides how the search runs).
+func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) {
+	limit, err := pageSize(p.Limit)
+	if err != nil {
+		return Page{}, err
+	}
+	cur, err := readCursor(p.Cursor, p.Sort)
+	if err != nil {
+		return Page{}, err
+	}
+	var rows []db.ProductListing
+	back := p.Last || cur != nil && cur.Back
+	err = c.st.Read(ctx, func(q *db.Queries) error {
+		args, err := c.listArgs(ctx, q, p.Filter)
+		if err != nil {
+			return err
+		}
+		if cur != nil {
+			args.AfterValue, args.AfterID = &cur.Value, &cur.ID
+		}
+		args.RowLimit = int32(limit + 1)
+		order := p.Sort
+		order.Desc = order.Desc != back // backwards: the opposite order, read back to front
+		list := listQuery(order)
+		if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
+			return err
+		}
+		rows, err = list(ctx, q, args)
+		return err
+	})
+	if err != nil {
+		return Page{}, fmt.Errorf("list products: %w", err)
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	if back {
+		slices.Reverse(rows)
+	}
+	page := Page{Items: rows}
+	if len(rows) == 0 {
+		return page, nil
+	}
+	first, last := rows[0], rows[len(rows)-1]
+	// Forwards, rows before the cursor exist; backwards, rows after it.
+	if back && more || !back && cur != nil {
+		page.Prev = writeCursor(p.Sort, first, true)
+	}
+	if !back && more || back && !p.Last {
+		page.Next = writeCursor(p.Sort, last, false)
+	}
+	return page, nil
+}
+
+// Count is a product count: exact, or the planner's estimate.
+type Count struct {
+	N     int64
+	Exact bool // false: "about N"
+}
+
+// CountProducts counts the products f selects without counting a large set: when
+// the planner expects more than ExactCountLimit it returns that estimate; otherwise
+// it counts, up to ExactCountLimit+1, and the count is exact if it stays within. It
+// runs one or two statements (one more with a category filter).
+func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
+	var n Count
+	err := c.st.Read(ctx, func(q *db.Queries) error {
+		args, err := c.listArgs(ctx, q, f)
+		if err != nil {
+			return err
+		}
+		args.RowLimit = 1
+		estimate, err := c.st.Estimate(ctx, func(q *db.Queries) error {
+			_, err := q.ListProductsByNameAsc(ctx, args)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		// Estimates can be off several times either way; count when it may be small.
+		if estimate > 2*ExactCountLimit {
+			n = Count{N: estimate}
+			return nil
+		}
+		exact, err := q.CountProducts(ctx, db.CountProductsParams{
+			Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
+			UpdatedSince: args.UpdatedSince, Pattern: args.Pattern, MaxCount: ExactCountLimit + 1,
+		})
+		if err != nil {
+			return err
+		}
+		if exact <= ExactCountLimit {
+			n = Count{N: exact, Exact: true}
+		} else {
+			n = Count{N: max(estimate, exact)}
+		}
+		return nil
+	})
+	if err != nil {
+		return Count{}, fmt.Errorf("count products: %w", err)
+	}
+	return n, nil
+}
+
+// ExportProducts calls fn with every product p selects, in p's order, ExportBatch
+// rows at a time (p.Limit, p.Cursor and p.Last are ignored). Memory stays flat
+// whatever the count: each batch is one keyset statement from where the last ended,
+// so fn can write a batch out before the next is read. It is not one snapshot: a
+// product changed during the export may show its old or new values, but no product
+// that exists throughout is skipped or repeated unless its sort key changes.
+func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db.ProductListing) error) error {
+	var args db.ListProductsByNameAscParams
+	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+		args, err = c.listArgs(ctx, q, p.Filter)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("export products: %w", err)
+	}
+	args.RowLimit = ExportBatch
+	list := listQuery(p.Sort)
+	if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
+		return fmt.Errorf("export products: %w", err)
+	}
+	for {
+		var rows []db.ProductListing
+		err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+			rows, err = list(ctx, q, args)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("export products: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		if err := fn(rows); err != nil {
+			return err
+		}
+		if len(rows) < ExportBatch {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		value := keyValue(p.Sort.Key, last)
+		args.AfterValue, args.AfterID = &value, &last.ID
+	}
+}
+
+// matchFirst decides whether a search runs matches first: when the planner expects
+// few enough matches. Without a search it is false.
+func (c *Catalog) matchFirst(ctx context.Context, list listFunc, args db.ListProductsByNameAscParams) (bool, error) {
+	if args.Pattern == nil {
+		return false, nil
+	}
+	n, err := c.st.Estimate(ctx, func(q *db.Queries) error {
+		_, err := list(ctx, q, args)
+		return err
+	})
+	return n <= MatchFirstLimit, err
+}
+
+// StockAlerts returns up to limit products out of stock and up to limit low on
+// stock (lowest first), for the dashboard.
+func (c *Catalog) StockAlerts(ctx context.Context, limit int) (out, low []db.ProductListing, err error) {
+	outPage, err := c.ListProducts(ctx, ListParams{Filter: Filter{Stock: StockOut}, Sort: Sort{Key: SortStock}, Limit: limit})
+	if err != nil {
+		return nil, nil, err
+	}
+	lowPage, err := c.ListProducts(ctx, ListParams{Filter: Filter{Stock: StockLow}, Sort: Sort{Key: SortStock}, Limit: limit})
+	if err != nil {
+		return nil, nil, err
+	}
+	return outPage.Items, lowPage.Items, nil
+}
+
+// listArgs turns a filter into the list queries' parameters, reading the
+// category's subcategories when it filters by category.
+func (c *Catalog) listArgs(ctx context.Context, q *db.Queries, f Filter) (db.ListProductsByNameAscParams, error) {
+	var args db.ListProductsByNameAscParams
+	errs := validator.Errors{}
+	if f.Status != "" {
+		errs.Check(validStatus(f.Status), "status", "must be one of draft, active, archived")
+		args.Status = &f.Status
+	}
+	var lo, hi int64
+	switch f.Stock {
+	case "":
+	case StockOut:
+		args.StockMax = &lo
+	case StockLow:
+		lo, hi = 1, int64(c.cfg.LowStock)
+		args.StockMin, args.StockMax = &lo, &hi
+	case StockIn:
+		lo = int64(c.cfg.LowStock) + 1
+		args.StockMin = &lo
+	default:
+		errs.Add("stock", "must be one of out, low, in")
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		errs.Check(len(q) <= MaxQuery, "q", fmt.Sprintf("must be at most %d characters", MaxQuery))
+		pattern := "%" + escapeLike(q) + "%"
+		args.Pattern = &pattern
+	}
+	if !f.UpdatedSince.IsZero() {
+		args.UpdatedSince = &f.UpdatedSince
+	}
+	if len(errs) > 0 {
+		return args, errs
+	}
+	if f.CategoryID != 0 {
+		ids, err := q.CategoryDescendantIDs(ctx, f.CategoryID)
+		if err != nil {
+			return args, err
+		}
+		args.CategoryIds = ids // none when the category does not exist: nothing matches
+		if args.CategoryIds == nil {
+			args.CategoryIds = []int64{}
+		}
+	}
+	return args, nil
+}
+
+// escapeLike makes s match itself in a LIKE pattern: its %, _ and \ are escaped.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// listFunc runs one of the list queries. They all take the same parameters (see
+// ListProductsByNameAsc), so each is one conversion away from the others.
+type listFunc func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error)
+
+// listQuery picks the query for an ordering.
+func listQuery(s Sort) listFunc {
+	switch {
+	case s.Key == SortName && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByNameAsc(ctx, p)
+		}
+	case s.Key == SortName:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByNameDesc(ctx, db.ListProductsByNameDescParams(p))
+		}
+	case s.Key == SortUpdatedAt && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByUpdatedAtAsc(ctx, db.ListProductsByUpdatedAtAscParams(p))
+		}
+	case s.Key == SortUpdatedAt:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByUpdatedAtDesc(ctx, db.ListProductsByUpdatedAtDescParams(p))
+		}
+	case s.Key == SortPrice && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByPriceAsc(ctx, db.ListProductsByPriceAscParams(p))
+		}
+	case s.Key == SortPrice:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByPriceDesc(ctx, db.ListProductsByPriceDescParams(p))
+		}
+	case s.Key == SortStock && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByStockAsc(ctx, db.ListProductsByStockAscParams(p))
+		}
+	default:
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.ListProductsByStockDesc(ctx, db.ListProductsByStockDescParams(p))
+		}
+	}
+}
+
+// keyValue is row's sort key as the list queries take it: text, cast back in SQL.
+func keyValue(k SortKey, row db.ProductListing) string {
+	switch k {
+	case SortUpdatedAt:
+		return row.UpdatedAt.UTC().Format(time.RFC3339Nano)
+	case SortPrice:
+		return strconv.FormatInt(row.PriceMinCents, 10)
+	case SortStock:
+		return strconv.FormatInt(row.StockTotal, 10)
+	}
+	return row.Name
+}
+
+// cursor is a position in the list: the sort key and id of a row, the ordering it
+// belongs to, and whether the page wanted lies before it (Back) or after.
+type cursor struct {
+	Sort  string `json:"s"`
+	Back  bool   `json:"b,omitempty"`
+	Value string `json:"v"`
+	ID    int64  `json:"id"`
+}
+
+func writeCursor(s Sort, row db.ProductListing, back bool) string {
+	b, _ := json.Marshal(cursor{Sort: s.String(), Back: back, Value: keyValue(s.Key, row), ID: row.ID}) // strings and numbers always encode
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// readCursor decodes a cursor for ordering s; "" is none.
+func readCursor(token string, s Sort) (*cursor, error) {
+	if token == "" {
+		return nil, nil
+	}
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID <= 0 || c.Sort != s.String() || !validKey(s.Key, c.Value) {
+		return nil, validator.Errors{"cursor": "is not valid for this list: start from the first page"}
+	}
+	return &c, nil
+}
+
+// validKey reports whether v can be cast to k's column type, so that a forged
+// cursor is a field error rather than a database error.
+func validKey(k SortKey, v string) bool {
+	switch k {
+	case SortUpdatedAt:
+		_, err := time.Parse(time.RFC3339Nano, v)
+		return err == nil
+	case SortPrice, SortStock:
+		_, err := strconv.ParseInt(v, 10, 64)
+		return err == nil
+	}
+	return true
+}
+
+func pageSize(n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultPageSize, nil
+	case n < 1 || n > MaxPageSize:
+		return 0, validator.Errors{"limit": fmt.Sprintf("must be from 1 to %d", MaxPageSize)}
+	}
+	return n, nil
+}

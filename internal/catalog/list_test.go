@@ -1,0 +1,279 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/seed"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// seeded is an env with n seeded products.
+func seeded(t testing.TB, n int) *env {
+	t.Helper()
+	e := newEnv(t)
+	if _, err := seed.Run(context.Background(), e.st, seed.Options{Products: n}); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// oracle returns the ids SQL written out by hand gives for a filter and ordering.
+func (e *env) oracle(t *testing.T, where, order string) []int64 {
+	t.Helper()
+	rows, err := e.st.Pool().Query(context.Background(), "SELECT id FROM products WHERE "+where+" ORDER BY "+order)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func ids(rows []db.ProductListing) []int64 {
+	out := make([]int64, len(rows))
+	for i, r := range rows {
+		out[i] = r.ID
+	}
+	return out
+}
+
+// Every ordering, with every kind of filter, walked forwards from the first page
+// and backwards from the last, gives exactly the rows SQL gives, each once.
+func TestListProductsPagesMatchSQL(t *testing.T) {
+	e := seeded(t, 600)
+	ctx := context.Background()
+	top := e.scalar(t, "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+	filters := []struct {
+		name  string
+		f     catalog.Filter
+		where string
+	}{
+		{"all", catalog.Filter{}, "true"},
+		{"active", catalog.Filter{Status: catalog.StatusActive}, "status = 'active'"},
+		{"category and below", catalog.Filter{CategoryID: top},
+			fmt.Sprintf("category_id IN (WITH RECURSIVE s AS (SELECT %d::bigint AS id UNION SELECT c.id FROM categories c JOIN s ON c.parent_id = s.id) SELECT id FROM s)", top)},
+		{"out of stock", catalog.Filter{Stock: catalog.StockOut}, "stock_total = 0"},
+		{"low stock", catalog.Filter{Stock: catalog.StockLow}, "stock_total BETWEEN 1 AND 5"},
+		{"in stock", catalog.Filter{Stock: catalog.StockIn}, "stock_total > 5"},
+		{"search a word", catalog.Filter{Q: "OAK"}, "(name ILIKE '%oak%' OR skus ILIKE '%oak%')"},
+		{"search a sku", catalog.Filter{Q: "sr-00001"}, "(name ILIKE '%sr-00001%' OR skus ILIKE '%sr-00001%')"},
+		{"search with a wildcard", catalog.Filter{Q: "a%b"}, "false"},
+		{"search and status", catalog.Filter{Q: "lamp", Status: catalog.StatusDraft}, "(name ILIKE '%lamp%' OR skus ILIKE '%lamp%') AND status = 'draft'"},
+	}
+	orders := map[catalog.SortKey]string{
+		catalog.SortName: "name", catalog.SortUpdatedAt: "updated_at", catalog.SortPrice: "price_min_cents", catalog.SortStock: "stock_total",
+	}
+	for _, f := range filters {
+		for key, col := range orders {
+			for _, desc := range []bool{false, true} {
+				sort := catalog.Sort{Key: key, Desc: desc}
+				t.Run(f.name+"/"+sort.String(), func(t *testing.T) {
+					dir := ""
+					if desc {
+						dir = " DESC"
+					}
+					want := e.oracle(t, f.where, col+dir+", id"+dir)
+					var forward []int64
+					p := catalog.ListParams{Filter: f.f, Sort: sort, Limit: 37}
+					for page := 0; ; page++ {
+						got, err := e.cat.ListProducts(ctx, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if (page == 0) != (got.Prev == "") {
+							t.Fatalf("page %d: prev %q", page, got.Prev)
+						}
+						forward = append(forward, ids(got.Items)...)
+						if got.Next == "" {
+							break
+						}
+						p.Cursor = got.Next
+					}
+					if !slices.Equal(forward, want) {
+						t.Fatalf("forwards: %d rows %v..., want %d rows %v...", len(forward), head(forward), len(want), head(want))
+					}
+					var backward []int64
+					p = catalog.ListParams{Filter: f.f, Sort: sort, Limit: 37, Last: true}
+					for {
+						got, err := e.cat.ListProducts(ctx, p)
+						if err != nil {
+							t.Fatal(err)
+						}
+						backward = append(ids(got.Items), backward...)
+						if got.Prev == "" {
+							break
+						}
+						p = catalog.ListParams{Filter: f.f, Sort: sort, Limit: 37, Cursor: got.Prev}
+					}
+					if !slices.Equal(backward, want) {
+						t.Errorf("backwards: %d rows %v..., want %d rows %v...", len(backward), head(backward), len(want), head(want))
+					}
+				})
+			}
+		}
+	}
+}
+
+func head(ids []int64) []int64 { return ids[:min(len(ids), 5)] }
+
+// A next page followed by its previous page is the page we started from.
+func TestListProductsPrevOfNext(t *testing.T) {
+	e := seeded(t, 100)
+	ctx := context.Background()
+	p := catalog.ListParams{Sort: catalog.Sort{Key: catalog.SortPrice, Desc: true}, Limit: 10}
+	first, err := e.cat.ListProducts(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Cursor = first.Next
+	second, err := e.cat.ListProducts(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Cursor = second.Prev
+	back, err := e.cat.ListProducts(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(back.Items), ids(first.Items)) || back.Prev != "" || back.Next == "" {
+		t.Errorf("back = %v (prev %q), want %v with no previous page", ids(back.Items), back.Prev, ids(first.Items))
+	}
+}
+
+func TestListProductsRefusesBadParams(t *testing.T) {
+	e := seeded(t, 20)
+	ctx := context.Background()
+	page, err := e.cat.ListProducts(ctx, catalog.ListParams{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		p    catalog.ListParams
+		want validator.Errors
+	}{
+		{"limit", catalog.ListParams{Limit: 201}, validator.Errors{"limit": "must be from 1 to 200"}},
+		{"status", catalog.ListParams{Filter: catalog.Filter{Status: "gone"}}, validator.Errors{"status": "must be one of draft, active, archived"}},
+		{"stock", catalog.ListParams{Filter: catalog.Filter{Stock: "some"}}, validator.Errors{"stock": "must be one of out, low, in"}},
+		{"garbage cursor", catalog.ListParams{Cursor: "!!"}, validator.Errors{"cursor": "is not valid for this list: start from the first page"}},
+		{"cursor of another ordering", catalog.ListParams{Cursor: page.Next, Sort: catalog.Sort{Key: catalog.SortStock}},
+			validator.Errors{"cursor": "is not valid for this list: start from the first page"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.cat.ListProducts(ctx, tt.p)
+			wantFields(t, err, tt.want)
+		})
+	}
+	if _, err := catalog.ParseSort("-colour"); !errors.As(err, new(validator.Errors)) {
+		t.Errorf("ParseSort(-colour): err = %v, want a field error", err)
+	}
+	if s, err := catalog.ParseSort("-updated_at"); err != nil || s != (catalog.Sort{Key: catalog.SortUpdatedAt, Desc: true}) || s.String() != "-updated_at" {
+		t.Errorf("ParseSort(-updated_at) = %v, %v", s, err)
+	}
+}
+
+// The count is exact when small and the planner's estimate when large.
+func TestCountProducts(t *testing.T) {
+	e := seeded(t, 30000)
+	ctx := context.Background()
+	all, err := e.cat.CountProducts(ctx, catalog.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all.Exact || all.N < 20000 || all.N > 45000 {
+		t.Errorf("all: %+v, want an estimate near 30000", all)
+	}
+	want := e.scalar(t, "SELECT count(*) FROM products WHERE stock_total = 0")
+	out, err := e.cat.CountProducts(ctx, catalog.Filter{Stock: catalog.StockOut})
+	if err != nil || !out.Exact || out.N != want {
+		t.Errorf("out of stock: %+v (%v), want exactly %d", out, err, want)
+	}
+	none, err := e.cat.CountProducts(ctx, catalog.Filter{Q: "no such thing"})
+	if err != nil || none != (catalog.Count{N: 0, Exact: true}) {
+		t.Errorf("no match: %+v (%v), want exactly 0", none, err)
+	}
+}
+
+// Export streams every selected row in order, a batch at a time.
+func TestExportProducts(t *testing.T) {
+	e := seeded(t, 2500)
+	ctx := context.Background()
+	want := e.oracle(t, "status = 'active'", "price_min_cents DESC, id DESC")
+	var got []int64
+	batches := 0
+	err := e.cat.ExportProducts(ctx, catalog.ListParams{Filter: catalog.Filter{Status: catalog.StatusActive}, Sort: catalog.Sort{Key: catalog.SortPrice, Desc: true}},
+		func(rows []db.ProductListing) error {
+			batches++
+			if len(rows) > catalog.ExportBatch {
+				t.Errorf("batch of %d rows, want at most %d", len(rows), catalog.ExportBatch)
+			}
+			got = append(got, ids(rows)...)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) || batches != (len(want)+catalog.ExportBatch-1)/catalog.ExportBatch {
+		t.Errorf("export: %d rows in %d batches, want the %d rows SQL gives", len(got), batches, len(want))
+	}
+	stop := errors.New("client gone")
+	if err := e.cat.ExportProducts(ctx, catalog.ListParams{}, func([]db.ProductListing) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("export with a failing writer: err = %v, want it passed on", err)
+	}
+}
+
+// The product page and the list run a fixed number of statements, however many rows
+// they show: no statement per row.
+func TestQueryBudget(t *testing.T) {
+	e := seeded(t, 400)
+	ctx := context.Background()
+	small := e.create(t, product("Small", "SMALL-1"))
+	large := e.create(t, product("Large", skus(60)...))
+	for _, id := range []int64{small.ID, large.ID} {
+		if n := e.count(func() {
+			if _, err := e.cat.Product(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 3 {
+			t.Errorf("Product(%d): %d statements, want 3", id, n)
+		}
+	}
+	top := e.scalar(t, "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1")
+	cases := []struct {
+		name string
+		f    catalog.Filter
+		want int64
+	}{
+		{"unfiltered", catalog.Filter{}, 1},
+		{"status and stock", catalog.Filter{Status: catalog.StatusActive, Stock: catalog.StockIn}, 1},
+		{"category", catalog.Filter{CategoryID: top}, 2},
+		{"search", catalog.Filter{Q: "oak"}, 2},
+		{"search in a category", catalog.Filter{Q: "oak", CategoryID: top}, 3},
+	}
+	for _, tt := range cases {
+		for _, limit := range []int{25, 200} {
+			p := catalog.ListParams{Filter: tt.f, Limit: limit}
+			if n := e.count(func() {
+				if _, err := e.cat.ListProducts(ctx, p); err != nil {
+					t.Fatal(err)
+				}
+			}); n != tt.want {
+				t.Errorf("%s, %d rows: %d statements, want %d", tt.name, limit, n, tt.want)
+			}
+		}
+	}
+}
