@@ -27,7 +27,8 @@ func (s *Server) groupListSpec() *ListSpec[groupRow] {
 	}
 	return &ListSpec[groupRow]{
 		Path: "/admin/groups/", Singular: "group", Plural: "groups",
-		Columns:     []Column{{"name", "Name"}, {"", "Members"}, {"", "Permissions"}, {"created", "Added"}},
+		Columns: []Column{{Key: "name", Label: "Name"}, {Label: "Members"}, {Label: "Permissions"},
+			{Key: "created", Label: "Added"}},
 		Search:      "Search name",
 		DefaultSort: "name",
 		Fetch: func(ctx context.Context, req PageRequest) ([]groupRow, error) {

@@ -20,7 +20,7 @@ import (
 func testSpec(n int) *ListSpec[int] {
 	return &ListSpec[int]{
 		Path: "/admin/numbers/", Singular: "number", Plural: "numbers",
-		Columns:     []Column{{"value", "Value"}, {"", "Square"}, {"name", "Name"}},
+		Columns:     []Column{{Key: "value", Label: "Value"}, {Label: "Square"}, {Key: "name", Label: "Name"}},
 		Filters:     []Filter{{Name: "parity", Label: "Parity", Options: []Option{{"even", "Even"}, {"odd", "Odd"}}}},
 		Search:      "Search",
 		DefaultSort: "value",

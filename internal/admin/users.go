@@ -28,8 +28,8 @@ func (s *Server) userListSpec() *ListSpec[userRow] {
 	}
 	return &ListSpec[userRow]{
 		Path: "/admin/users/", Singular: "user", Plural: "users",
-		Columns: []Column{{"email", "Email"}, {"name", "Name"}, {"", "Active"}, {"", "Superuser"},
-			{"last_login", "Last sign-in"}, {"created", "Added"}},
+		Columns: []Column{{Key: "email", Label: "Email"}, {Key: "name", Label: "Name"}, {Label: "Active"},
+			{Label: "Superuser"}, {Key: "last_login", Label: "Last sign-in"}, {Key: "created", Label: "Added"}},
 		Filters:     []Filter{boolFilter("active", "Active"), boolFilter("superuser", "Superuser")},
 		Search:      "Search email or name",
 		DefaultSort: "email",
@@ -316,7 +316,10 @@ type deletePage struct {
 	Action  string // where the confirmation posts
 	Cancel  string
 	Effects []string
-	Error   string
+	Error   string // why it cannot be deleted: no button
+	Notice  string // something to check before confirming again
+	Version int32  // sent back with the confirmation when not 0
+	Back    string // where the list was, sent back when not ""
 }
 
 // deleteUserForm is GET /admin/users/{id}/delete.
