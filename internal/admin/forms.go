@@ -150,3 +150,15 @@ func fieldErrors(err error) validator.Errors {
 	}
 	return nil
 }
+
+// Cell is one input of an inline row (a product's variant), built in templates
+// with the cell func: row index, field, label, value, the row's errors, inputmode.
+type Cell struct {
+	ID, Name, Label, Value, Error, Mode string
+	Row                                 int // 1-based, for the label
+}
+
+func newCell(i int, field, label, value string, errs validator.Errors, mode string) Cell {
+	return Cell{ID: fmt.Sprintf("v%d-%s", i, field), Name: fmt.Sprintf("variants[%d].%s", i, field), Label: label,
+		Value: value, Error: errs[field], Mode: mode, Row: i + 1}
+}
