@@ -107,7 +107,6 @@ func (s *Server) funcs() template.FuncMap {
 		"others":     func(n int32) int32 { return max(n-1, 0) }, // variants beside the first
 		"inc":        func(i int) int { return i + 1 },
 		"lower":      strings.ToLower,
-		"indent":     func(depth int) string { return strings.Repeat("\u00a0\u00a0\u00a0", depth) },
 		"cell":       newCell,
 	}
 }
