@@ -90,6 +90,29 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	}))
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := wire(t, st, log, opts)
+	srv := httptest.NewServer(w.handler)
+	t.Cleanup(srv.Close)
+	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
+	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
+	a.user(superEmail, true)
+	a.user(staffEmail, false)
+	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view")
+	return a
+}
+
+// wired is the admin as main wires it, on st: its handler behind the real
+// middleware, and the pieces tests look into.
+type wired struct {
+	handler http.Handler
+	auth    *auth.Service
+	cat     *catalog.Catalog
+	media   string
+	routes  []web.Route
+}
+
+func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wired {
+	t.Helper()
 	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)
 	sessions := auth.NewSessions(st, svc, log, auth.SessionOptions{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)
@@ -105,13 +128,7 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.Middleware(log, nil, mux))
-	t.Cleanup(srv.Close)
-	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, media: media, routes: rt.List(), logs: logs, ids: map[string]int64{}}
-	a.user(superEmail, true)
-	a.user(staffEmail, false)
-	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view")
-	return a
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, media: media, routes: rt.List()}
 }
 
 // user creates an active user with the fixture password and the named permissions.

@@ -312,13 +312,6 @@ func (s *Server) categoryDeletePage(r *http.Request) (*deletePage, error) {
 	return pg, nil
 }
 
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // deleteCategoryForm is GET /admin/categories/{id}/delete.
 func (s *Server) deleteCategoryForm(w http.ResponseWriter, r *http.Request) error {
 	pg, err := s.categoryDeletePage(r)

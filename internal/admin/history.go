@@ -66,7 +66,7 @@ func (s *Server) entryViews(entries []audit.Entry, tree []catalog.CategoryNode) 
 			if e.Resource == catalog.ResourceProducts {
 				field = s.fieldLabel(field)
 			} else {
-				field = statusLabel(strings.ReplaceAll(strings.TrimSuffix(field, "_id"), "_", " "))
+				field = capitalize(strings.ReplaceAll(strings.TrimSuffix(field, "_id"), "_", " "))
 			}
 			// On an update, nothing is a value too: "(none) → Garden".
 			update := e.Action != audit.ActionCreate && e.Action != audit.ActionDelete

@@ -212,7 +212,7 @@ func TestUsersList(t *testing.T) {
 }
 
 // extractHref returns the href of the first link carrying marker.
-func extractHref(t *testing.T, body, marker string) string {
+func extractHref(t testing.TB, body, marker string) string {
 	t.Helper()
 	i := strings.Index(body, marker)
 	if i < 0 {

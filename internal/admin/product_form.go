@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -106,26 +105,12 @@ func (s *Server) rowOfInput(v catalog.VariantInput) variantRow {
 		}
 		return s.money.plain(*c)
 	}
-	return variantRow{ID: v.ID, Version: v.Version, SKU: v.SKU, Title: v.Title, Options: formatOptions(v.Options),
+	return variantRow{ID: v.ID, Version: v.Version, SKU: v.SKU, Title: v.Title, Options: catalog.FormatOptions(v.Options),
 		Price: s.money.plain(v.PriceCents), CompareAt: opt(v.CompareAtPriceCents), Cost: opt(v.CostCents),
 		Stock: strconv.FormatInt(v.Stock, 10)}
 }
 
-// formatOptions writes option values as the form takes them: "color: red, size: M".
-func formatOptions(m map[string]string) string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + ": " + m[n]
-	}
-	return strings.Join(parts, ", ")
-}
-
-// parseOptions reads "color: red, size: M" back; ok is false when a part is not
+// parseOptions reads catalog.FormatOptions's "color: red, size: M" back; ok is false when a part is not
 // "name: value".
 func parseOptions(s string) (map[string]string, bool) {
 	m := map[string]string{}
@@ -461,7 +446,7 @@ func (s *Server) fieldLabel(field string) string {
 		field = l
 	}
 	if prefix == "" {
-		return statusLabel(field)
+		return capitalize(field)
 	}
 	return prefix + field
 }

@@ -59,17 +59,17 @@ func (s *Server) productListSpec() *ListSpec[productRow] {
 func statusOptions() []Option {
 	opts := make([]Option, len(catalog.Statuses))
 	for i, st := range catalog.Statuses {
-		opts[i] = Option{st, statusLabel(st)}
+		opts[i] = Option{st, capitalize(st)}
 	}
 	return opts
 }
 
-// statusLabel is a status as people read it: "Draft".
-func statusLabel(status string) string {
-	if status == "" {
-		return ""
+// capitalize makes a code or a sentence read as a label: "draft" is "Draft".
+func capitalize(s string) string {
+	if s == "" {
+		return s
 	}
-	return strings.ToUpper(status[:1]) + status[1:]
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // productFilter turns the list's search and filter values (already checked against

@@ -47,7 +47,7 @@ func rowsOf(t *testing.T, body string) []string {
 	if i < 0 {
 		t.Fatalf("no product list in:\n%.2000s", body)
 	}
-	table := body[i:strings.Index(body[i:], "</table>")+i]
+	table := body[i : strings.Index(body[i:], "</table>")+i]
 	var names []string
 	for _, part := range strings.Split(table, `<td class="name"><a href="`)[1:] {
 		start := strings.Index(part, ">") + 1

@@ -232,6 +232,15 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/admin/users/", fmt.Sprintf("User %s was saved.", u.Email))
 }
 
+// Tab is which tab of an edit page is open.
+func (p *userPage) Tab() string { return "edit" }
+
+// EditHref is the user's form.
+func (p *userPage) EditHref() string { return fmt.Sprintf("/admin/users/%d/", p.Form.ID) }
+
+// HistoryHref is the user's history tab.
+func (p *userPage) HistoryHref() string { return p.EditHref() + "history" }
+
 // userConflicts lists the fields where the stored user and the posted form differ.
 func userConflicts(cur auth.User, in auth.UserInput, pg *userPage) []Conflict {
 	var out []Conflict
