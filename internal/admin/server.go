@@ -108,6 +108,8 @@ func (s *Server) funcs() template.FuncMap {
 		"inc":        func(i int) int { return i + 1 },
 		"lower":      strings.ToLower,
 		"cell":       newCell,
+		"choice":     newChoice,
+		"paths":      pathOptions,
 	}
 }
 
