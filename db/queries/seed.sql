@@ -43,10 +43,12 @@ INSERT INTO product_variants (id, product_id, sku, title, option_values, price_c
 VALUES (@id, @product_id, @sku, @title, @option_values, @price_cents,
         @compare_at_price_cents, @cost_cents, @stock, @position, @created_at, @updated_at);
 
--- name: AnalyzeCatalog :exec
--- AnalyzeCatalog refreshes the planner's statistics of the catalog tables after a
--- bulk load, rather than waiting for autovacuum to notice.
-ANALYZE categories, products, product_variants;
+-- name: VacuumCatalog :exec
+-- VacuumCatalog refreshes the planner's statistics of the catalog tables after a bulk
+-- load, rather than waiting for autovacuum to notice, and marks the new rows visible
+-- to all (hint bits, visibility map), so that the first reads do not each write the
+-- pages they read. It cannot run inside a transaction.
+VACUUM (ANALYZE) categories, products, product_variants;
 
 -- name: DeferCatalogIndexes :exec
 -- DeferCatalogIndexes drops the secondary indexes of products and variants for the

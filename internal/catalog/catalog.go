@@ -3,12 +3,27 @@
 // every rule (validation, slugs, version checks, stock never below zero, audit
 // rows) lives here once and both transports behave alike.
 //
-// Every write is one transaction through store.InTx that also appends an audit row
-// per changed object, by the audit.Actor the caller passes. Errors are the project's
-// own: validator.Errors for bad input (field names as in the JSON API: "name",
-// "variants[1].sku"), *ConflictError and *CategoryConflictError for a stale version
-// (both wrap store.ErrStale), *InUseError for a category still in use (wraps
-// store.ErrReferenced), and store.ErrNotFound for a missing row.
+// Reads: Product (the detail: variants and images, 3 statements), ListProducts (a
+// keyset page of a filtered, sorted list; cursors are opaque), CountProducts (exact
+// when small, else the planner's estimate), ExportProducts (the whole filtered list
+// in batches, for CSV), ProductsByID (a bulk action's confirmation page),
+// StockAlerts (the dashboard), Variant, Category, CategoryTree, ListCategories,
+// CategoryUsage (a delete page). The audit history is audit.Log's.
+//
+// Writes, each one transaction with its audit rows, by the audit.Actor the caller
+// passes: CreateProduct, UpdateProduct (the whole product from a form: fields and
+// variants, version-checked), DeleteProduct, AddVariant, UpdateVariant,
+// DeleteVariant, AdjustStock (a relative change that never oversells), the bulk
+// SetStatus, MoveToCategory and DeleteProducts, CreateCategory, UpdateCategory,
+// DeleteCategory, and AddImage, UpdateImageAlt, ReorderImages, DeleteImage. Forms
+// start from InputOf(product) and the API's PATCH applies its fields to the same.
+//
+// Errors are the project's own: validator.Errors for bad input (field names as in
+// the JSON API: "name", "variants[1].sku"; web.Status makes them 422),
+// *ConflictError and *CategoryConflictError for a stale version (both wrap
+// store.ErrStale: 412 in the API, the conflict page in the admin, with Compare),
+// *InUseError for a category still in use (wraps store.ErrReferenced: 409), and
+// store.ErrNotFound for a missing row.
 package catalog
 
 import (

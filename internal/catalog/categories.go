@@ -2,8 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -57,6 +55,12 @@ func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
 	return nodes, nil
 }
 
+// categoryCursor is the keyset of the last category on a page.
+type categoryCursor struct {
+	Name string `json:"n"`
+	ID   int64  `json:"id"`
+}
+
 // CategoryPage is one page of categories in name order; Next is the cursor of the
 // next page or "".
 type CategoryPage struct {
@@ -76,17 +80,10 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 	if p.Q, err = categoryPattern(q); err != nil {
 		return CategoryPage{}, err
 	}
+	var k categoryCursor
 	if cursor != "" {
-		var k struct {
-			Name string `json:"n"`
-			ID   int64  `json:"id"`
-		}
-		b, err := base64.RawURLEncoding.DecodeString(cursor)
-		if err == nil {
-			err = json.Unmarshal(b, &k)
-		}
-		if err != nil || k.ID <= 0 {
-			return CategoryPage{}, validator.Errors{"cursor": "is not valid for this list: start from the first page"}
+		if !decodeCursor(cursor, &k) || k.ID <= 0 {
+			return CategoryPage{}, errCursor()
 		}
 		p.AfterName, p.AfterID = &k.Name, &k.ID
 	}
@@ -102,8 +99,7 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 	if len(rows) > limit {
 		page.Items = rows[:limit]
 		last := rows[limit-1]
-		b, _ := json.Marshal(map[string]any{"n": last.Name, "id": last.ID}) // strings and numbers always encode
-		page.Next = base64.RawURLEncoding.EncodeToString(b)
+		page.Next = encodeCursor(categoryCursor{Name: last.Name, ID: last.ID})
 	}
 	return page, nil
 }
@@ -274,14 +270,9 @@ func (c *Catalog) DeleteCategory(ctx context.Context, actor audit.Actor, id int6
 
 // categorySlug is in's slug, or when it has none a free one made from its name.
 func categorySlug(ctx context.Context, q *db.Queries, in CategoryInput, self int64) (string, error) {
-	if in.Slug != "" {
-		return in.Slug, nil
-	}
-	base := Slugify(in.Name)
-	if base == "" {
-		base = "category"
-	}
-	return q.FreeCategorySlug(ctx, db.FreeCategorySlugParams{Base: base, SelfID: self})
+	return freeSlug(in.Slug, in.Name, "category", func(base string) (string, error) {
+		return q.FreeCategorySlug(ctx, db.FreeCategorySlugParams{Base: base, SelfID: self})
+	})
 }
 
 // categoryFieldError is fieldError for category writes, where a missing parent is

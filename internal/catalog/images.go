@@ -186,7 +186,7 @@ func (c *Catalog) UpdateImageAlt(ctx context.Context, actor audit.Actor, id int6
 			img = before
 			return nil
 		}
-		if img, err = q.UpdateImageAlt(ctx, db.UpdateImageAltParams{ID: id, Alt: alt}); err != nil {
+		if img, err = q.UpdateImageAlt(ctx, db.UpdateImageAltParams{ID: id, Alt: alt, Version: &before.Version}); err != nil {
 			return err
 		}
 		return audit.Record(ctx, q, actor, audit.ActionUpdate, ResourceProducts, p.ID, p.Name,

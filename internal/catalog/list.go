@@ -54,6 +54,17 @@ type Sort struct {
 // DefaultSort is the ordering when none is asked for.
 var DefaultSort = Sort{Key: SortName}
 
+// orDefault is s, or DefaultSort for the zero Sort; an unknown key is a field error.
+func (s Sort) orDefault() (Sort, error) {
+	switch s.Key {
+	case "":
+		return DefaultSort, nil
+	case SortName, SortUpdatedAt, SortPrice, SortStock:
+		return s, nil
+	}
+	return Sort{}, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"}
+}
+
 // ParseSort reads an ordering as URLs and the API write it: "name", "-updated_at"
 // ("-" for descending). "" is DefaultSort.
 func ParseSort(s string) (Sort, error) {
@@ -61,11 +72,10 @@ func ParseSort(s string) (Sort, error) {
 		return DefaultSort, nil
 	}
 	o := Sort{Key: SortKey(strings.TrimPrefix(s, "-")), Desc: strings.HasPrefix(s, "-")}
-	switch o.Key {
-	case SortName, SortUpdatedAt, SortPrice, SortStock:
-		return o, nil
+	if o.Key == "" {
+		return Sort{}, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"}
 	}
-	return Sort{}, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"}
+	return o.orDefault()
 }
 
 // String is the ordering as ParseSort reads it.
@@ -95,10 +105,10 @@ type Filter struct {
 // ListParams asks for one page of the product list.
 type ListParams struct {
 	Filter
-	Sort   Sort
+	Sort   Sort   // the zero Sort is DefaultSort
 	Limit  int    // rows per page, 1 to MaxPageSize; 0 is DefaultPageSize
 	Cursor string // "" for the first page, else a Page's Next or Prev
-	Last   bool   // the last page instead of the first (with Cursor "")
+	Last   bool   // the last page (Cursor is then ignored)
 }
 
 // Page is one page of the product list. Next and Prev are cursors for the pages
@@ -119,6 +129,12 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 	limit, err := pageSize(p.Limit)
 	if err != nil {
 		return Page{}, err
+	}
+	if p.Sort, err = p.Sort.orDefault(); err != nil {
+		return Page{}, err
+	}
+	if p.Last {
+		p.Cursor = "" // the last page is the last page, wherever the caller was
 	}
 	cur, err := readCursor(p.Cursor, p.Sort)
 	if err != nil {
@@ -226,8 +242,12 @@ func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 // product changed during the export may show its old or new values, but no product
 // that exists throughout is skipped or repeated unless its sort key changes.
 func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db.ProductListing) error) error {
+	var err error
+	if p.Sort, err = p.Sort.orDefault(); err != nil {
+		return err
+	}
 	var args db.ListProductsByNameAscParams
-	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+	err = c.st.Read(ctx, func(q *db.Queries) (err error) {
 		args, err = c.listArgs(ctx, q, p.Filter)
 		return err
 	})
@@ -407,8 +427,7 @@ type cursor struct {
 }
 
 func writeCursor(s Sort, row db.ProductListing, back bool) string {
-	b, _ := json.Marshal(cursor{Sort: s.String(), Back: back, Value: keyValue(s.Key, row), ID: row.ID}) // strings and numbers always encode
-	return base64.RawURLEncoding.EncodeToString(b)
+	return encodeCursor(cursor{Sort: s.String(), Back: back, Value: keyValue(s.Key, row), ID: row.ID})
 }
 
 // readCursor decodes a cursor for ordering s; "" is none.
@@ -417,14 +436,28 @@ func readCursor(token string, s Sort) (*cursor, error) {
 		return nil, nil
 	}
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.ID <= 0 || c.Sort != s.String() || !validKey(s.Key, c.Value) {
-		return nil, validator.Errors{"cursor": "is not valid for this list: start from the first page"}
+	if !decodeCursor(token, &c) || c.ID <= 0 || c.Sort != s.String() || !validKey(s.Key, c.Value) {
+		return nil, errCursor()
 	}
 	return &c, nil
+}
+
+// errCursor refuses a cursor that is malformed or from another list. A new map each
+// time: the caller may add to it.
+func errCursor() validator.Errors {
+	return validator.Errors{"cursor": "is not valid for this list: start from the first page"}
+}
+
+// encodeCursor makes an opaque, URL-safe cursor of a keyset.
+func encodeCursor(keyset any) string {
+	b, _ := json.Marshal(keyset) // the keysets are structs of strings, numbers and bools
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeCursor reads a cursor encodeCursor made into keyset.
+func decodeCursor(token string, keyset any) bool {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	return err == nil && json.Unmarshal(b, keyset) == nil
 }
 
 // validKey reports whether v can be cast to k's column type, so that a forged

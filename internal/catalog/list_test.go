@@ -178,6 +178,13 @@ func TestListProductsRefusesBadParams(t *testing.T) {
 			wantFields(t, err, tt.want)
 		})
 	}
+	// The zero Sort is the default ordering, by name.
+	byName, err := e.cat.ListProducts(ctx, catalog.ListParams{Limit: 5, Cursor: page.Next})
+	if want := e.oracle(t, "true", "name, id")[5:10]; err != nil || !slices.Equal(ids(byName.Items), want) {
+		t.Errorf("second page in the zero ordering = %v (%v), want %v", ids(byName.Items), err, want)
+	}
+	_, err = e.cat.ListProducts(ctx, catalog.ListParams{Sort: catalog.Sort{Key: "colour"}})
+	wantFields(t, err, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"})
 	if _, err := catalog.ParseSort("-colour"); !errors.As(err, new(validator.Errors)) {
 		t.Errorf("ParseSort(-colour): err = %v, want a field error", err)
 	}

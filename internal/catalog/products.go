@@ -157,14 +157,19 @@ func checkVersions(stored *Product, version int32, variants []VariantInput) erro
 	if stored.Version != version {
 		return errStale
 	}
+	seen := map[int64]bool{}
 	for i, v := range variants {
 		if v.ID == 0 {
 			continue
 		}
 		sv := stored.Variant(v.ID)
-		if sv == nil {
+		switch {
+		case sv == nil:
 			return validator.Errors{fmt.Sprintf("variants[%d].id", i): "is not a variant of this product"}
+		case seen[v.ID]:
+			return validator.Errors{fmt.Sprintf("variants[%d].id", i): "is listed twice"}
 		}
+		seen[v.ID] = true
 		if v.Version != 0 && v.Version != sv.Version {
 			return errStale
 		}
@@ -224,14 +229,22 @@ func refreshAndLoad(ctx context.Context, q *db.Queries, id int64) (*Product, err
 
 // productSlug is in's slug, or when it has none a free one made from its name.
 func productSlug(ctx context.Context, q *db.Queries, in ProductInput, self int64) (string, error) {
-	if in.Slug != "" {
-		return in.Slug, nil
+	return freeSlug(in.Slug, in.Name, "product", func(base string) (string, error) {
+		return q.FreeProductSlug(ctx, db.FreeProductSlugParams{Base: base, SelfID: self})
+	})
+}
+
+// freeSlug is given when it is set, else the first free slug free finds for the
+// slug of name (or of fallback, for a name with nothing to spell).
+func freeSlug(given, name, fallback string, free func(base string) (string, error)) (string, error) {
+	if given != "" {
+		return given, nil
 	}
-	base := Slugify(in.Name)
+	base := Slugify(name)
 	if base == "" {
-		base = "product"
+		base = fallback
 	}
-	return q.FreeProductSlug(ctx, db.FreeProductSlugParams{Base: base, SelfID: self})
+	return free(base)
 }
 
 func createVariantParams(productID int64, v VariantInput, position int) db.CreateVariantParams {
@@ -317,24 +330,16 @@ func (c *Catalog) ProductsByID(ctx context.Context, ids []int64) ([]db.ProductLi
 // per product it changed, and returns how many it changed (those already at status
 // are left alone). This is the bulk "activate" and "archive".
 func (c *Catalog) SetStatus(ctx context.Context, actor audit.Actor, ids []int64, status string) (int, error) {
-	if err := checkBulk(ids); err != nil {
-		return 0, err
-	}
 	if !validStatus(status) {
 		return 0, validator.Errors{"status": "must be one of draft, active, archived"}
 	}
-	var n int
-	err := c.st.InTx(ctx, func(q *db.Queries) error {
+	n, err := c.bulk(ctx, actor, ids, audit.ActionUpdate, "bulk action: set status", func(q *db.Queries) ([]audit.Object, error) {
 		rows, err := q.SetProductsStatus(ctx, db.SetProductsStatusParams{Ids: ids, Status: status})
-		if err != nil {
-			return err
-		}
 		objs := make([]audit.Object, len(rows))
 		for i, r := range rows {
 			objs[i] = audit.Object{ID: r.ID, Repr: r.Name, Changes: audit.Changes{"status": {r.OldStatus, status}}}
 		}
-		n = len(rows)
-		return audit.RecordMany(ctx, q, actor, audit.ActionUpdate, ResourceProducts, objs, "bulk action: set status")
+		return objs, err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("set status of %d products: %w", len(ids), err)
@@ -345,21 +350,13 @@ func (c *Catalog) SetStatus(ctx context.Context, actor audit.Actor, ids []int64,
 // MoveToCategory puts the listed products into category (nil: none) in one
 // transaction, audited per product, and returns how many moved.
 func (c *Catalog) MoveToCategory(ctx context.Context, actor audit.Actor, ids []int64, category *int64) (int, error) {
-	if err := checkBulk(ids); err != nil {
-		return 0, err
-	}
-	var n int
-	err := c.st.InTx(ctx, func(q *db.Queries) error {
+	n, err := c.bulk(ctx, actor, ids, audit.ActionUpdate, "bulk action: move to category", func(q *db.Queries) ([]audit.Object, error) {
 		rows, err := q.MoveProductsToCategory(ctx, db.MoveProductsToCategoryParams{Ids: ids, CategoryID: category})
-		if err != nil {
-			return err
-		}
 		objs := make([]audit.Object, len(rows))
 		for i, r := range rows {
 			objs[i] = audit.Object{ID: r.ID, Repr: r.Name, Changes: audit.Changes{"category_id": {r.OldCategoryID, category}}}
 		}
-		n = len(rows)
-		return audit.RecordMany(ctx, q, actor, audit.ActionUpdate, ResourceProducts, objs, "bulk action: move to category")
+		return objs, err
 	})
 	if err != nil {
 		return 0, fieldError(fmt.Errorf("move %d products: %w", len(ids), err), "")
@@ -370,33 +367,46 @@ func (c *Catalog) MoveToCategory(ctx context.Context, actor audit.Actor, ids []i
 // DeleteProducts deletes the listed products with their variants and images in one
 // transaction, audited per product, and says what went.
 func (c *Catalog) DeleteProducts(ctx context.Context, actor audit.Actor, ids []int64) (Deleted, error) {
-	if err := checkBulk(ids); err != nil {
-		return Deleted{}, err
-	}
 	var d Deleted
 	var hashes []string
-	err := c.st.InTx(ctx, func(q *db.Queries) error {
+	_, err := c.bulk(ctx, actor, ids, audit.ActionDelete, "bulk action: delete", func(q *db.Queries) ([]audit.Object, error) {
 		var err error
 		if hashes, err = q.ListImageHashesOfProducts(ctx, ids); err != nil {
-			return err
+			return nil, err
 		}
 		rows, err := q.DeleteProducts(ctx, ids)
-		if err != nil {
-			return err
-		}
 		d = Deleted{Products: len(rows), Images: len(hashes)}
 		objs := make([]audit.Object, len(rows))
 		for i, r := range rows {
 			d.Variants += int(r.VariantCount)
 			objs[i] = audit.Object{ID: r.ID, Repr: r.Name, Changes: audit.Diff(productRowSnapshot(r), nil)}
 		}
-		return audit.RecordMany(ctx, q, actor, audit.ActionDelete, ResourceProducts, objs, "bulk action: delete")
+		return objs, err
 	})
 	if err != nil {
 		return Deleted{}, fmt.Errorf("delete %d products: %w", len(ids), err)
 	}
 	c.removeUnusedFiles(ctx, hashes)
 	return d, nil
+}
+
+// bulk runs a bulk action on the listed products in one transaction: change makes
+// the change and says which products it changed and how, and each gets its audit
+// row. It returns how many changed.
+func (c *Catalog) bulk(ctx context.Context, actor audit.Actor, ids []int64, action, note string, change func(q *db.Queries) ([]audit.Object, error)) (int, error) {
+	if err := checkBulk(ids); err != nil {
+		return 0, err
+	}
+	var n int
+	err := c.st.InTx(ctx, func(q *db.Queries) error {
+		objs, err := change(q)
+		if err != nil {
+			return err
+		}
+		n = len(objs)
+		return audit.RecordMany(ctx, q, actor, action, ResourceProducts, objs, note)
+	})
+	return n, err
 }
 
 func checkBulk(ids []int64) error {

@@ -1,8 +1,10 @@
 package catalog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/color"
 	"strings"
 	"testing"
 
@@ -196,6 +198,24 @@ func TestUpdateProductStaleVariant(t *testing.T) {
 	if !errors.As(err, &conflict) || conflict.Current.Variants[0].Stock != 7 {
 		t.Fatalf("err = %v, want a conflict showing stock 7", err)
 	}
+}
+
+func TestUpdateProductRefusesForeignVariants(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.create(t, product("Stool", "STOOL-1"))
+	other := e.create(t, product("Bench", "BENCH-1"))
+	in := catalog.InputOf(p)
+	in.Variants = append(in.Variants, catalog.InputOf(other).Variants[0])
+	_, err := e.cat.UpdateProduct(ctx, editor, p.ID, p.Version, in)
+	wantFields(t, err, validator.Errors{"variants[1].id": "is not a variant of this product"})
+	in = catalog.InputOf(p)
+	in.Variants = append(in.Variants, in.Variants[0])
+	in.Variants[1].SKU = "STOOL-2"
+	_, err = e.cat.UpdateProduct(ctx, editor, p.ID, p.Version, in)
+	wantFields(t, err, validator.Errors{"variants[1].id": "is listed twice"})
+	_, err = e.cat.AdjustStock(ctx, editor, p.Variants[0].ID, 0, "")
+	wantFields(t, err, validator.Errors{"delta": "must not be zero"})
 }
 
 func TestUpdateProductMissing(t *testing.T) {
@@ -448,5 +468,103 @@ func TestDeleteProductVersion(t *testing.T) {
 	}
 	if _, err := e.cat.DeleteProduct(ctx, editor, p.ID, 0); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("delete again: err = %v, want ErrNotFound", err)
+	}
+}
+
+// Each write path appends exactly its audit rows, on the object it changed.
+func TestEveryWritePathIsAudited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var (
+		p   *catalog.Product
+		cat int64
+		img int64
+	)
+	latest := func() *catalog.Product {
+		t.Helper()
+		got, err := e.cat.Product(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	steps := []struct {
+		name     string
+		resource string
+		rows     int64
+		write    func() error
+	}{
+		{"create category", catalog.ResourceCategories, 1, func() (err error) {
+			c, err := e.cat.CreateCategory(ctx, editor, catalog.CategoryInput{Name: "Decor"})
+			cat = c.ID
+			return err
+		}},
+		{"update category", catalog.ResourceCategories, 1, func() error {
+			_, err := e.cat.UpdateCategory(ctx, editor, cat, 1, catalog.CategoryInput{Name: "Home decor"})
+			return err
+		}},
+		{"create product", catalog.ResourceProducts, 1, func() (err error) {
+			p, err = e.cat.CreateProduct(ctx, editor, product("Bowl", "BOWL-1"))
+			return err
+		}},
+		{"update product", catalog.ResourceProducts, 1, func() error {
+			in := catalog.InputOf(p)
+			in.CategoryID = &cat
+			_, err := e.cat.UpdateProduct(ctx, editor, p.ID, p.Version, in)
+			return err
+		}},
+		{"add variant", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.AddVariant(ctx, editor, p.ID, catalog.VariantInput{SKU: "BOWL-2", PriceCents: 100})
+			return err
+		}},
+		{"update variant", catalog.ResourceProducts, 1, func() error {
+			v := latest().Variants[1]
+			in := catalog.VariantInputOf(v)
+			in.Title = "Large"
+			_, err := e.cat.UpdateVariant(ctx, editor, p.ID, v.ID, v.Version, in)
+			return err
+		}},
+		{"adjust stock", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.AdjustStock(ctx, editor, latest().Variants[1].ID, 3, "found in the back")
+			return err
+		}},
+		{"delete variant", catalog.ResourceProducts, 1, func() error {
+			return e.cat.DeleteVariant(ctx, editor, p.ID, latest().Variants[1].ID, 0)
+		}},
+		{"add image", catalog.ResourceProducts, 1, func() error {
+			i, err := e.cat.AddImage(ctx, editor, p.ID, bytes.NewReader(pngBytes(t, 3, 3, color.White)), "")
+			img = i.ID
+			return err
+		}},
+		{"image alt", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.UpdateImageAlt(ctx, editor, img, 0, "a white bowl")
+			return err
+		}},
+		{"reorder images", catalog.ResourceProducts, 0, func() error { // one image: nothing moves
+			return e.cat.ReorderImages(ctx, editor, p.ID, []int64{img})
+		}},
+		{"delete image", catalog.ResourceProducts, 1, func() error { return e.cat.DeleteImage(ctx, editor, img) }},
+		{"set status", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.SetStatus(ctx, editor, []int64{p.ID}, catalog.StatusDraft)
+			return err
+		}},
+		{"move", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.MoveToCategory(ctx, editor, []int64{p.ID}, nil)
+			return err
+		}},
+		{"delete product", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.DeleteProduct(ctx, editor, p.ID, 0)
+			return err
+		}},
+		{"delete category", catalog.ResourceCategories, 1, func() error { return e.cat.DeleteCategory(ctx, editor, cat, 0) }},
+	}
+	for _, s := range steps {
+		before := e.scalar(t, "SELECT count(*) FROM audit_log WHERE resource = $1", s.resource)
+		if err := s.write(); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if got := e.scalar(t, "SELECT count(*) FROM audit_log WHERE resource = $1", s.resource) - before; got != s.rows {
+			t.Errorf("%s: %d audit rows on %s, want %d", s.name, got, s.resource, s.rows)
+		}
 	}
 }

@@ -133,7 +133,10 @@ func (c *Catalog) DeleteVariant(ctx context.Context, actor audit.Actor, productI
 // available units can be taken. Going below zero is a field error on "stock" that
 // says how many there are. reason goes into the audit row's note.
 func (c *Catalog) AdjustStock(ctx context.Context, actor audit.Actor, id int64, delta int64, reason string) (db.ProductVariant, error) {
-	if delta < -MaxStock || delta > MaxStock {
+	switch {
+	case delta == 0:
+		return db.ProductVariant{}, validator.Errors{"delta": "must not be zero"}
+	case delta < -MaxStock || delta > MaxStock:
 		return db.ProductVariant{}, validator.Errors{"delta": fmt.Sprintf("must be from %d to %d", -MaxStock, MaxStock)}
 	}
 	var v db.ProductVariant

@@ -11,17 +11,6 @@ import (
 	"time"
 )
 
-const analyzeCatalog = `-- name: AnalyzeCatalog :exec
-ANALYZE categories, products, product_variants
-`
-
-// AnalyzeCatalog refreshes the planner's statistics of the catalog tables after a
-// bulk load, rather than waiting for autovacuum to notice.
-func (q *Queries) AnalyzeCatalog(ctx context.Context) error {
-	_, err := q.db.Exec(ctx, analyzeCatalog)
-	return err
-}
-
 type CopyProductsParams struct {
 	ID            int64
 	Name          string
@@ -155,5 +144,18 @@ SELECT setval(pg_get_serial_sequence('product_variants', 'id'), $1::bigint)
 // SkipVariantIDs is SkipProductIDs for product_variants.
 func (q *Queries) SkipVariantIDs(ctx context.Context, lastID int64) error {
 	_, err := q.db.Exec(ctx, skipVariantIDs, lastID)
+	return err
+}
+
+const vacuumCatalog = `-- name: VacuumCatalog :exec
+VACUUM (ANALYZE) categories, products, product_variants
+`
+
+// VacuumCatalog refreshes the planner's statistics of the catalog tables after a bulk
+// load, rather than waiting for autovacuum to notice, and marks the new rows visible
+// to all (hint bits, visibility map), so that the first reads do not each write the
+// pages they read. It cannot run inside a transaction.
+func (q *Queries) VacuumCatalog(ctx context.Context) error {
+	_, err := q.db.Exec(ctx, vacuumCatalog)
 	return err
 }

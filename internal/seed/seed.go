@@ -146,9 +146,10 @@ func Run(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	}
 	if res.Products > 0 {
 		// Fresh statistics, so that the planner's estimates (and the "about N"
-		// counts built on them) are right from the first page.
-		if err := st.Read(ctx, func(q *db.Queries) error { return q.AnalyzeCatalog(ctx) }); err != nil {
-			return Result{}, fmt.Errorf("seed: analyze: %w", err)
+		// counts built on them) are right from the first page, and pages marked
+		// all-visible, so that the first reads do not rewrite them.
+		if err := st.Read(ctx, func(q *db.Queries) error { return q.VacuumCatalog(ctx) }); err != nil {
+			return Result{}, fmt.Errorf("seed: vacuum: %w", err)
 		}
 	}
 	return res, nil
