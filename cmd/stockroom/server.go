@@ -65,7 +65,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	svc := newAuth(e, st, log)
 	sessions := newSessions(e, st, svc, log)
-	adm, err := admin.New(admin.Options{Auth: svc, Sessions: sessions, Log: log})
+	adm, err := admin.New(adminOptions(e, st, svc, sessions, log))
 	if err == nil {
 		_, err = adm.Routes(mux)
 	}
