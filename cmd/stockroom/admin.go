@@ -7,6 +7,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
@@ -16,6 +17,7 @@ func adminOptions(e *env, st *store.Store, svc *auth.Service, sessions *auth.Ses
 	return admin.Options{
 		Auth: svc, Sessions: sessions, Log: log,
 		Catalog:  catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock}),
+		Orders:   orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS}),
 		Audit:    audit.New(st),
 		MediaDir: e.cfg.MediaDir,
 		Currency: e.cfg.Currency,

@@ -23,6 +23,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -70,6 +71,7 @@ type testApp struct {
 	st     *store.Store
 	auth   *auth.Service
 	cat    *catalog.Catalog
+	ord    *orders.Orders
 	media  string // the media directory
 	routes []web.Route
 	logs   *syncBuffer
@@ -94,10 +96,11 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	srv := httptest.NewServer(w.handler)
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
-	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
+	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
-	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view")
+	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view",
+		"orders.view", "customers.view")
 	return a
 }
 
@@ -107,18 +110,31 @@ type wired struct {
 	handler http.Handler
 	auth    *auth.Service
 	cat     *catalog.Catalog
+	ord     *orders.Orders
 	media   string
 	routes  []web.Route
 }
 
+// testNow is the orders' clock in tests: "today" on the dashboard and in the date
+// filters. Fixtures that need a date set placed_at relative to it.
+var testNow = time.Date(2026, 3, 18, 15, 30, 0, 0, time.UTC)
+
 func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wired {
+	t.Helper()
+	return wireWith(t, st, log, opts, func() time.Time { return testNow })
+}
+
+// wireWith is wire with the orders' clock now (nil: the real one, for benchmarks on
+// seeded data).
+func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options, now func() time.Time) wired {
 	t.Helper()
 	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)
 	sessions := auth.NewSessions(st, svc, log, auth.SessionOptions{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)
 	media := t.TempDir()
 	cat := catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5})
-	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Audit: audit.New(st),
+	ord := orders.New(st, orders.Config{Currency: "EUR", TaxRate: 1900, Now: now})
+	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Orders: ord, Audit: audit.New(st),
 		MediaDir: media, Currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +144,7 @@ func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, media: media, routes: rt.List()}
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, media: media, routes: rt.List()}
 }
 
 // user creates an active user with the fixture password and the named permissions.

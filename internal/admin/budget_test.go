@@ -63,8 +63,8 @@ func TestProductQueryBudget(t *testing.T) {
 	if small != big || small > 8 {
 		t.Errorf("product form: %d statements for 1 variant, %d for 30 with images; want the same, at most 8", small, big)
 	}
-	if n := measure("/admin/", -1); n > 10 {
-		t.Errorf("dashboard: %d statements, want at most 10", n)
+	if n := measure("/admin/", -1); n > 12 { // the order figures are two of them
+		t.Errorf("dashboard: %d statements, want at most 12", n)
 	} else {
 		t.Logf("dashboard: %d statements", n)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 )
 
 // dashboardRows is how many products each stock list and how many changes the
@@ -23,15 +24,27 @@ type dashboardPage struct {
 	LowStock    int
 	CanAudit    bool
 	Recent      []entryView
+	CanOrders   bool
+	Sales       orders.Dashboard
+	Chart       chartView
 }
 
-// dashboard is GET /admin/: a fixed handful of statements (a count that is the
-// planner's estimate when large, two short stock lists, the latest audit entries).
+// dashboard is GET /admin/: a fixed handful of statements (the order figures of the
+// last 30 days by day and the count waiting to be fulfilled, a product count that
+// is the planner's estimate when large, two short stock lists, the latest audit
+// entries).
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	p := auth.FromContext(ctx)
 	pg := &dashboardPage{Layout: Layout{Title: "Dashboard"}, CanProducts: p.Can("products.view"),
-		CanAudit: p.Can("audit.view"), LowStock: s.catalog.LowStock()}
+		CanAudit: p.Can("audit.view"), LowStock: s.catalog.LowStock(), CanOrders: p.Can("orders.view")}
+	if pg.CanOrders {
+		var err error
+		if pg.Sales, err = s.orders.Dashboard(ctx); err != nil {
+			return err
+		}
+		pg.Chart = s.revenueChart(pg.Sales)
+	}
 	if pg.CanProducts {
 		n, err := s.catalog.CountProducts(ctx, catalog.Filter{})
 		if err != nil {

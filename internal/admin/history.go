@@ -14,6 +14,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 )
 
 // historyPageSize is how many audit entries a page shows.
@@ -44,6 +45,7 @@ type changeView struct {
 var resourceNouns = map[string]string{
 	catalog.ResourceProducts: "product", catalog.ResourceCategories: "category",
 	auth.ResourceUsers: "user", auth.ResourceGroups: "group", auth.ResourceSessions: "",
+	orders.ResourceOrders: "order", orders.ResourceCustomers: "customer",
 }
 
 // entryViews turns audit entries into what the pages show. Category ids become
@@ -66,7 +68,7 @@ func (s *Server) entryViews(entries []audit.Entry, tree []catalog.CategoryNode) 
 			if e.Resource == catalog.ResourceProducts {
 				field = s.fieldLabel(field)
 			} else {
-				field = capitalize(strings.ReplaceAll(strings.TrimSuffix(field, "_id"), "_", " "))
+				field = capitalize(strings.ReplaceAll(strings.TrimSuffix(strings.TrimSuffix(field, "_id"), "_cents"), "_", " "))
 			}
 			// On an update, nothing is a value too: "(none) → Garden".
 			update := e.Action != audit.ActionCreate && e.Action != audit.ActionDelete
@@ -92,6 +94,10 @@ func objectHref(resource string, id int64) string {
 		return fmt.Sprintf("/admin/users/%d/", id)
 	case auth.ResourceGroups:
 		return fmt.Sprintf("/admin/groups/%d/", id)
+	case orders.ResourceOrders:
+		return fmt.Sprintf("%s%d/", ordersPath, id)
+	case orders.ResourceCustomers:
+		return fmt.Sprintf("%s%d/", customersPath, id)
 	}
 	return ""
 }

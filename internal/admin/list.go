@@ -41,10 +41,15 @@ type Option struct {
 
 // Filter is one filter of a list: a URL parameter whose value must be one of Options
 // (anything else is ignored, as if absent).
+//
+// A filter with Accept instead of Options takes any value Accept allows: a bound of
+// a range (a date, an amount) typed into a form the page draws itself. The
+// machinery keeps it in every link like the others but draws nothing for it.
 type Filter struct {
 	Name    string
 	Label   string
 	Options []Option
+	Accept  func(value string) bool
 }
 
 // Cursor is a keyset position: the sort key and id of a row, where a page starts
@@ -183,6 +188,12 @@ func (sp *ListSpec[R]) Parse(v url.Values) ListQuery {
 	}
 	for _, f := range sp.Filters {
 		val := v.Get(f.Name)
+		if f.Accept != nil {
+			if val = strings.TrimSpace(val); val != "" && len(val) <= 100 && f.Accept(val) {
+				q.Filters[f.Name] = val
+			}
+			continue
+		}
 		if slices.ContainsFunc(f.Options, func(o Option) bool { return o.Value == val }) {
 			q.Filters[f.Name] = val
 		}
@@ -363,6 +374,9 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 		l.Headers = append(l.Headers, h)
 	}
 	for _, f := range sp.Filters {
+		if f.Accept != nil {
+			continue // the page draws its own inputs for these
+		}
 		fv := FilterView{Name: f.Name, Label: f.Label, Select: len(f.Options) > selectAbove}
 		v := cloneValues(base)
 		v.Del(f.Name)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
@@ -70,6 +71,27 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/categories/{id}/delete", "categories.delete", s.handle(s.deleteCategory))
 
 	rt.Handle("GET /admin/audit/{$}", "audit.view", s.handle(s.listAudit))
+
+	rt.Handle("GET /admin/orders/{$}", "orders.view", s.handle(s.listOrders))
+	rt.Handle("GET /admin/orders/export.csv", "orders.view", s.handle(s.exportOrders))
+	rt.Handle("POST /admin/orders/actions", "orders.fulfil", s.handle(s.orderActions))
+	rt.Handle("GET /admin/orders/new", "orders.add", s.handle(s.newOrderForm))
+	rt.Handle("POST /admin/orders/new", "orders.add", s.handle(s.createOrder))
+	rt.Handle("GET /admin/orders/{id}/{$}", "orders.view", s.handle(s.showOrder))
+	// Each move needs its own permission (orders.Permission), which depends on the
+	// button pressed: the handler checks it.
+	rt.Handle("POST /admin/orders/{id}/transitions", "orders.view", s.handle(s.transitionOrder))
+	rt.Handle("POST /admin/orders/{id}/notes", "orders.change", s.handle(s.addOrderNote))
+	rt.Handle("GET /admin/orders/{id}/history", "orders.view", s.handle(s.historyHandler(orders.ResourceOrders, "order", ordersPath, s.orderTitle)))
+
+	rt.Handle("GET /admin/customers/{$}", "customers.view", s.handle(s.listCustomers))
+	rt.Handle("GET /admin/customers/new", "customers.add", s.handle(s.newCustomerForm))
+	rt.Handle("POST /admin/customers/new", "customers.add", s.handle(s.createCustomer))
+	rt.Handle("GET /admin/customers/{id}/{$}", "customers.view", s.handle(s.editCustomerForm))
+	rt.Handle("POST /admin/customers/{id}/{$}", "customers.change", s.handle(s.updateCustomer))
+	rt.Handle("GET /admin/customers/{id}/history", "customers.view", s.handle(s.historyHandler(orders.ResourceCustomers, "customer", customersPath, s.customerTitle)))
+	rt.Handle("GET /admin/customers/{id}/delete", "customers.delete", s.handle(s.deleteCustomerForm))
+	rt.Handle("POST /admin/customers/{id}/delete", "customers.delete", s.handle(s.deleteCustomer))
 	return rt, rt.Err()
 }
 

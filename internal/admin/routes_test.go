@@ -107,6 +107,12 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 		case strings.HasPrefix(path, "/admin/categories/"):
 			id = a.category(fmt.Sprintf("Walk category %d", n), 0)
 			a.ids[fmt.Sprint("category", n)] = id
+		case strings.HasPrefix(path, "/admin/orders/"):
+			id = a.order(fmt.Sprintf("walk%d@example.com", n), a.product(fmt.Sprintf("Walk item %d", n), 0, fmt.Sprintf("ITEM-%d", n)).Variants[0].ID, 1).ID
+			a.ids[fmt.Sprint("order", n)] = id
+		case strings.HasPrefix(path, "/admin/customers/"):
+			id = a.customer(fmt.Sprintf("walker%d@example.com", n), "Walker").ID
+			a.ids[fmt.Sprint("customer", n)] = id
 		default:
 			t.Fatalf("route %s: no fixture for {id}", rt.Pattern)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/templates"
 )
@@ -33,6 +34,7 @@ type Options struct {
 	Sessions *auth.Sessions
 	Log      *slog.Logger
 	Catalog  *catalog.Catalog
+	Orders   *orders.Orders
 	Audit    *audit.Log
 	MediaDir string // STOCKROOM_MEDIA_DIR: the catalog's image files, served to staff
 	Currency string // STOCKROOM_CURRENCY: ISO 4217 code prices are shown and typed in
@@ -48,14 +50,17 @@ type Server struct {
 	assetTag map[string]string // static file → short content hash, for cache busting
 	cop      *http.CrossOriginProtection
 	catalog  *catalog.Catalog
+	orders   *orders.Orders
 	audit    *audit.Log
 	media    fs.FS // the media directory, read-only
 	money    money
 
-	users      *ListSpec[userRow]
-	groups     *ListSpec[groupRow]
-	products   *ListSpec[productRow]
-	categories *ListSpec[categoryRow]
+	users        *ListSpec[userRow]
+	groups       *ListSpec[groupRow]
+	products     *ListSpec[productRow]
+	categories   *ListSpec[categoryRow]
+	orderList    *ListSpec[orderRow]
+	customerList *ListSpec[customerRow]
 }
 
 // New parses every template (a broken one is an error here, never in a request) and
@@ -66,7 +71,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
-		catalog: opts.Catalog, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency)}
+		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency)}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -83,6 +88,8 @@ func New(opts Options) (*Server, error) {
 	s.groups = s.groupListSpec()
 	s.products = s.productListSpec()
 	s.categories = s.categoryListSpec()
+	s.orderList = s.orderListSpec()
+	s.customerList = s.customerListSpec()
 	return s, nil
 }
 
@@ -176,6 +183,8 @@ type NavItem struct {
 func navTable() []struct{ label, href, perm string } {
 	return []struct{ label, href, perm string }{
 		{"Dashboard", "/admin/", web.SignedIn},
+		{"Orders", "/admin/orders/", "orders.view"},
+		{"Customers", "/admin/customers/", "customers.view"},
 		{"Products", "/admin/products/", "products.view"},
 		{"Categories", "/admin/categories/", "categories.view"},
 		{"Audit log", "/admin/audit/", "audit.view"},
