@@ -258,3 +258,42 @@ func TestListQueryBudget(t *testing.T) {
 		}
 	}
 }
+
+// A filter with Accept takes any value it allows, drops others, draws no links of
+// its own, and stays in every link the list draws.
+func TestListFreeFilter(t *testing.T) {
+	sp := testSpec(10).With(Filter{Name: "min", Accept: func(v string) bool {
+		_, err := fmt.Sscan(v, new(int))
+		return err == nil
+	}})
+	tests := []struct {
+		query string
+		want  string // the min kept, "" for none
+	}{
+		{"min=3", "3"},
+		{"min=%2B3", "+3"},
+		{"min=%20%204%20", "4"},
+		{"min=three", ""},
+		{"min=" + strings.Repeat("1", 101), ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		v, _ := url.ParseQuery(tt.query)
+		if got := sp.Parse(v).Filters["min"]; got != tt.want {
+			t.Errorf("Parse(%q): min %q, want %q", tt.query, got, tt.want)
+		}
+	}
+	l, err := sp.Load(context.Background(), sp.Parse(url.Values{"min": {"3"}, "size": {"25"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Filters) != 1 || l.Filters[0].Name != "parity" {
+		t.Errorf("filter views %+v, want parity alone", l.Filters)
+	}
+	links := []string{l.Headers[0].Href, l.Filters[0].Options[1].Href, l.Sizes[0].Href}
+	for _, h := range links {
+		if !strings.Contains(h, "min=3") {
+			t.Errorf("link %q lost min=3", h)
+		}
+	}
+}
