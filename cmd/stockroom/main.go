@@ -78,12 +78,15 @@ func commands() map[string]command {
 		"serve":   {"", "run the production server (config from STOCKROOM_* variables)", config.Serve, noFlags(runServe)},
 		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
 		"check":   {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
-		"seed":    {"[--products N] [--categories C] [--append]", "load deterministic demo data into an empty catalog", config.Serve, defineSeed},
+		"seed":    {"[--products N] [--categories C] [--orders M] [--append]", "load deterministic demo data (products, orders) into an empty shop", config.Serve, defineSeed},
 		"version": {"", "print the version", config.Serve, noFlags(runVersion)},
 
 		// Staff users.
 		"createsuperuser": {"--email E [--name N] [--password-stdin]", "add a staff user with every permission", config.Serve, defineCreateSuperuser},
 		"changepassword":  {"--email E [--password-stdin]", "set a staff user's password (ends their sessions)", config.Serve, defineChangePassword},
+
+		// API tokens.
+		"token": {"create|list|revoke ID", "API tokens: create (secret printed once), list, revoke", config.Serve, defineToken},
 	}
 }
 

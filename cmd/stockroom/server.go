@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/stockroom-dev/stockroom/internal/admin"
+	"github.com/stockroom-dev/stockroom/internal/api"
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -58,10 +61,6 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	ops.Handle("GET /healthz", web.Public, web.Health())
 	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, log)))
 	ops.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	if err := ops.Err(); err != nil {
-		m.Close()
-		return nil, err
-	}
 
 	svc := newAuth(e, st, log)
 	sessions := newSessions(e, st, svc, log)
@@ -74,6 +73,23 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		m.Close()
 		return nil, fmt.Errorf("admin: %w", err)
 	}
+
+	// The JSON API: bearer tokens, or the admin session cookie for same-origin
+	// browser calls.
+	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
+	jsonAPI, err := api.New(ctx, st, log, api.Options{
+		Catalog: cat, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
+		SessionPrincipal: sessions.RequestPrincipal,
+	})
+	if err == nil {
+		err = errors.Join(ops.Err(), jsonAPI.Routes(mux).Err())
+	}
+	if err != nil {
+		sessions.Close()
+		m.Close()
+		return nil, err
+	}
+	go jsonAPI.RunPurger(ctx, time.Hour) // idempotency keys older than 24 h
 	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux)}, nil
 }
 

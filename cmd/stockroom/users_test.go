@@ -5,7 +5,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,16 +128,23 @@ func TestDevAdmin(t *testing.T) {
 	}
 }
 
-// newApp serves the admin on the same mux as health and metrics.
+// newApp serves the admin on the same mux as health and metrics, and the API takes
+// the admin's session cookie for same-origin calls but refuses cross-site writes.
 func TestAppServesAdmin(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, dbtest.NewURL(t), store.Options{})
+	url := dbtest.NewURL(t)
+	if code, _, stderr := stockroomIn(ctx, map[string]string{"STOCKROOM_DATABASE_URL": url}, "correct-horse-battery\n",
+		"createsuperuser", "--email", "boss@example.com", "--password-stdin"); code != 0 {
+		t.Fatalf("createsuperuser: %s", stderr)
+	}
+	st, err := store.Open(ctx, url, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	e := &env{stdout: io.Discard, stderr: io.Discard}
 	e.cfg.SessionIdle, e.cfg.SessionLifetime, e.cfg.LoginFailureLimit = time.Hour, 2*time.Hour, 5
+	e.cfg.Currency, e.cfg.APIRatePerMinute, e.cfg.MediaDir = "EUR", 1000, t.TempDir()
 	a, err := newApp(ctx, e, st, testLogger())
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +170,42 @@ func TestAppServesAdmin(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("GET %s = %d", p, resp.StatusCode)
 		}
+	}
+
+	jar, _ := cookiejar.New(nil)
+	c.Jar = jar
+	resp, err = c.PostForm(srv.URL+"/admin/login", neturl.Values{"email": {"boss@example.com"}, "password": {"correct-horse-battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in = %d, want 303", resp.StatusCode)
+	}
+	resp, err = c.Get(srv.URL + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "boss@example.com") {
+		t.Errorf("GET /api/v1/me with the session cookie = %d %s", resp.StatusCode, body)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/categories", strings.NewReader(`{"name":"Cross-site"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST with the session cookie = %d, want 403", resp.StatusCode)
+	}
+	var n int
+	if err := st.Pool().QueryRow(ctx, "SELECT count(*) FROM categories WHERE name = 'Cross-site'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("cross-site POST wrote %d categories (%v)", n, err)
 	}
 }
 

@@ -17,6 +17,7 @@ type Principal struct {
 	// AuthVersion is the user's auth_version when the principal was loaded: a session
 	// carries it and is void once the stored one moves on.
 	AuthVersion int32
+	TokenName   string // "" for a session; the token's name, for audit labels
 	perms       map[string]bool
 }
 

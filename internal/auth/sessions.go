@@ -145,6 +145,29 @@ func (s *Sessions) Authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// RequestPrincipal returns the principal r's session cookie stands for, or nil when
+// it stands for nobody. It reads the session without LoadAndSave, so a JSON API call
+// made with the admin's cookie never writes or renews the session.
+func (s *Sessions) RequestPrincipal(r *http.Request) (*Principal, error) {
+	c, err := r.Cookie(s.sm.Cookie.Name)
+	if err != nil {
+		return nil, nil // no cookie: anonymous
+	}
+	ctx, err := s.sm.Load(r.Context(), c.Value)
+	if err != nil {
+		return nil, fmt.Errorf("load session: %w", err)
+	}
+	uid := s.sm.GetInt64(ctx, keyUserID)
+	if uid == 0 {
+		return nil, nil
+	}
+	p, err := s.svc.SessionPrincipal(ctx, uid, s.sm.GetInt32(ctx, keyAuthVersion))
+	if errors.Is(err, ErrSignedOut) {
+		return nil, nil
+	}
+	return p, err
+}
+
 // SignIn makes the session stand for p under a new token, so a token planted before
 // sign-in (session fixation) is worth nothing after it.
 func (s *Sessions) SignIn(ctx context.Context, p *Principal) error {

@@ -20,6 +20,10 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrTooMany: throttled; the wrap says for how long.
 	ErrTooMany = errors.New("too many requests")
+	// ErrMethodNotAllowed: the path exists, but not with this method.
+	ErrMethodNotAllowed = errors.New("method not allowed")
+	// ErrUnsupportedMediaType: the request body is not in a format the route reads.
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
 )
 
 // Status says which HTTP status err becomes. Nothing else makes that choice.
@@ -43,6 +47,10 @@ func Status(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, ErrTooMany):
 		return http.StatusTooManyRequests
+	case errors.Is(err, ErrMethodNotAllowed):
+		return http.StatusMethodNotAllowed
+	case errors.Is(err, ErrUnsupportedMediaType):
+		return http.StatusUnsupportedMediaType
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrRetry):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.Canceled):

@@ -38,6 +38,8 @@ func TestStatus(t *testing.T) {
 		{"forbidden", ErrForbidden, 403},
 		{"bad request", ErrBadRequest, 400},
 		{"throttled", ErrTooMany, 429},
+		{"wrong method", ErrMethodNotAllowed, 405},
+		{"not JSON", ErrUnsupportedMediaType, 415},
 		{"database down", store.ErrUnavailable, 503},
 		{"body too large", &http.MaxBytesError{Limit: 1}, 413},
 		{"anything else", errors.New("disk full"), 500},

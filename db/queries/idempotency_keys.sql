@@ -1,0 +1,32 @@
+-- name: ClaimIdempotencyKey :one
+-- ClaimIdempotencyKey claims a key for a request about to run. It returns no row when
+-- the key is already held. A key older than 24 hours is claimed afresh, and so is
+-- one left in flight for 10 minutes (its process died before it could finish).
+INSERT INTO idempotency_keys (principal, key, request_hash)
+VALUES (@principal, @key, @request_hash)
+ON CONFLICT (principal, key) DO UPDATE
+SET request_hash = excluded.request_hash, state = 'in_flight', status = NULL, headers = NULL,
+    body = NULL, created_at = now()
+WHERE idempotency_keys.created_at < now() - interval '24 hours'
+   OR (idempotency_keys.state = 'in_flight' AND idempotency_keys.created_at < now() - interval '10 minutes')
+RETURNING id;
+
+-- name: GetIdempotencyKey :one
+-- GetIdempotencyKey returns a held key: its request hash, and the stored response
+-- once the first request is done.
+SELECT id, request_hash, state, status, headers, body
+FROM idempotency_keys
+WHERE principal = @principal AND key = @key;
+
+-- name: CompleteIdempotencyKey :exec
+-- CompleteIdempotencyKey stores the response of the request that claimed the key.
+UPDATE idempotency_keys SET state = 'done', status = @status, headers = @headers, body = @body
+WHERE id = @id;
+
+-- name: ReleaseIdempotencyKey :exec
+-- ReleaseIdempotencyKey gives up a claim whose request failed, so a retry can run.
+DELETE FROM idempotency_keys WHERE id = @id AND state = 'in_flight';
+
+-- name: PurgeIdempotencyKeys :execrows
+-- PurgeIdempotencyKeys deletes the keys older than 24 hours.
+DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours';

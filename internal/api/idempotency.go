@@ -1,0 +1,264 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// replayedHeaders are the response headers stored with an idempotency key and sent
+// again on a replay.
+var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
+
+// idempotent runs the POST handler h at most once per Idempotency-Key and principal.
+// Without the header, h simply runs.
+//
+// The key is claimed (INSERT ... ON CONFLICT DO NOTHING, state in_flight) in a short
+// transaction of its own before h runs, and h's response is stored after. Then:
+// the same key with the same request replays the stored response; with another
+// request it is a 422; while the first is still running, a 409. A response of 500 or
+// more (or none: the client left) releases the claim, so a retry runs afresh.
+//
+// If the process dies between h's commit and the store, the claim stays in flight:
+// retries get 409 for 10 minutes, then run again. That is the one window in which a
+// retried POST could create twice; closing it would need h's write and the key in
+// one transaction.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p *auth.Principal, h http.Handler) error {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		h.ServeHTTP(w, r)
+		return nil
+	}
+	if len(key) > 255 || !printable(key) {
+		return badParam("Idempotency-Key", "must be 1 to 255 printable ASCII characters")
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		return fmt.Errorf("read body: %w", err) // over 1 MiB: 413
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	sum := requestHash(r, raw)
+	owner := principalKey(p)
+	ctx := r.Context()
+	for range 3 { // a claim released between our INSERT and SELECT: try again
+		id, claimed, err := s.claimKey(ctx, owner, key, sum)
+		if err != nil {
+			return err
+		}
+		if claimed {
+			return s.runClaimed(w, r, h, id)
+		}
+		held, err := s.heldKey(ctx, owner, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(held.RequestHash, sum) {
+			reused := validator.Errors{"Idempotency-Key": "was used for a different request"}
+			return &clientError{kind: reused, fields: reused,
+				detail: "This Idempotency-Key was first used with a different request; use a new key for a new request."}
+		}
+		if held.State == "in_flight" {
+			w.Header().Set("Retry-After", "1")
+			return &clientError{kind: store.ErrConflict,
+				detail: "A request with this Idempotency-Key is still being processed: retry shortly."}
+		}
+		return replay(w, held)
+	}
+	return &clientError{kind: store.ErrConflict, detail: "This Idempotency-Key is busy: retry shortly."}
+}
+
+// requestHash identifies a request for its key: method, path and query, and body.
+func requestHash(r *http.Request, raw []byte) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %s\n", r.Method, r.URL.RequestURI())
+	h.Write(raw)
+	return h.Sum(nil)
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// runClaimed runs h for the claim id and stores its response, or releases the claim
+// when h failed on our side. The response goes out either way.
+func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, h http.Handler, id int64) error {
+	ctx := context.WithoutCancel(r.Context()) // the bookkeeping outlives a client that left
+	rec := &capture{header: w.Header().Clone()}
+	done := false
+	defer func() {
+		if !done { // h panicked: let the retry run
+			s.releaseKey(ctx, id)
+		}
+	}()
+	h.ServeHTTP(rec, r)
+	done = true
+	if rec.status == 0 || rec.status >= 500 {
+		s.releaseKey(ctx, id)
+	} else if err := s.completeKey(ctx, id, rec); err != nil {
+		// The claim stays in flight (see idempotent): a retry gets 409, not a double.
+		s.log.ErrorContext(ctx, "store idempotent response", "err", err)
+	}
+	rec.send(w)
+	return nil
+}
+
+func (s *Server) claimKey(ctx context.Context, owner, key string, sum []byte) (int64, bool, error) {
+	var id int64
+	err := s.st.InTx(ctx, func(q *db.Queries) error {
+		var err error
+		id, err = q.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{Principal: owner, Key: key, RequestHash: sum})
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, nil // held by an earlier request
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("claim idempotency key: %w", err)
+	}
+	return id, true, nil
+}
+
+func (s *Server) heldKey(ctx context.Context, owner, key string) (db.GetIdempotencyKeyRow, error) {
+	var held db.GetIdempotencyKeyRow
+	err := s.st.Read(ctx, func(q *db.Queries) error {
+		var err error
+		held, err = q.GetIdempotencyKey(ctx, db.GetIdempotencyKeyParams{Principal: owner, Key: key})
+		return err
+	})
+	if err != nil {
+		return held, fmt.Errorf("load idempotency key: %w", err)
+	}
+	return held, nil
+}
+
+func (s *Server) completeKey(ctx context.Context, id int64, rec *capture) error {
+	headers := map[string]string{}
+	for _, k := range replayedHeaders {
+		if v := rec.header.Get(k); v != "" {
+			headers[k] = v
+		}
+	}
+	hj, err := json.Marshal(headers)
+	if err != nil {
+		return err
+	}
+	return s.st.InTx(ctx, func(q *db.Queries) error {
+		return q.CompleteIdempotencyKey(ctx, db.CompleteIdempotencyKeyParams{
+			ID: id, Status: ptr(int32(rec.status)), Headers: hj, Body: rec.body.Bytes(),
+		})
+	})
+}
+
+func (s *Server) releaseKey(ctx context.Context, id int64) {
+	err := s.st.InTx(ctx, func(q *db.Queries) error { return q.ReleaseIdempotencyKey(ctx, id) })
+	if err != nil {
+		s.log.ErrorContext(ctx, "release idempotency key", "err", err, "id", id)
+	}
+}
+
+// replay sends the stored response of the first request with this key.
+func replay(w http.ResponseWriter, held db.GetIdempotencyKeyRow) error {
+	var headers map[string]string
+	if err := json.Unmarshal(held.Headers, &headers); err != nil {
+		return fmt.Errorf("stored idempotent headers: %w", err)
+	}
+	h := w.Header()
+	for k, v := range headers {
+		h.Set(k, v)
+	}
+	h.Set("Idempotent-Replayed", "true")
+	h.Set("Content-Length", strconv.Itoa(len(held.Body)))
+	w.WriteHeader(int(*held.Status))
+	w.Write(held.Body)
+	return nil
+}
+
+// PurgeIdempotencyKeys deletes the keys older than 24 hours and returns how many.
+// Correctness does not depend on it (an expired key is claimed afresh); it keeps the
+// table small.
+func (s *Server) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.st.InTx(ctx, func(q *db.Queries) error {
+		var err error
+		n, err = q.PurgeIdempotencyKeys(ctx)
+		return err
+	})
+	return n, err
+}
+
+// RunPurger purges expired idempotency keys every interval until ctx is done.
+func (s *Server) RunPurger(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.PurgeIdempotencyKeys(ctx); err != nil {
+				s.log.WarnContext(ctx, "purge idempotency keys", "err", err)
+			} else if n > 0 {
+				s.log.InfoContext(ctx, "purged idempotency keys", "count", n)
+			}
+		}
+	}
+}
+
+// capture holds a response in memory, so it can be stored before it is sent.
+type capture struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (c *capture) Header() http.Header { return c.header }
+
+func (c *capture) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+}
+
+func (c *capture) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return c.body.Write(b)
+}
+
+// send writes the captured response to w. Nothing captured (the client left) sends
+// nothing.
+func (c *capture) send(w http.ResponseWriter) {
+	if c.status == 0 {
+		return
+	}
+	h := w.Header()
+	clear(h)
+	for k, v := range c.header {
+		h[k] = v
+	}
+	w.WriteHeader(c.status)
+	w.Write(c.body.Bytes())
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,183 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
+)
+
+// The scopes a token can have: a read token may only do what a user's *.view
+// permissions allow; a write token may do all the user may.
+const (
+	ScopeRead  = "read"
+	ScopeWrite = "write"
+)
+
+// TokenPrefix starts every token secret, so a leaked one is easy to recognise (by
+// people and by secret scanners).
+const TokenPrefix = "srk_"
+
+const (
+	secretBytes   = 32
+	secretLen     = len(TokenPrefix) + 43 // base64url of 32 bytes, unpadded
+	displayPrefix = len(TokenPrefix) + 6  // what is stored in clear, to tell tokens apart
+)
+
+// ErrInvalidToken: the secret names no usable token. Unknown, revoked, expired and
+// deactivated-user tokens are deliberately not told apart.
+var ErrInvalidToken = errors.New("invalid API token")
+
+// Token is an API token as its owner sees it: never its secret.
+type Token struct {
+	ID         int64
+	UserID     int64
+	Email      string // the owner's
+	Name       string
+	Prefix     string // the secret's first characters, e.g. srk_Ab3dE9
+	Scope      string // ScopeRead or ScopeWrite
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time // at most a minute behind the last use
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+	Version    int32
+}
+
+// Tokens creates, lists, revokes and checks API tokens.
+type Tokens struct {
+	st *store.Store
+}
+
+// NewTokens returns the token service on st.
+func NewTokens(st *store.Store) *Tokens { return &Tokens{st: st} }
+
+// Create makes a token for userID and returns its secret, which exists only in this
+// return value: the database keeps its SHA-256. expiresAt may be nil (no expiry).
+// Invalid input is a validator.Errors.
+func (t *Tokens) Create(ctx context.Context, userID int64, name, scope string, expiresAt *time.Time) (string, Token, error) {
+	name = strings.TrimSpace(name)
+	errs := validator.Errors{}
+	errs.Check(validator.Required(name), "name", "is required")
+	errs.Check(validator.MaxLen(name, 100), "name", "must be at most 100 characters")
+	errs.Check(scope == ScopeRead || scope == ScopeWrite, "scope", "must be read or write")
+	errs.Check(expiresAt == nil || expiresAt.After(time.Now()), "expires_at", "must be in the future")
+	if err := errs.Err(); err != nil {
+		return "", Token{}, err
+	}
+	var raw [secretBytes]byte
+	rand.Read(raw[:]) // never fails (crypto/rand since Go 1.24)
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	hash := sha256.Sum256([]byte(secret))
+	var row db.ApiToken
+	err := t.st.InTx(ctx, func(q *db.Queries) error {
+		var err error
+		row, err = q.CreateAPIToken(ctx, db.CreateAPITokenParams{
+			UserID: userID, Name: name, TokenHash: hash[:], Prefix: secret[:displayPrefix],
+			Scope: scope, ExpiresAt: expiresAt,
+		})
+		return err
+	})
+	if store.Constraint(err) == "api_tokens_user_fkey" {
+		return "", Token{}, validator.Errors{"user": "does not exist"}
+	}
+	if err != nil {
+		return "", Token{}, fmt.Errorf("create token: %w", err)
+	}
+	return secret, Token{
+		ID: row.ID, UserID: row.UserID, Name: row.Name, Prefix: row.Prefix, Scope: row.Scope,
+		ExpiresAt: row.ExpiresAt, CreatedAt: row.CreatedAt, Version: row.Version,
+	}, nil
+}
+
+// List returns the tokens of userID, or of every user when userID is nil, newest first.
+func (t *Tokens) List(ctx context.Context, userID *int64) ([]Token, error) {
+	var rows []db.ListAPITokensRow
+	err := t.st.Read(ctx, func(q *db.Queries) error {
+		var err error
+		rows, err = q.ListAPITokens(ctx, userID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	out := make([]Token, len(rows))
+	for i, r := range rows {
+		out[i] = Token{
+			ID: r.ID, UserID: r.UserID, Email: r.Email, Name: r.Name, Prefix: r.Prefix, Scope: r.Scope,
+			ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt,
+			CreatedAt: r.CreatedAt, Version: r.Version,
+		}
+	}
+	return out, nil
+}
+
+// Revoke ends token id at once: the next request with it is refused. Revoking a
+// revoked token changes nothing; an unknown id is store.ErrNotFound.
+func (t *Tokens) Revoke(ctx context.Context, id int64) error {
+	err := t.st.InTx(ctx, func(q *db.Queries) error {
+		n, err := q.RevokeAPIToken(ctx, id)
+		if err != nil || n == 1 {
+			return err
+		}
+		exists, err := q.APITokenExists(ctx, id)
+		if err == nil && !exists {
+			return store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	return nil
+}
+
+// Authenticate returns the principal a token secret acts as: its user, with the
+// user's permissions narrowed by the token's scope. A secret that names no usable
+// token is ErrInvalidToken.
+//
+// It runs one statement (token, user and permissions joined), plus an UPDATE of
+// last_used_at at most once a minute per token, so a busy token costs one round
+// trip per request.
+func (t *Tokens) Authenticate(ctx context.Context, secret string) (*Principal, error) {
+	if !wellFormed(secret) {
+		return nil, ErrInvalidToken // junk never reaches the database
+	}
+	hash := sha256.Sum256([]byte(secret))
+	var row db.AuthenticateAPITokenRow
+	err := t.st.Read(ctx, func(q *db.Queries) error {
+		var err error
+		if row, err = q.AuthenticateAPIToken(ctx, hash[:]); err != nil {
+			return err
+		}
+		if row.TouchDue {
+			return q.TouchAPIToken(ctx, row.ID)
+		}
+		return nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate token: %w", err)
+	}
+	p := NewPrincipal(row.UserID, row.Email, row.UserName, row.IsSuperuser, row.Permissions).WithToken(row.ID, row.Scope)
+	p.TokenName = row.Name
+	return p, nil
+}
+
+// wellFormed reports whether secret looks like one Create makes.
+func wellFormed(secret string) bool {
+	if len(secret) != secretLen || !strings.HasPrefix(secret, TokenPrefix) {
+		return false
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(secret[len(TokenPrefix):])
+	return err == nil
+}

@@ -1,0 +1,57 @@
+package dbtest
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Counter is a pgx tracer that counts the statements a pool runs, for query-budget
+// tests: a route must run a fixed number of statements however many rows it shows.
+//
+//	var c dbtest.Counter
+//	pool := dbtest.NewWithConfig(t, c.Install)
+//	c.Reset(); doRequest(); if got := c.Count(); got != 2 { t.Errorf(...; c.Statements()) }
+type Counter struct {
+	mu   sync.Mutex
+	sqls []string
+}
+
+// Install sets c as cfg's tracer; pass it to NewWithConfig.
+func (c *Counter) Install(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = c }
+
+// TraceQueryStart records one statement.
+func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sqls = append(c.sqls, strings.Join(strings.Fields(data.SQL), " "))
+	return ctx
+}
+
+// TraceQueryEnd is required by pgx.QueryTracer; there is nothing to do.
+func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Reset forgets the statements counted so far.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sqls = nil
+}
+
+// Count returns the number of statements since the last Reset.
+func (c *Counter) Count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sqls)
+}
+
+// Statements returns the statements since the last Reset, one line each, for a
+// failure message that shows what ran.
+func (c *Counter) Statements() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.sqls, "\n")
+}
