@@ -11,13 +11,13 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
-// adminOptions wires the admin's dependencies: sign-in, the catalog on the
-// configured media directory, and the audit log.
-func adminOptions(e *env, st *store.Store, svc *auth.Service, sessions *auth.Sessions, log *slog.Logger) admin.Options {
+// adminOptions wires the admin's dependencies: sign-in, the catalog and the orders
+// (the ones the API uses too), the media directory, and the audit log.
+func adminOptions(e *env, st *store.Store, cat *catalog.Catalog, ord *orders.Orders, svc *auth.Service, sessions *auth.Sessions, log *slog.Logger) admin.Options {
 	return admin.Options{
 		Auth: svc, Sessions: sessions, Log: log,
-		Catalog:  catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock}),
-		Orders:   orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS}),
+		Catalog:  cat,
+		Orders:   ord,
 		Audit:    audit.New(st),
 		MediaDir: e.cfg.MediaDir,
 		Currency: e.cfg.Currency,

@@ -65,7 +65,9 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	svc := newAuth(e, st, log)
 	sessions := newSessions(e, st, svc, log)
-	adm, err := admin.New(adminOptions(e, st, svc, sessions, log))
+	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
+	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
+	adm, err := admin.New(adminOptions(e, st, cat, ord, svc, sessions, log))
 	if err == nil {
 		_, err = adm.Routes(mux)
 	}
@@ -77,8 +79,6 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	// The JSON API: bearer tokens, or the admin session cookie for same-origin
 	// browser calls.
-	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
-	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
 		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
 		SessionPrincipal: sessions.RequestPrincipal,

@@ -25,8 +25,8 @@ import (
 const benchEmail = "bench@example.com"
 
 // Acceptance 4: the product list page through the real handler, signed in: the
-// first page, a deep keyset page (the one before the last), a search and a
-// category filter, each with its count. Against STOCKROOM_BENCH_DATABASE_URL when
+// first page, a deep keyset page (the one before the last), a search (a common
+// word, and a phrase) and a category filter, each with its count. Against STOCKROOM_BENCH_DATABASE_URL when
 // set (a database seeded with `stockroom seed --products 1000000`), else a small
 // seeded test database. Each scenario logs its count line once, which says
 // "about N" when the planner's estimate was used.
@@ -77,7 +77,8 @@ func BenchmarkProductList(b *testing.B) {
 	scenarios := []struct{ name, path string }{
 		{"first", "/admin/products/"},
 		{"deep", deep},
-		{"search", "/admin/products/?q=walnut"},
+		{"search", "/admin/products/?q=walnut"},          // one word: 1 product in 30
+		{"search-phrase", "/admin/products/?q=oak+lamp"}, // two words: 1 in 1,200
 		{"category", fmt.Sprintf("/admin/products/?category=%d", tree[0].ID)},
 	}
 	for _, sc := range scenarios {
