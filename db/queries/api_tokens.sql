@@ -1,8 +1,17 @@
 -- name: CreateAPIToken :one
--- CreateAPIToken stores a new token's hash; the secret itself is never stored.
-INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, expires_at)
-VALUES (@user_id, @name, @token_hash, @prefix, @scope, sqlc.narg(expires_at))
-RETURNING *;
+-- CreateAPIToken stores a new token's hash (the secret itself is never stored) and
+-- returns it with its owner's email, for the audit row. A user who is unknown or
+-- deactivated gets no token (no row: their tokens would be refused anyway), checked
+-- in the same statement as the insert.
+WITH t AS (
+    INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, expires_at)
+    SELECT u.id, @name::text, @token_hash::bytea, @prefix::text, @scope::text, sqlc.narg(expires_at)::timestamptz
+    FROM users u
+    WHERE u.id = @user_id AND u.is_active
+    RETURNING *
+)
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.created_at, t.version
+FROM t JOIN users u ON u.id = t.user_id;
 
 -- name: AuthenticateAPIToken :one
 -- AuthenticateAPIToken finds a usable token by its hash, with its user and the user's
@@ -45,13 +54,15 @@ JOIN users u ON u.id = t.user_id
 WHERE sqlc.narg(user_id)::bigint IS NULL OR t.user_id = sqlc.narg(user_id)
 ORDER BY t.id DESC;
 
--- name: RevokeAPIToken :execrows
--- RevokeAPIToken revokes a token that is not revoked yet; 0 rows means it is unknown
--- or was revoked before.
+-- name: RevokeAPIToken :one
+-- RevokeAPIToken revokes a token that is not revoked yet and returns what its audit
+-- row names; no row means it is unknown or was revoked before.
 UPDATE api_tokens SET revoked_at = now(), version = version + 1
-WHERE id = @id AND revoked_at IS NULL;
+WHERE id = @id AND revoked_at IS NULL
+RETURNING id, name, prefix, revoked_at;
 
 -- name: APITokenExists :one
 -- APITokenExists tells an unknown token from an already revoked one after a revoke
 -- changed nothing.
 SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = @id);
+

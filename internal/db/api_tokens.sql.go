@@ -79,41 +79,60 @@ func (q *Queries) AuthenticateAPIToken(ctx context.Context, tokenHash []byte) (A
 }
 
 const createAPIToken = `-- name: CreateAPIToken :one
-INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, user_id, name, token_hash, prefix, scope, expires_at, last_used_at, revoked_at, created_at, version
+WITH t AS (
+    INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, expires_at)
+    SELECT u.id, $1::text, $2::bytea, $3::text, $4::text, $5::timestamptz
+    FROM users u
+    WHERE u.id = $6 AND u.is_active
+    RETURNING id, user_id, name, token_hash, prefix, scope, expires_at, last_used_at, revoked_at, created_at, version
+)
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.created_at, t.version
+FROM t JOIN users u ON u.id = t.user_id
 `
 
 type CreateAPITokenParams struct {
-	UserID    int64
 	Name      string
 	TokenHash []byte
 	Prefix    string
 	Scope     string
 	ExpiresAt *time.Time
+	UserID    int64
 }
 
-// CreateAPIToken stores a new token's hash; the secret itself is never stored.
-func (q *Queries) CreateAPIToken(ctx context.Context, arg CreateAPITokenParams) (ApiToken, error) {
+type CreateAPITokenRow struct {
+	ID        int64
+	UserID    int64
+	Email     string
+	Name      string
+	Prefix    string
+	Scope     string
+	ExpiresAt *time.Time
+	CreatedAt time.Time
+	Version   int32
+}
+
+// CreateAPIToken stores a new token's hash (the secret itself is never stored) and
+// returns it with its owner's email, for the audit row. A user who is unknown or
+// deactivated gets no token (no row: their tokens would be refused anyway), checked
+// in the same statement as the insert.
+func (q *Queries) CreateAPIToken(ctx context.Context, arg CreateAPITokenParams) (CreateAPITokenRow, error) {
 	row := q.db.QueryRow(ctx, createAPIToken,
-		arg.UserID,
 		arg.Name,
 		arg.TokenHash,
 		arg.Prefix,
 		arg.Scope,
 		arg.ExpiresAt,
+		arg.UserID,
 	)
-	var i ApiToken
+	var i CreateAPITokenRow
 	err := row.Scan(
 		&i.ID,
 		&i.UserID,
+		&i.Email,
 		&i.Name,
-		&i.TokenHash,
 		&i.Prefix,
 		&i.Scope,
 		&i.ExpiresAt,
-		&i.LastUsedAt,
-		&i.RevokedAt,
 		&i.CreatedAt,
 		&i.Version,
 	)
@@ -177,19 +196,31 @@ func (q *Queries) ListAPITokens(ctx context.Context, userID *int64) ([]ListAPITo
 	return items, nil
 }
 
-const revokeAPIToken = `-- name: RevokeAPIToken :execrows
+const revokeAPIToken = `-- name: RevokeAPIToken :one
 UPDATE api_tokens SET revoked_at = now(), version = version + 1
 WHERE id = $1 AND revoked_at IS NULL
+RETURNING id, name, prefix, revoked_at
 `
 
-// RevokeAPIToken revokes a token that is not revoked yet; 0 rows means it is unknown
-// or was revoked before.
-func (q *Queries) RevokeAPIToken(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, revokeAPIToken, id)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
+type RevokeAPITokenRow struct {
+	ID        int64
+	Name      string
+	Prefix    string
+	RevokedAt *time.Time
+}
+
+// RevokeAPIToken revokes a token that is not revoked yet and returns what its audit
+// row names; no row means it is unknown or was revoked before.
+func (q *Queries) RevokeAPIToken(ctx context.Context, id int64) (RevokeAPITokenRow, error) {
+	row := q.db.QueryRow(ctx, revokeAPIToken, id)
+	var i RevokeAPITokenRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Prefix,
+		&i.RevokedAt,
+	)
+	return i, err
 }
 
 const touchAPIToken = `-- name: TouchAPIToken :exec
