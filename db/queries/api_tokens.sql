@@ -66,3 +66,71 @@ RETURNING id, name, prefix, revoked_at;
 -- changed nothing.
 SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = @id);
 
+-- name: GetAPIToken :one
+-- GetAPIToken returns one token with its owner's email.
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.last_used_at,
+       t.revoked_at, t.created_at, t.version
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+WHERE t.id = @id;
+
+-- name: SearchAPITokens :many
+-- SearchAPITokens returns one page of the admin's token list in keyset order on (sort
+-- key, id): @sort picks the key (name, user, expires, last_used, created; text that
+-- sorts like the column), and the page starts after (@after_key, @after_id) when
+-- @has_after. @search matches the token's name or its owner's email; @state is
+-- active, expired or revoked, by the database's clock. Staff tokens are few (a
+-- handful per user), so this is one generic statement, not an index per order.
+-- Callers ask for one row more than they show.
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.last_used_at,
+       t.revoked_at, t.created_at, s.state::text AS state, k.sort_key::text AS sort_key
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+        WHEN t.expires_at <= now() THEN 'expired'
+        ELSE 'active'
+    END AS state
+) s
+CROSS JOIN LATERAL (
+    SELECT CASE @sort::text
+        WHEN 'name' THEN lower(t.name)
+        WHEN 'user' THEN lower(u.email::text)
+        -- never expiring sorts after every date
+        WHEN 'expires' THEN coalesce(to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '9999')
+        WHEN 'last_used' THEN coalesce(to_char(t.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '')
+        ELSE to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    END AS sort_key
+) k
+WHERE (sqlc.narg(search)::text IS NULL OR t.name ILIKE sqlc.narg(search)::text OR u.email::text ILIKE sqlc.narg(search)::text)
+  AND (sqlc.narg(scope)::text IS NULL OR t.scope = sqlc.narg(scope)::text)
+  AND (sqlc.narg(state)::text IS NULL OR s.state = sqlc.narg(state)::text)
+  AND (NOT @has_after::bool
+       OR (NOT @descending::bool AND (k.sort_key, t.id) > (@after_key::text, @after_id::bigint))
+       OR (@descending::bool AND (k.sort_key, t.id) < (@after_key::text, @after_id::bigint)))
+ORDER BY
+    CASE WHEN NOT @descending::bool THEN k.sort_key END ASC,
+    CASE WHEN NOT @descending::bool THEN t.id END ASC,
+    CASE WHEN @descending::bool THEN k.sort_key END DESC,
+    CASE WHEN @descending::bool THEN t.id END DESC
+LIMIT @row_limit;
+
+-- name: CountAPITokens :one
+-- CountAPITokens counts the tokens SearchAPITokens would page through with the same
+-- search and filters.
+SELECT count(*)
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+WHERE (sqlc.narg(search)::text IS NULL OR t.name ILIKE sqlc.narg(search)::text OR u.email::text ILIKE sqlc.narg(search)::text)
+  AND (sqlc.narg(scope)::text IS NULL OR t.scope = sqlc.narg(scope)::text)
+  AND (sqlc.narg(state)::text IS NULL OR sqlc.narg(state)::text = CASE
+        WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+        WHEN t.expires_at <= now() THEN 'expired'
+        ELSE 'active'
+      END);
+
+-- name: ListTokenOwners :many
+-- ListTokenOwners returns the active staff users a token can be made for, by email:
+-- the choices a superuser gets on the admin's token form.
+SELECT id, email, name FROM users WHERE is_active ORDER BY email;

@@ -93,6 +93,10 @@ type Tokens struct {
 // NewTokens returns the token service on st.
 func NewTokens(st *store.Store) *Tokens { return &Tokens{st: st} }
 
+// Tokens returns the token service on the same store as s, so the admin reaches it
+// through the auth service it already has.
+func (s *Service) Tokens() *Tokens { return NewTokens(s.st) }
+
 // Create makes a token for userID and returns its secret, which exists only in this
 // return value: the database keeps its SHA-256. expiresAt may be nil (no expiry).
 // The token and its audit row (by actor: name, owner, scope, expiry and prefix,
@@ -141,6 +145,24 @@ func (t *Tokens) Create(ctx context.Context, actor audit.Actor, userID int64, na
 	}, nil
 }
 
+// Get returns token id (never its secret); an unknown id is store.ErrNotFound.
+func (t *Tokens) Get(ctx context.Context, id int64) (Token, error) {
+	var r db.GetAPITokenRow
+	err := t.st.Read(ctx, func(q *db.Queries) error {
+		var err error
+		r, err = q.GetAPIToken(ctx, id)
+		return err
+	})
+	if err != nil {
+		return Token{}, fmt.Errorf("get token %d: %w", id, err)
+	}
+	return Token{
+		ID: r.ID, UserID: r.UserID, Email: r.Email, Name: r.Name, Prefix: r.Prefix, Scope: r.Scope,
+		ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt,
+		CreatedAt: r.CreatedAt, Version: r.Version,
+	}, nil
+}
+
 // List returns the tokens of userID, or of every user when userID is nil, newest first.
 func (t *Tokens) List(ctx context.Context, userID *int64) ([]Token, error) {
 	var rows []db.ListAPITokensRow
@@ -161,6 +183,70 @@ func (t *Tokens) List(ctx context.Context, userID *int64) ([]Token, error) {
 		}
 	}
 	return out, nil
+}
+
+// TokenList is a page request for the admin's token list.
+type TokenList struct {
+	Search   string // substring of the token's name or its owner's email
+	Scope    string // ScopeRead, ScopeWrite or "" for both
+	State    string // StateActive, StateExpired, StateRevoked or "" for all
+	Sort     string // name, user, expires, last_used, created
+	Desc     bool
+	AfterKey string // keyset cursor: the sort key and id of the last row shown
+	AfterID  int64
+	HasAfter bool
+	Limit    int
+}
+
+func (l TokenList) filters() (search, scope, state *string) {
+	search = likePattern(l.Search)
+	if l.Scope != "" {
+		scope = &l.Scope
+	}
+	if l.State != "" {
+		state = &l.State
+	}
+	return search, scope, state
+}
+
+// Search returns one page of tokens (Limit rows at most) of every user, each with
+// its state and sort key; never a secret or hash.
+func (t *Tokens) Search(ctx context.Context, l TokenList) ([]db.SearchAPITokensRow, error) {
+	search, scope, state := l.filters()
+	var rows []db.SearchAPITokensRow
+	err := t.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.SearchAPITokens(ctx, db.SearchAPITokensParams{
+			Sort: l.Sort, Search: search, Scope: scope, State: state,
+			HasAfter: l.HasAfter, Descending: l.Desc, AfterKey: l.AfterKey, AfterID: l.AfterID, RowLimit: int32(l.Limit),
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search tokens: %w", err)
+	}
+	return rows, nil
+}
+
+// Count counts the tokens l's search and filters match: exactly below exactBelow,
+// else the planner's estimate.
+func (t *Tokens) Count(ctx context.Context, l TokenList, exactBelow int64) (n int64, exact bool, err error) {
+	search, scope, state := l.filters()
+	return t.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+		return q.CountAPITokens(ctx, db.CountAPITokensParams{Search: search, Scope: scope, State: state})
+	})
+}
+
+// Owners returns the active users a token can be made for, by email.
+func (t *Tokens) Owners(ctx context.Context) ([]db.ListTokenOwnersRow, error) {
+	var rows []db.ListTokenOwnersRow
+	err := t.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.ListTokenOwners(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list token owners: %w", err)
+	}
+	return rows, nil
 }
 
 // Revoke ends token id at once: the next request with it is refused. The revocation
