@@ -100,7 +100,7 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
 	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view",
-		"orders.view", "customers.view")
+		"orders.view", "customers.view", "tokens.view")
 	return a
 }
 

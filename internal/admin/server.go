@@ -190,6 +190,7 @@ func navTable() []struct{ label, href, perm string } {
 		{"Audit log", "/admin/audit/", "audit.view"},
 		{"Users", "/admin/users/", "users.view"},
 		{"Groups", "/admin/groups/", "groups.view"},
+		{"API tokens", "/admin/tokens/", "tokens.view"},
 	}
 }
 
