@@ -34,39 +34,10 @@ const benchEmail = "bench@example.com"
 //	STOCKROOM_BENCH_DATABASE_URL=postgres://... go test ./internal/admin -run '^$' -bench ProductList -count 5
 func BenchmarkProductList(b *testing.B) {
 	ctx := context.Background()
-	var st *store.Store
-	if url := os.Getenv("STOCKROOM_BENCH_DATABASE_URL"); url != "" {
-		var err error
-		if st, err = store.Open(ctx, url, store.Options{}); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(st.Close)
-	} else {
-		st = store.New(dbtest.NewWithConfig(b, func(c *pgxpool.Config) { store.Tune(c) }))
-		if _, err := seed.Run(ctx, st, seed.Options{Products: 5000, Categories: 20}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	w := wire(b, st, slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Options{})
-	if _, err := w.auth.CreateUser(ctx, nil, auth.UserInput{Email: benchEmail, Password: password, Active: true, Superuser: true}); err != nil {
-		if fieldErrors(err) == nil {
-			b.Fatal(err)
-		}
-		if err := w.auth.SetPasswordByEmail(ctx, benchEmail, password); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cookie := benchSignIn(b, w.handler)
-	get := func(path string) string {
-		req := httptest.NewRequest("GET", path, nil)
-		req.AddCookie(cookie)
-		rec := httptest.NewRecorder()
-		w.handler.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("GET %s: %d\n%.500s", path, rec.Code, rec.Body.String())
-		}
-		return rec.Body.String()
-	}
+	w, get := benchAdmin(b, func(st *store.Store) error {
+		_, err := seed.Run(ctx, st, seed.Options{Products: 5000, Categories: 20})
+		return err
+	})
 
 	tree, err := w.cat.CategoryTree(ctx)
 	if err != nil || len(tree) == 0 {
@@ -89,6 +60,47 @@ func BenchmarkProductList(b *testing.B) {
 				get(sc.path)
 			}
 		})
+	}
+}
+
+// benchAdmin is the admin wired for a benchmark on STOCKROOM_BENCH_DATABASE_URL when
+// set, else on a test database that fill seeds, with the bench superuser signed in.
+// get fetches a page as them through the handler and fails on anything but 200.
+// The orders' clock is the real one: seeded orders are placed before now.
+func benchAdmin(b *testing.B, fill func(*store.Store) error) (wired, func(path string) string) {
+	ctx := context.Background()
+	var st *store.Store
+	if url := os.Getenv("STOCKROOM_BENCH_DATABASE_URL"); url != "" {
+		var err error
+		if st, err = store.Open(ctx, url, store.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(st.Close)
+	} else {
+		st = store.New(dbtest.NewWithConfig(b, func(c *pgxpool.Config) { store.Tune(c) }))
+		if err := fill(st); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := wireWith(b, st, slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Options{}, nil)
+	if _, err := w.auth.CreateUser(ctx, nil, auth.UserInput{Email: benchEmail, Password: password, Active: true, Superuser: true}); err != nil {
+		if fieldErrors(err) == nil {
+			b.Fatal(err)
+		}
+		if err := w.auth.SetPasswordByEmail(ctx, benchEmail, password); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cookie := benchSignIn(b, w.handler)
+	return w, func(path string) string {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		w.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d\n%.500s", path, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
 	}
 }
 

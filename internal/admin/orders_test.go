@@ -20,17 +20,7 @@ import (
 // page.
 func orderNumbers(t *testing.T, body string) []string {
 	t.Helper()
-	i := strings.Index(body, `id="order-list"`)
-	if i < 0 {
-		t.Fatalf("no order list in:\n%.2000s", body)
-	}
-	table := body[i : strings.Index(body[i:], "</table>")+i]
-	var out []string
-	for _, part := range strings.Split(table, `<td class="number"><a href="`)[1:] {
-		start := strings.Index(part, ">") + 1
-		out = append(out, part[start:strings.Index(part, "</a>")])
-	}
-	return out
+	return linkTexts(t, body, "order-list", "number")
 }
 
 // orderFixtures places four orders on fixed days before testNow: SR-10001 (Ada,

@@ -2,8 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -160,56 +158,16 @@ func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := sp.Parse(r.URL.Query())
-	rc := http.NewResponseController(w)
-	started := false
-	cw := csv.NewWriter(w)
-	start := func() error {
-		if started {
-			return nil
-		}
-		started = true
-		// Not every writer has deadlines (a test recorder); the server's does.
-		if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
-			return err
-		}
-		h := w.Header()
-		h.Set("Content-Type", "text/csv; charset=utf-8")
-		h.Set("Content-Disposition", `attachment; filename="products.csv"`)
-		h.Set("Cache-Control", "no-store")
-		return cw.Write(s.csvHeader())
-	}
-	err = s.catalog.ExportProducts(ctx, catalog.ListParams{Filter: productFilter(q.Search, q.Filters),
-		Sort: productSort(q.Sort, q.Desc)}, func(rows []db.ProductListing) error {
-		if err := start(); err != nil {
-			return err
-		}
-		for _, p := range rows {
-			if err := cw.Write(s.csvRow(p)); err != nil {
-				return err
+	return s.streamCSV(w, r, "products.csv", s.csvHeader(), func(write func(...[]string) error) error {
+		return s.catalog.ExportProducts(ctx, catalog.ListParams{Filter: productFilter(q.Search, q.Filters),
+			Sort: productSort(q.Sort, q.Desc)}, func(rows []db.ProductListing) error {
+			out := make([][]string, len(rows))
+			for i, p := range rows {
+				out[i] = s.csvRow(p)
 			}
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		return rc.Flush()
+			return write(out...)
+		})
 	})
-	if err == nil && !started {
-		err = start() // no rows: the header alone
-	}
-	if err == nil {
-		cw.Flush()
-		err = cw.Error()
-	}
-	if err != nil && started {
-		// Half a file has gone out with status 200: the only honest end is to cut
-		// the connection, so the download fails instead of looking complete.
-		if web.Status(err) != 499 {
-			s.log.ErrorContext(ctx, "export failed", "err", err, "request_id", web.RequestID(ctx))
-		}
-		panic(http.ErrAbortHandler)
-	}
-	return err
 }
 
 func (s *Server) csvHeader() []string {

@@ -43,17 +43,24 @@ func editValues(p *catalog.Product, name string, rows ...string) url.Values {
 // rowsOf is the product list's rows as "name" in order, read from the page.
 func rowsOf(t *testing.T, body string) []string {
 	t.Helper()
-	i := strings.Index(body, `id="product-list"`)
+	return linkTexts(t, body, "product-list", "name")
+}
+
+// linkTexts reads, in order, the text of the link in each cell of class cell of
+// the table with id table on the page.
+func linkTexts(t *testing.T, body, table, cell string) []string {
+	t.Helper()
+	i := strings.Index(body, `id="`+table+`"`)
 	if i < 0 {
-		t.Fatalf("no product list in:\n%.2000s", body)
+		t.Fatalf("no %s in:\n%.2000s", table, body)
 	}
-	table := body[i : strings.Index(body[i:], "</table>")+i]
-	var names []string
-	for _, part := range strings.Split(table, `<td class="name"><a href="`)[1:] {
+	rows := body[i : strings.Index(body[i:], "</table>")+i]
+	var out []string
+	for _, part := range strings.Split(rows, `<td class="`+cell+`"><a href="`)[1:] {
 		start := strings.Index(part, ">") + 1
-		names = append(names, html.UnescapeString(part[start:strings.Index(part, "</a>")]))
+		out = append(out, html.UnescapeString(part[start:strings.Index(part, "</a>")]))
 	}
-	return names
+	return out
 }
 
 // The list: search by name and by SKU, the category filter with its
