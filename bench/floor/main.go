@@ -30,13 +30,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
-
-// matchFirstLimit is catalog.MatchFirstLimit: the same planner-estimate rule decides
-// how a search runs.
-const matchFirstLimit = 50_000
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -207,7 +204,7 @@ func (f *floor) list(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		args.MatchFirst = n <= matchFirstLimit
+		args.MatchFirst = n <= catalog.MatchFirstLimit // how stockroom decides
 	}
 	rows, err := f.q.ListProductsByNameAsc(r.Context(), args)
 	if err != nil {
