@@ -144,24 +144,28 @@ type (
 	}
 )
 
-// authenticate runs the token lookup (and the once-a-minute touch) and checks perm.
-func (f *floor) authenticate(r *http.Request, perm string) bool {
+// authenticate runs the token lookup (and the once-a-minute touch) and checks perm;
+// nil means refused.
+func (f *floor) authenticate(r *http.Request, perm string) *db.AuthenticateAPITokenRow {
 	secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
-		return false
+		return nil
 	}
 	sum := sha256.Sum256([]byte(secret))
 	row, err := f.q.AuthenticateAPIToken(r.Context(), sum[:])
 	if err != nil {
-		return false
+		return nil
 	}
 	if row.TouchDue && f.q.TouchAPIToken(r.Context(), row.ID) != nil {
-		return false
+		return nil
 	}
 	if row.Scope != "write" && !strings.HasSuffix(perm, ".view") {
-		return false
+		return nil
 	}
-	return row.IsSuperuser || slices.Contains(row.Permissions, perm)
+	if !row.IsSuperuser && !slices.Contains(row.Permissions, perm) {
+		return nil
+	}
+	return &row
 }
 
 func (f *floor) itemOf(p db.ProductListing) item {
@@ -184,7 +188,7 @@ func (f *floor) variantOf(v db.ProductVariant) variant {
 // list is S1 and S4: one page by name, with a search when q is given (the
 // planner's estimate first, as stockroom decides how to run it).
 func (f *floor) list(w http.ResponseWriter, r *http.Request) {
-	if !f.authenticate(r, "products.view") {
+	if f.authenticate(r, "products.view") == nil {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -245,7 +249,7 @@ func (f *floor) cursor(r *http.Request, row db.ProductListing) string {
 
 // product is S2: the product, its variants and images.
 func (f *floor) product(w http.ResponseWriter, r *http.Request) {
-	if !f.authenticate(r, "products.view") {
+	if f.authenticate(r, "products.view") == nil {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -284,7 +288,8 @@ func (f *floor) product(w http.ResponseWriter, r *http.Request) {
 // patchVariant is S3: {"stock": K} on a variant, in one transaction with the
 // product's lock, its summary and an audit row, as stockroom writes it.
 func (f *floor) patchVariant(w http.ResponseWriter, r *http.Request) {
-	if !f.authenticate(r, "products.change") {
+	who := f.authenticate(r, "products.change")
+	if who == nil {
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
@@ -330,8 +335,11 @@ func (f *floor) patchVariant(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		changes, _ := json.Marshal(map[string][2]int32{"variants[" + before.Sku + "].stock": {before.Stock, v.Stock}})
-		return q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{ActorLabel: "floor", Action: "update",
-			Resource: "products", ObjectID: pid, ObjectRepr: p.Name, Changes: changes})
+		// The actor as stockroom records it: the user and the token (their foreign
+		// keys lock both rows FOR KEY SHARE, part of the write's cost).
+		return q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{ActorUserID: &who.UserID, ActorTokenID: &who.ID,
+			ActorLabel: who.Email + " (" + who.Name + ")", Action: "update", Resource: "products", ObjectID: pid,
+			ObjectRepr: p.Name, Changes: changes})
 	})
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
