@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -59,16 +60,17 @@ func (b *bench) queryBudgets(ctx context.Context) {
 		}
 		bu := budget{scenario: s.name, floor: -1, pgbench: -1}
 		var list []string
-		bu.stockroom, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s) })
-		bu.statements = list
+		bu.stockroom, bu.statements, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
 		if err == nil && s.floor {
-			bu.floor, _, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.floor, s) })
+			bu.floor, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.floor, s, 2) })
+			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
 		}
 		if err == nil && s.floor {
-			bu.pgbench, _, err = b.countStatements(ctx, conn, func() error {
+			bu.pgbench, list, err = b.countStatements(ctx, conn, func() error {
 				_, err := b.pgbench(ctx, scripts[s.name], b.pgbenchVars(), 1, 0, budgetRequests)
 				return err
 			})
+			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("pgbench %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
 		}
 		if err != nil {
 			bu.note = err.Error()
@@ -78,9 +80,10 @@ func (b *bench) queryBudgets(ctx context.Context) {
 }
 
 // sendN sends budgetRequests requests of s to srv, one after the other, and wants
-// each to succeed.
-func (b *bench) sendN(ctx context.Context, srv *server, s *scenario) error {
-	rng := rand.New(rand.NewPCG(7, 7))
+// each to succeed. Each target gets its own random stream (seed), so S3 never sets
+// a stock level the previous target just set, which would write nothing.
+func (b *bench) sendN(ctx context.Context, srv *server, s *scenario, seed uint64) error {
+	rng := rand.New(rand.NewPCG(7, seed))
 	for range budgetRequests {
 		method, path, body := s.request(&b.in, rng)
 		status, resp, err := b.send(ctx, srv, s, method, path, body)

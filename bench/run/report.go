@@ -37,8 +37,8 @@ func (b *bench) report() string {
 	var w strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&w, format, a...) }
 	p("# stockroom bench, %s, %s products\n\n", b.start.Format("2006-01-02 15:04 MST"), thousands(int64(b.cfg.products)))
-	p("Each window: %s warm-up, then %s measured; wrk with %d threads, 2 s timeout. Ratios compare windows of the same run.\n\n",
-		b.cfg.warmup, b.cfg.duration, b.cfg.threads)
+	p("Each window: %s warm-up, then %s measured; wrk with %d threads, %s timeout. Ratios compare windows of the same run.\n\n",
+		b.cfg.warmup, b.cfg.duration, b.cfg.threads, wrkTimeout)
 	p("Seed: `%s` (wall %s).\n\n", b.seedLine, b.seedTime.Round(time.Millisecond))
 	for _, conns := range b.cfg.conns {
 		b.table(&w, conns)
