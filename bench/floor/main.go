@@ -6,7 +6,7 @@
 //
 // It is a reference, not a product: no logging, no metrics, no error pages beyond a
 // status code. It listens on FLOOR_ADDR and connects to FLOOR_DATABASE_URL with a pool
-// of FLOOR_MAX_CONNS connections (0: pgxpool's default, as stockroom's).
+// of FLOOR_MAX_CONNS connections (0: store.DefaultMaxConns, as stockroom's).
 package main
 
 import (
@@ -49,6 +49,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return errors.New("FLOOR_DATABASE_URL is missing or malformed")
 	}
+	cfg.MaxConns = store.DefaultMaxConns()
 	if n, _ := strconv.Atoi(os.Getenv("FLOOR_MAX_CONNS")); n > 0 {
 		cfg.MaxConns = int32(n)
 	}

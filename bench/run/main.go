@@ -10,7 +10,7 @@
 //	BENCH_DURATION, BENCH_WARMUP  measured window and warm-up per run (15s, 5s)
 //	BENCH_CONNS                   connection counts (16,256)
 //	BENCH_SCENARIOS               which of S1..S6 to run (all)
-//	BENCH_MAX_CONNS               pool size of stockroom and the floor (0: pgxpool's default)
+//	BENCH_MAX_CONNS               pool size of stockroom and the floor (0: store.DefaultMaxConns)
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
 //	STOCKROOM_BENCH_DATABASE_URL  an empty database to use instead of a private cluster
 //

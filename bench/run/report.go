@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
 // find returns the measurement of target for scenario at conns, or nil.
@@ -175,7 +177,7 @@ func (b *bench) machine(w *strings.Builder) {
 	for _, s := range b.settings {
 		p(" %s=%s;", s[0], s[1])
 	}
-	p("\n- stockroom serve: STOCKROOM_LOG_LEVEL=warn, STOCKROOM_API_RATE_LIMIT=100000000, STOCKROOM_DATABASE_MAX_CONNS=%s (0: pgxpool's default, max(4, CPUs)); the floor's pool the same\n", b.poolSize())
+	p("\n- stockroom serve: STOCKROOM_LOG_LEVEL=warn, STOCKROOM_API_RATE_LIMIT=100000000, STOCKROOM_DATABASE_MAX_CONNS=%s (0: store.DefaultMaxConns, %d here); the floor's pool the same\n", b.poolSize(), store.DefaultMaxConns())
 	p("- pgbench: -M prepared, -j %d, PGOPTIONS=-c plan_cache_mode=force_custom_plan (as stockroom's pool)\n", b.cfg.threads)
 	p("- raw output: %s (not committed)\n", b.scratch)
 }
