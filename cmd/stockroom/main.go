@@ -78,7 +78,7 @@ func commands() map[string]command {
 		"serve":   {"", "run the production server (config from STOCKROOM_* variables)", config.Serve, noFlags(runServe)},
 		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
 		"check":   {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
-		"seed":    {"[--products N] [--categories C] [--append]", "load deterministic demo data into an empty catalog", config.Serve, defineSeed},
+		"seed":    {"[--products N] [--categories C] [--orders M] [--append]", "load deterministic demo data (products, orders) into an empty shop", config.Serve, defineSeed},
 		"version": {"", "print the version", config.Serve, noFlags(runVersion)},
 
 		// Staff users.

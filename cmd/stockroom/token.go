@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -56,7 +57,7 @@ func defineToken(fs *flag.FlagSet) runFunc {
 				return usagef("token revoke: %q is not a token id", args[1])
 			}
 			return withTokens(ctx, e, func(st *store.Store, tokens *auth.Tokens) error {
-				if err := tokens.Revoke(ctx, id); err != nil {
+				if err := tokens.Revoke(ctx, cliActor, id); err != nil {
 					if errors.Is(err, store.ErrNotFound) {
 						return fmt.Errorf("no token with id %d", id)
 					}
@@ -69,6 +70,10 @@ func defineToken(fs *flag.FlagSet) runFunc {
 		return usagef("unknown token command %q: want create, list or revoke", args[0])
 	}
 }
+
+// cliActor is who the audit log names for token changes made here: whoever runs the
+// command line has the database, so there is no user to name.
+var cliActor = audit.Actor{Label: "cli"}
 
 func withTokens(ctx context.Context, e *env, fn func(st *store.Store, tokens *auth.Tokens) error) error {
 	st, err := openStore(ctx, e, e.cfg.DatabaseURL)
@@ -89,7 +94,7 @@ func createToken(ctx context.Context, e *env, st *store.Store, tokens *auth.Toke
 		at := time.Now().Add(lifetime).UTC().Truncate(time.Second)
 		expiresAt = &at
 	}
-	secret, tok, err := tokens.Create(ctx, userID, name, scope, expiresAt)
+	secret, tok, err := tokens.Create(ctx, cliActor, userID, name, scope, expiresAt)
 	if err != nil {
 		var errs validator.Errors
 		if errors.As(err, &errs) {
@@ -124,15 +129,8 @@ func listTokens(ctx context.Context, e *env, st *store.Store, tokens *auth.Token
 	fmt.Fprintln(tw, "ID\tUSER\tNAME\tPREFIX\tSCOPE\tCREATED\tEXPIRES\tLAST USED\tSTATE")
 	now := time.Now()
 	for _, t := range list {
-		state := "active"
-		switch {
-		case t.RevokedAt != nil:
-			state = "revoked"
-		case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
-			state = "expired"
-		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Email, t.Name, t.Prefix, t.Scope,
-			day(&t.CreatedAt), day(t.ExpiresAt), day(t.LastUsedAt), state)
+			day(&t.CreatedAt), day(t.ExpiresAt), day(t.LastUsedAt), t.State(now))
 	}
 	return tw.Flush()
 }

@@ -70,6 +70,14 @@ func TestTokenCommands(t *testing.T) {
 	if _, out, _ := stockroom(ctx, env, "token", "list"); !strings.Contains(out, "revoked") {
 		t.Errorf("token list after revoke:\n%s", out)
 	}
+	// Both writes are in the audit log, by the command line, without the secret.
+	var actions, labels, log string
+	err = st.Pool().QueryRow(ctx, `SELECT string_agg(action, ' ' ORDER BY id), string_agg(DISTINCT actor_label, ' '),
+		string_agg(a::text, ' ') FROM audit_log a WHERE resource = 'tokens'`).Scan(&actions, &labels, &log)
+	if err != nil || actions != "create revoke" || labels != "cli" || strings.Contains(log, strings.TrimSpace(secret)[10:]) {
+		t.Errorf("audit: actions %q by %q (%v), secret in it %v; want create revoke by cli, no secret",
+			actions, labels, err, strings.Contains(log, strings.TrimSpace(secret)[10:]))
+	}
 
 	failures := []struct {
 		name string

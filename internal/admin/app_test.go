@@ -39,7 +39,7 @@ const (
 	password   = "correct horse battery staple"
 	superEmail = "super@example.com"
 	staffEmail = "staff@example.com"  // signed-in staff with no permissions
-	viewEmail  = "viewer@example.com" // users.view and groups.view
+	viewEmail  = "viewer@example.com" // users.view, groups.view and tokens.view
 )
 
 // syncBuffer collects log output written by concurrent requests.
@@ -102,7 +102,7 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	a := &testApp{t: t, srv: srv, st: st, auth: svc, routes: rt.List(), logs: logs, ids: map[string]int64{}}
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
-	a.user(viewEmail, false, "users.view", "groups.view")
+	a.user(viewEmail, false, "users.view", "groups.view", "tokens.view")
 	return a
 }
 

@@ -25,6 +25,12 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("GET /admin/{$}", web.SignedIn, s.handle(s.dashboard))
 	rt.Handle("/admin/", web.SignedIn, s.handle(s.notFound))
 
+	rt.Handle("GET /admin/tokens/{$}", "tokens.view", s.handle(s.listTokens))
+	rt.Handle("GET /admin/tokens/new", "tokens.add", s.handle(s.newTokenForm))
+	rt.Handle("POST /admin/tokens/new", "tokens.add", s.handle(s.createToken))
+	rt.Handle("GET /admin/tokens/{id}/revoke", "tokens.delete", s.handle(s.revokeTokenForm))
+	rt.Handle("POST /admin/tokens/{id}/revoke", "tokens.delete", s.handle(s.revokeToken))
+
 	rt.Handle("GET /admin/users/{$}", "users.view", s.handle(s.listUsers))
 	rt.Handle("GET /admin/users/new", "users.add", s.handle(s.newUserForm))
 	rt.Handle("POST /admin/users/new", "users.add", s.handle(s.createUser))

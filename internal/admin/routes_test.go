@@ -94,6 +94,8 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 		var id int64
 		n := len(a.ids)
 		switch {
+		case strings.HasPrefix(path, "/admin/tokens/"):
+			id = a.token(a.ids[staffEmail], fmt.Sprintf("walk token %d", n))
 		case strings.HasPrefix(path, "/admin/users/"):
 			id = a.user(fmt.Sprintf("walk%d@example.com", n), false)
 		case strings.HasPrefix(path, "/admin/groups/"):

@@ -150,6 +150,7 @@ func navTable() []struct{ label, href, perm string } {
 		{"Dashboard", "/admin/", web.SignedIn},
 		{"Users", "/admin/users/", "users.view"},
 		{"Groups", "/admin/groups/", "groups.view"},
+		{"API tokens", "/admin/tokens/", "tokens.view"},
 	}
 }
 

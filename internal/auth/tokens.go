@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -20,6 +21,14 @@ import (
 const (
 	ScopeRead  = "read"
 	ScopeWrite = "write"
+)
+
+// The audit log's resource for tokens, and the action of a revocation (a creation
+// is audit.ActionCreate). A token's row names it by name and prefix, never by its
+// secret or hash.
+const (
+	ResourceTokens = "tokens"
+	ActionRevoke   = "revoke"
 )
 
 // TokenPrefix starts every token secret, so a leaked one is easy to recognise (by
@@ -51,6 +60,31 @@ type Token struct {
 	Version    int32
 }
 
+// The states of a token, as Token.State and the admin's list name them.
+const (
+	StateActive  = "active"
+	StateExpired = "expired"
+	StateRevoked = "revoked"
+)
+
+// State says whether t is active, expired or revoked at now.
+func (t Token) State(now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return StateRevoked
+	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+		return StateExpired
+	}
+	return StateActive
+}
+
+// Repr is how the audit log and the admin name a token: its name and prefix,
+// "ci (srk_Ab3dE9)". The prefix is stored in clear anyway; the rest of the secret
+// never appears anywhere.
+func (t Token) Repr() string { return tokenRepr(t.Name, t.Prefix) }
+
+func tokenRepr(name, prefix string) string { return name + " (" + prefix + ")" }
+
 // Tokens creates, lists, revokes and checks API tokens.
 type Tokens struct {
 	st *store.Store
@@ -59,10 +93,17 @@ type Tokens struct {
 // NewTokens returns the token service on st.
 func NewTokens(st *store.Store) *Tokens { return &Tokens{st: st} }
 
+// Tokens returns the token service on the same store as s, so the admin reaches it
+// through the auth service it already has.
+func (s *Service) Tokens() *Tokens { return NewTokens(s.st) }
+
 // Create makes a token for userID and returns its secret, which exists only in this
 // return value: the database keeps its SHA-256. expiresAt may be nil (no expiry).
-// Invalid input is a validator.Errors.
-func (t *Tokens) Create(ctx context.Context, userID int64, name, scope string, expiresAt *time.Time) (string, Token, error) {
+// The token and its audit row (by actor: name, owner, scope, expiry and prefix,
+// never the secret) commit together. Invalid input is a validator.Errors, and so is
+// a user who is unknown or deactivated. Who may create a token for whom is the
+// caller's rule: the CLI may for anyone, the admin's staff only for themselves.
+func (t *Tokens) Create(ctx context.Context, actor audit.Actor, userID int64, name, scope string, expiresAt *time.Time) (string, Token, error) {
 	name = strings.TrimSpace(name)
 	errs := validator.Errors{}
 	errs.Check(validator.Required(name), "name", "is required")
@@ -76,24 +117,49 @@ func (t *Tokens) Create(ctx context.Context, userID int64, name, scope string, e
 	rand.Read(raw[:]) // never fails (crypto/rand since Go 1.24)
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
 	hash := sha256.Sum256([]byte(secret))
-	var row db.ApiToken
+	var row db.CreateAPITokenRow
 	err := t.st.InTx(ctx, func(q *db.Queries) error {
 		var err error
 		row, err = q.CreateAPIToken(ctx, db.CreateAPITokenParams{
 			UserID: userID, Name: name, TokenHash: hash[:], Prefix: secret[:displayPrefix],
 			Scope: scope, ExpiresAt: expiresAt,
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor, audit.ActionCreate, ResourceTokens, row.ID, tokenRepr(row.Name, row.Prefix),
+			audit.Diff(nil, map[string]any{
+				"name": row.Name, "user": row.Email, "scope": row.Scope, "expires_at": row.ExpiresAt, "prefix": row.Prefix,
+			}))
 	})
-	if store.Constraint(err) == "api_tokens_user_fkey" {
-		return "", Token{}, validator.Errors{"user": "does not exist"}
+	// No row: the user is unknown or deactivated; the foreign key: deleted meanwhile.
+	if errors.Is(err, store.ErrNotFound) || store.Constraint(err) == "api_tokens_user_fkey" {
+		return "", Token{}, validator.Errors{"user": "does not exist or is deactivated"}
 	}
 	if err != nil {
 		return "", Token{}, fmt.Errorf("create token: %w", err)
 	}
 	return secret, Token{
-		ID: row.ID, UserID: row.UserID, Name: row.Name, Prefix: row.Prefix, Scope: row.Scope,
+		ID: row.ID, UserID: row.UserID, Email: row.Email, Name: row.Name, Prefix: row.Prefix, Scope: row.Scope,
 		ExpiresAt: row.ExpiresAt, CreatedAt: row.CreatedAt, Version: row.Version,
+	}, nil
+}
+
+// Get returns token id (never its secret); an unknown id is store.ErrNotFound.
+func (t *Tokens) Get(ctx context.Context, id int64) (Token, error) {
+	var r db.GetAPITokenRow
+	err := t.st.Read(ctx, func(q *db.Queries) error {
+		var err error
+		r, err = q.GetAPIToken(ctx, id)
+		return err
+	})
+	if err != nil {
+		return Token{}, fmt.Errorf("get token %d: %w", id, err)
+	}
+	return Token{
+		ID: r.ID, UserID: r.UserID, Email: r.Email, Name: r.Name, Prefix: r.Prefix, Scope: r.Scope,
+		ExpiresAt: r.ExpiresAt, LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt,
+		CreatedAt: r.CreatedAt, Version: r.Version,
 	}, nil
 }
 
@@ -119,12 +185,81 @@ func (t *Tokens) List(ctx context.Context, userID *int64) ([]Token, error) {
 	return out, nil
 }
 
-// Revoke ends token id at once: the next request with it is refused. Revoking a
-// revoked token changes nothing; an unknown id is store.ErrNotFound.
-func (t *Tokens) Revoke(ctx context.Context, id int64) error {
+// TokenList is a page request for the admin's token list.
+type TokenList struct {
+	Search   string // substring of the token's name or its owner's email
+	Scope    string // ScopeRead, ScopeWrite or "" for both
+	State    string // StateActive, StateExpired, StateRevoked or "" for all
+	Sort     string // name, user, expires, last_used, created
+	Desc     bool
+	AfterKey string // keyset cursor: the sort key and id of the last row shown
+	AfterID  int64
+	HasAfter bool
+	Limit    int
+}
+
+func (l TokenList) filters() (search, scope, state *string) {
+	search = likePattern(l.Search)
+	if l.Scope != "" {
+		scope = &l.Scope
+	}
+	if l.State != "" {
+		state = &l.State
+	}
+	return search, scope, state
+}
+
+// Search returns one page of tokens (Limit rows at most) of every user, each with
+// its state and sort key; never a secret or hash.
+func (t *Tokens) Search(ctx context.Context, l TokenList) ([]db.SearchAPITokensRow, error) {
+	search, scope, state := l.filters()
+	var rows []db.SearchAPITokensRow
+	err := t.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.SearchAPITokens(ctx, db.SearchAPITokensParams{
+			Sort: l.Sort, Search: search, Scope: scope, State: state,
+			HasAfter: l.HasAfter, Descending: l.Desc, AfterKey: l.AfterKey, AfterID: l.AfterID, RowLimit: int32(l.Limit),
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("search tokens: %w", err)
+	}
+	return rows, nil
+}
+
+// Count counts the tokens l's search and filters match: exactly below exactBelow,
+// else the planner's estimate.
+func (t *Tokens) Count(ctx context.Context, l TokenList, exactBelow int64) (n int64, exact bool, err error) {
+	search, scope, state := l.filters()
+	return t.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+		return q.CountAPITokens(ctx, db.CountAPITokensParams{Search: search, Scope: scope, State: state})
+	})
+}
+
+// Owners returns the active users a token can be made for, by email.
+func (t *Tokens) Owners(ctx context.Context) ([]db.ListTokenOwnersRow, error) {
+	var rows []db.ListTokenOwnersRow
+	err := t.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.ListTokenOwners(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list token owners: %w", err)
+	}
+	return rows, nil
+}
+
+// Revoke ends token id at once: the next request with it is refused. The revocation
+// and its audit row (by actor) commit together. Revoking a revoked token changes
+// nothing and records nothing; an unknown id is store.ErrNotFound.
+func (t *Tokens) Revoke(ctx context.Context, actor audit.Actor, id int64) error {
 	err := t.st.InTx(ctx, func(q *db.Queries) error {
-		n, err := q.RevokeAPIToken(ctx, id)
-		if err != nil || n == 1 {
+		row, err := q.RevokeAPIToken(ctx, id)
+		if err == nil {
+			return audit.Record(ctx, q, actor, ActionRevoke, ResourceTokens, row.ID, tokenRepr(row.Name, row.Prefix),
+				audit.Changes{"revoked_at": {nil, row.RevokedAt}})
+		}
+		if !store.NoRows(err) {
 			return err
 		}
 		exists, err := q.APITokenExists(ctx, id)

@@ -6,16 +6,21 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
+
+// tester is who the audit log names for the fixtures' token changes.
+var tester = audit.Actor{UserID: 1, Label: "tester@example.com"}
 
 // tokenFixture is a database with one staff user who holds users.view and
 // users.change, and the token service on it.
@@ -62,7 +67,7 @@ func (f *tokenFixture) exec(t testing.TB, sql string, args ...any) {
 
 func (f *tokenFixture) create(t testing.TB, scope string) (string, auth.Token) {
 	t.Helper()
-	secret, tok, err := f.tokens.Create(context.Background(), f.userID, "ci", scope, nil)
+	secret, tok, err := f.tokens.Create(context.Background(), tester, f.userID, "ci", scope, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +116,12 @@ func TestCreateTokenValidates(t *testing.T) {
 		{"unknown scope", f.userID, "ci", "admin", nil, "scope"},
 		{"expired already", f.userID, "ci", auth.ScopeRead, &past, "expires_at"},
 		{"unknown user", 424242, "ci", auth.ScopeRead, nil, "user"},
+		{"deactivated user", f.user(t, "gone@example.com"), "ci", auth.ScopeRead, nil, "user"},
 	}
+	f.exec(t, `UPDATE users SET is_active = false WHERE email = 'gone@example.com'`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := f.tokens.Create(context.Background(), tt.userID, tt.token, tt.scope, tt.expires)
+			_, _, err := f.tokens.Create(context.Background(), tester, tt.userID, tt.token, tt.scope, tt.expires)
 			var errs validator.Errors
 			if !errors.As(err, &errs) || errs[tt.field] == "" {
 				t.Errorf("Create() = %v, want a field error on %s", err, tt.field)
@@ -164,7 +171,7 @@ func TestAuthenticateRefuses(t *testing.T) {
 		{"malformed", func(t *testing.T, secret string, tok auth.Token) string { return "hello" }},
 		{"padded", func(t *testing.T, secret string, tok auth.Token) string { return secret[:46] + "=" }},
 		{"revoked", func(t *testing.T, secret string, tok auth.Token) string {
-			if err := f.tokens.Revoke(ctx, tok.ID); err != nil {
+			if err := f.tokens.Revoke(ctx, tester, tok.ID); err != nil {
 				t.Fatal(err)
 			}
 			return secret
@@ -247,16 +254,16 @@ func TestRevokeAndList(t *testing.T) {
 	_, first := f.create(t, auth.ScopeRead)
 	_, second := f.create(t, auth.ScopeWrite)
 	other := f.user(t, "grace@example.com")
-	if _, _, err := f.tokens.Create(ctx, other, "theirs", auth.ScopeRead, nil); err != nil {
+	if _, _, err := f.tokens.Create(ctx, tester, other, "theirs", auth.ScopeRead, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.tokens.Revoke(ctx, first.ID); err != nil {
+	if err := f.tokens.Revoke(ctx, tester, first.ID); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	if err := f.tokens.Revoke(ctx, first.ID); err != nil {
+	if err := f.tokens.Revoke(ctx, tester, first.ID); err != nil {
 		t.Errorf("Revoke twice: %v, want nil", err)
 	}
-	if err := f.tokens.Revoke(ctx, 424242); !errors.Is(err, store.ErrNotFound) {
+	if err := f.tokens.Revoke(ctx, tester, 424242); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Revoke(unknown) = %v, want ErrNotFound", err)
 	}
 	mine, err := f.tokens.List(ctx, &f.userID)
@@ -272,6 +279,110 @@ func TestRevokeAndList(t *testing.T) {
 	all, err := f.tokens.List(ctx, nil)
 	if err != nil || len(all) != 3 {
 		t.Errorf("List(all) = %d tokens, %v; want 3", len(all), err)
+	}
+}
+
+// Creating and revoking a token each write one audit row in their transaction,
+// naming the token by name and prefix; neither the secret nor its hash is in it.
+// Revoking again changes nothing and records nothing.
+func TestTokenWritesAreAudited(t *testing.T) {
+	f := newTokenFixture(t)
+	ctx := context.Background()
+	expires := time.Date(2999, 1, 2, 3, 4, 5, 0, time.UTC)
+	secret, tok, err := f.tokens.Create(ctx, tester, f.userID, "deploy", auth.ScopeWrite, &expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.tokens.Revoke(ctx, tester, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.tokens.Revoke(ctx, tester, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	page, err := audit.New(f.st).History(ctx, auth.ResourceTokens, tok.ID, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 2 {
+		t.Fatalf("%d audit rows, want 2 (create, revoke once): %+v", len(page.Entries), page.Entries)
+	}
+	revoke, create := page.Entries[0], page.Entries[1]
+	repr := "deploy (" + tok.Prefix + ")"
+	for _, e := range []struct {
+		got    audit.Entry
+		action string
+		fields string
+	}{
+		{create, audit.ActionCreate, "expires_at name prefix scope user"},
+		{revoke, auth.ActionRevoke, "revoked_at"},
+	} {
+		var fields []string
+		for _, c := range e.got.Fields {
+			fields = append(fields, c.Field)
+		}
+		if e.got.Action != e.action || e.got.ObjectRepr != repr || e.got.ActorLabel != tester.Label ||
+			e.got.ActorUserID == nil || *e.got.ActorUserID != tester.UserID || strings.Join(fields, " ") != e.fields {
+			t.Errorf("%s row: action %q repr %q actor %q/%v fields %v; want %q %q %q/%d [%s]", e.action, e.got.Action,
+				e.got.ObjectRepr, e.got.ActorLabel, e.got.ActorUserID, fields, e.action, repr, tester.Label, tester.UserID, e.fields)
+		}
+	}
+	if got := fmt.Sprint(create.Fields); !strings.Contains(got, "ada@example.com") || !strings.Contains(got, "write") {
+		t.Errorf("create row fields %s: want the owner and the scope", got)
+	}
+	hash := sha256.Sum256([]byte(secret))
+	var rows string
+	if err := f.st.Pool().QueryRow(ctx, `SELECT string_agg(a::text, ' ') FROM audit_log a`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{secret[len(tok.Prefix):], fmt.Sprintf("%x", hash), base64.StdEncoding.EncodeToString(hash[:])} {
+		if strings.Contains(rows, leak) {
+			t.Errorf("the audit log holds %q: %s", leak, rows)
+		}
+	}
+}
+
+// A token change and its audit row commit together: when the audit row cannot be
+// written, no token is created and none is revoked.
+func TestTokenWritesFailWithTheirAudit(t *testing.T) {
+	f := newTokenFixture(t)
+	ctx := context.Background()
+	secret, tok := f.create(t, auth.ScopeRead)
+	f.exec(t, `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`)
+	f.exec(t, `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()`)
+	if _, _, err := f.tokens.Create(ctx, tester, f.userID, "second", auth.ScopeRead, nil); err == nil {
+		t.Error("Create succeeded without its audit row")
+	}
+	if err := f.tokens.Revoke(ctx, tester, tok.ID); err == nil {
+		t.Error("Revoke succeeded without its audit row")
+	}
+	var n int
+	if err := f.st.Pool().QueryRow(ctx, `SELECT count(*) FROM api_tokens`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("tokens = %d (%v), want only the first", n, err)
+	}
+	if _, err := f.tokens.Authenticate(ctx, secret); err != nil {
+		t.Errorf("the token whose revocation failed: %v, want it still working", err)
+	}
+}
+
+func TestTokenState(t *testing.T) {
+	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	past, future := now.Add(-time.Second), now.Add(time.Second)
+	tests := []struct {
+		name string
+		tok  auth.Token
+		want string
+	}{
+		{"no expiry", auth.Token{}, auth.StateActive},
+		{"expires later", auth.Token{ExpiresAt: &future}, auth.StateActive},
+		{"expires now", auth.Token{ExpiresAt: &now}, auth.StateExpired},
+		{"expired", auth.Token{ExpiresAt: &past}, auth.StateExpired},
+		{"revoked before expiring", auth.Token{ExpiresAt: &past, RevokedAt: &past}, auth.StateRevoked},
+	}
+	for _, tt := range tests {
+		if got := tt.tok.State(now); got != tt.want {
+			t.Errorf("%s: State = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -72,7 +73,7 @@ type CategoryPage struct {
 // name order, limit at a time (0: DefaultPageSize), from cursor ("" for the first
 // page).
 func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, limit int) (CategoryPage, error) {
-	limit, err := pageSize(limit)
+	limit, err := keyset.Limit(limit, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return CategoryPage{}, err
 	}
@@ -86,8 +87,8 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 	}
 	var k categoryCursor
 	if cursor != "" {
-		if !decodeCursor(cursor, &k) || k.ID <= 0 {
-			return CategoryPage{}, errCursor()
+		if !keyset.Decode(cursor, &k) || k.ID <= 0 {
+			return CategoryPage{}, keyset.Err()
 		}
 		p.AfterName, p.AfterID = &k.Name, &k.ID
 	}
@@ -103,7 +104,7 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 	if len(rows) > limit {
 		page.Items = rows[:limit]
 		last := rows[limit-1]
-		page.Next = encodeCursor(categoryCursor{Name: last.Name, ID: last.ID})
+		page.Next = keyset.Encode(categoryCursor{Name: last.Name, ID: last.ID})
 	}
 	return page, nil
 }

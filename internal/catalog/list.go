@@ -2,15 +2,13 @@ package catalog
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
@@ -126,7 +124,7 @@ type Page struct {
 // filter (the category's subcategories are read first) and one with a search (the
 // planner's estimate of the matches, which decides how the search runs).
 func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) {
-	limit, err := pageSize(p.Limit)
+	limit, err := keyset.Limit(p.Limit, DefaultPageSize, MaxPageSize)
 	if err != nil {
 		return Page{}, err
 	}
@@ -136,12 +134,12 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 	if p.Last {
 		p.Cursor = "" // the last page is the last page, wherever the caller was
 	}
-	cur, err := readCursor(p.Cursor, p.Sort)
+	cur, err := keyset.Read(p.Cursor, p.Sort.String(), func(v string) bool { return validKey(p.Sort.Key, v) })
 	if err != nil {
 		return Page{}, err
 	}
 	var rows []db.ProductListing
-	back := p.Last || cur != nil && cur.Back
+	back := keyset.Backwards(cur, p.Last)
 	err = c.st.Read(ctx, func(q *db.Queries) error {
 		args, err := c.listArgs(ctx, q, p.Filter)
 		if err != nil {
@@ -163,25 +161,9 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 	if err != nil {
 		return Page{}, fmt.Errorf("list products: %w", err)
 	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
-	}
-	if back {
-		slices.Reverse(rows)
-	}
-	page := Page{Items: rows}
-	if len(rows) == 0 {
-		return page, nil
-	}
-	first, last := rows[0], rows[len(rows)-1]
-	// Forwards, rows before the cursor exist; backwards, rows after it.
-	if back && more || !back && cur != nil {
-		page.Prev = writeCursor(p.Sort, first, true)
-	}
-	if !back && more || back && !p.Last {
-		page.Next = writeCursor(p.Sort, last, false)
-	}
+	var page Page
+	page.Items, page.Prev, page.Next = keyset.Paginate(rows, limit, p.Sort.String(), cur, p.Last,
+		func(r db.ProductListing) (string, int64) { return keyValue(p.Sort.Key, r), r.ID })
 	return page, nil
 }
 
@@ -417,49 +399,6 @@ func keyValue(k SortKey, row db.ProductListing) string {
 	return row.Name
 }
 
-// cursor is a position in the list: the sort key and id of a row, the ordering it
-// belongs to, and whether the page wanted lies before it (Back) or after.
-type cursor struct {
-	Sort  string `json:"s"`
-	Back  bool   `json:"b,omitempty"`
-	Value string `json:"v"`
-	ID    int64  `json:"id"`
-}
-
-func writeCursor(s Sort, row db.ProductListing, back bool) string {
-	return encodeCursor(cursor{Sort: s.String(), Back: back, Value: keyValue(s.Key, row), ID: row.ID})
-}
-
-// readCursor decodes a cursor for ordering s; "" is none.
-func readCursor(token string, s Sort) (*cursor, error) {
-	if token == "" {
-		return nil, nil
-	}
-	var c cursor
-	if !decodeCursor(token, &c) || c.ID <= 0 || c.Sort != s.String() || !validKey(s.Key, c.Value) {
-		return nil, errCursor()
-	}
-	return &c, nil
-}
-
-// errCursor refuses a cursor that is malformed or from another list. A new map each
-// time: the caller may add to it.
-func errCursor() validator.Errors {
-	return validator.Errors{"cursor": "is not valid for this list: start from the first page"}
-}
-
-// encodeCursor makes an opaque, URL-safe cursor of a keyset.
-func encodeCursor(keyset any) string {
-	b, _ := json.Marshal(keyset) // the keysets are structs of strings, numbers and bools
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor encodeCursor made into keyset.
-func decodeCursor(token string, keyset any) bool {
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	return err == nil && json.Unmarshal(b, keyset) == nil
-}
-
 // validKey reports whether v can be cast to k's column type, so that a forged
 // cursor is a field error rather than a database error.
 func validKey(k SortKey, v string) bool {
@@ -472,14 +411,4 @@ func validKey(k SortKey, v string) bool {
 		return err == nil
 	}
 	return true
-}
-
-func pageSize(n int) (int, error) {
-	switch {
-	case n == 0:
-		return DefaultPageSize, nil
-	case n < 1 || n > MaxPageSize:
-		return 0, validator.Errors{"limit": fmt.Sprintf("must be from 1 to %d", MaxPageSize)}
-	}
-	return n, nil
 }

@@ -46,6 +46,7 @@ type Config struct {
 	LowStock          int           // STOCKROOM_LOW_STOCK: stock at or below this is "low"
 	APIRatePerMinute  int           // STOCKROOM_API_RATE_LIMIT: requests a minute per token
 	LoginFailureLimit int           // STOCKROOM_LOGIN_FAILURES: failures in 15 min before refusal
+	TaxRateBPS        int           // STOCKROOM_TAX_RATE_BPS: tax on new orders, basis points (1900 = 19%)
 }
 
 // setting is one variable: its name, its flag, its default per mode and its parser.
@@ -90,6 +91,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.SessionLifetime, err = duration(v); return err }},
 	{"STOCKROOM_LOW_STOCK", "low-stock", "stock at or below this is low", "5", "5",
 		func(c *Config, v string) (err error) { c.LowStock, err = intIn(v, 0, 1_000_000); return err }},
+	{"STOCKROOM_TAX_RATE_BPS", "tax-rate-bps", "tax on new orders in basis points (1900 is 19%)", "0", "0",
+		func(c *Config, v string) (err error) { c.TaxRateBPS, err = intIn(v, 0, 10_000); return err }},
 	{"STOCKROOM_API_RATE_LIMIT", "api-rate-limit", "API requests a minute per token", "60000", "60000",
 		func(c *Config, v string) (err error) { c.APIRatePerMinute, err = intIn(v, 1, 100_000_000); return err }},
 	{"STOCKROOM_LOGIN_FAILURES", "login-failures", "failed sign-ins in 15 minutes before refusal", "5", "5",

@@ -53,6 +53,10 @@ func TestLoad(t *testing.T) {
 		{"bad database URL", Serve, map[string]string{"STOCKROOM_DATABASE_URL": "mysql://x"}, nil, nil, "STOCKROOM_DATABASE_URL"},
 		{"bad base URL", Serve, map[string]string{"STOCKROOM_BASE_URL": "shop.example"}, nil, nil, "STOCKROOM_BASE_URL"},
 		{"unknown flag", Serve, nil, []string{"--nope"}, nil, "nope"},
+		{"tax rate", Serve, map[string]string{"STOCKROOM_TAX_RATE_BPS": "1900"}, nil,
+			func(c Config) bool { return c.TaxRateBPS == 1900 }, ""},
+		{"tax rate over 100%", Serve, map[string]string{"STOCKROOM_TAX_RATE_BPS": "10001"}, nil, nil, "STOCKROOM_TAX_RATE_BPS"},
+		{"tax rate as a percentage", Serve, map[string]string{"STOCKROOM_TAX_RATE_BPS": "19.5"}, nil, nil, "STOCKROOM_TAX_RATE_BPS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,37 +78,126 @@ func (q *Queries) AuthenticateAPIToken(ctx context.Context, tokenHash []byte) (A
 	return i, err
 }
 
+const countAPITokens = `-- name: CountAPITokens :one
+SELECT count(*)
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+WHERE ($1::text IS NULL OR t.name ILIKE $1::text OR u.email::text ILIKE $1::text)
+  AND ($2::text IS NULL OR t.scope = $2::text)
+  AND ($3::text IS NULL OR $3::text = CASE
+        WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+        WHEN t.expires_at <= now() THEN 'expired'
+        ELSE 'active'
+      END)
+`
+
+type CountAPITokensParams struct {
+	Search *string
+	Scope  *string
+	State  *string
+}
+
+// CountAPITokens counts the tokens SearchAPITokens would page through with the same
+// search and filters.
+func (q *Queries) CountAPITokens(ctx context.Context, arg CountAPITokensParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countAPITokens, arg.Search, arg.Scope, arg.State)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createAPIToken = `-- name: CreateAPIToken :one
-INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, user_id, name, token_hash, prefix, scope, expires_at, last_used_at, revoked_at, created_at, version
+WITH t AS (
+    INSERT INTO api_tokens (user_id, name, token_hash, prefix, scope, expires_at)
+    SELECT u.id, $1::text, $2::bytea, $3::text, $4::text, $5::timestamptz
+    FROM users u
+    WHERE u.id = $6 AND u.is_active
+    RETURNING id, user_id, name, token_hash, prefix, scope, expires_at, last_used_at, revoked_at, created_at, version
+)
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.created_at, t.version
+FROM t JOIN users u ON u.id = t.user_id
 `
 
 type CreateAPITokenParams struct {
-	UserID    int64
 	Name      string
 	TokenHash []byte
 	Prefix    string
 	Scope     string
 	ExpiresAt *time.Time
+	UserID    int64
 }
 
-// CreateAPIToken stores a new token's hash; the secret itself is never stored.
-func (q *Queries) CreateAPIToken(ctx context.Context, arg CreateAPITokenParams) (ApiToken, error) {
+type CreateAPITokenRow struct {
+	ID        int64
+	UserID    int64
+	Email     string
+	Name      string
+	Prefix    string
+	Scope     string
+	ExpiresAt *time.Time
+	CreatedAt time.Time
+	Version   int32
+}
+
+// CreateAPIToken stores a new token's hash (the secret itself is never stored) and
+// returns it with its owner's email, for the audit row. A user who is unknown or
+// deactivated gets no token (no row: their tokens would be refused anyway), checked
+// in the same statement as the insert.
+func (q *Queries) CreateAPIToken(ctx context.Context, arg CreateAPITokenParams) (CreateAPITokenRow, error) {
 	row := q.db.QueryRow(ctx, createAPIToken,
-		arg.UserID,
 		arg.Name,
 		arg.TokenHash,
 		arg.Prefix,
 		arg.Scope,
 		arg.ExpiresAt,
+		arg.UserID,
 	)
-	var i ApiToken
+	var i CreateAPITokenRow
 	err := row.Scan(
 		&i.ID,
 		&i.UserID,
+		&i.Email,
 		&i.Name,
-		&i.TokenHash,
+		&i.Prefix,
+		&i.Scope,
+		&i.ExpiresAt,
+		&i.CreatedAt,
+		&i.Version,
+	)
+	return i, err
+}
+
+const getAPIToken = `-- name: GetAPIToken :one
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.last_used_at,
+       t.revoked_at, t.created_at, t.version
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+WHERE t.id = $1
+`
+
+type GetAPITokenRow struct {
+	ID         int64
+	UserID     int64
+	Email      string
+	Name       string
+	Prefix     string
+	Scope      string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+	Version    int32
+}
+
+// GetAPIToken returns one token with its owner's email.
+func (q *Queries) GetAPIToken(ctx context.Context, id int64) (GetAPITokenRow, error) {
+	row := q.db.QueryRow(ctx, getAPIToken, id)
+	var i GetAPITokenRow
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Email,
+		&i.Name,
 		&i.Prefix,
 		&i.Scope,
 		&i.ExpiresAt,
@@ -177,19 +266,176 @@ func (q *Queries) ListAPITokens(ctx context.Context, userID *int64) ([]ListAPITo
 	return items, nil
 }
 
-const revokeAPIToken = `-- name: RevokeAPIToken :execrows
-UPDATE api_tokens SET revoked_at = now(), version = version + 1
-WHERE id = $1 AND revoked_at IS NULL
+const listTokenOwners = `-- name: ListTokenOwners :many
+SELECT id, email, name FROM users WHERE is_active ORDER BY email
 `
 
-// RevokeAPIToken revokes a token that is not revoked yet; 0 rows means it is unknown
-// or was revoked before.
-func (q *Queries) RevokeAPIToken(ctx context.Context, id int64) (int64, error) {
-	result, err := q.db.Exec(ctx, revokeAPIToken, id)
+type ListTokenOwnersRow struct {
+	ID    int64
+	Email string
+	Name  string
+}
+
+// ListTokenOwners returns the active staff users a token can be made for, by email:
+// the choices a superuser gets on the admin's token form.
+func (q *Queries) ListTokenOwners(ctx context.Context) ([]ListTokenOwnersRow, error) {
+	rows, err := q.db.Query(ctx, listTokenOwners)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	return result.RowsAffected(), nil
+	defer rows.Close()
+	items := []ListTokenOwnersRow{}
+	for rows.Next() {
+		var i ListTokenOwnersRow
+		if err := rows.Scan(&i.ID, &i.Email, &i.Name); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const revokeAPIToken = `-- name: RevokeAPIToken :one
+UPDATE api_tokens SET revoked_at = now(), version = version + 1
+WHERE id = $1 AND revoked_at IS NULL
+RETURNING id, name, prefix, revoked_at
+`
+
+type RevokeAPITokenRow struct {
+	ID        int64
+	Name      string
+	Prefix    string
+	RevokedAt *time.Time
+}
+
+// RevokeAPIToken revokes a token that is not revoked yet and returns what its audit
+// row names; no row means it is unknown or was revoked before.
+func (q *Queries) RevokeAPIToken(ctx context.Context, id int64) (RevokeAPITokenRow, error) {
+	row := q.db.QueryRow(ctx, revokeAPIToken, id)
+	var i RevokeAPITokenRow
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Prefix,
+		&i.RevokedAt,
+	)
+	return i, err
+}
+
+const searchAPITokens = `-- name: SearchAPITokens :many
+SELECT t.id, t.user_id, u.email, t.name, t.prefix, t.scope, t.expires_at, t.last_used_at,
+       t.revoked_at, t.created_at, s.state::text AS state, k.sort_key::text AS sort_key
+FROM api_tokens t
+JOIN users u ON u.id = t.user_id
+CROSS JOIN LATERAL (
+    SELECT CASE
+        WHEN t.revoked_at IS NOT NULL THEN 'revoked'
+        WHEN t.expires_at <= now() THEN 'expired'
+        ELSE 'active'
+    END AS state
+) s
+CROSS JOIN LATERAL (
+    SELECT CASE $1::text
+        WHEN 'name' THEN lower(t.name)
+        WHEN 'user' THEN lower(u.email::text)
+        -- never expiring sorts after every date
+        WHEN 'expires' THEN coalesce(to_char(t.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '9999')
+        WHEN 'last_used' THEN coalesce(to_char(t.last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '')
+        ELSE to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')
+    END AS sort_key
+) k
+WHERE ($2::text IS NULL OR t.name ILIKE $2::text OR u.email::text ILIKE $2::text)
+  AND ($3::text IS NULL OR t.scope = $3::text)
+  AND ($4::text IS NULL OR s.state = $4::text)
+  AND (NOT $5::bool
+       OR (NOT $6::bool AND (k.sort_key, t.id) > ($7::text, $8::bigint))
+       OR ($6::bool AND (k.sort_key, t.id) < ($7::text, $8::bigint)))
+ORDER BY
+    CASE WHEN NOT $6::bool THEN k.sort_key END ASC,
+    CASE WHEN NOT $6::bool THEN t.id END ASC,
+    CASE WHEN $6::bool THEN k.sort_key END DESC,
+    CASE WHEN $6::bool THEN t.id END DESC
+LIMIT $9
+`
+
+type SearchAPITokensParams struct {
+	Sort       string
+	Search     *string
+	Scope      *string
+	State      *string
+	HasAfter   bool
+	Descending bool
+	AfterKey   string
+	AfterID    int64
+	RowLimit   int32
+}
+
+type SearchAPITokensRow struct {
+	ID         int64
+	UserID     int64
+	Email      string
+	Name       string
+	Prefix     string
+	Scope      string
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+	CreatedAt  time.Time
+	State      string
+	SortKey    string
+}
+
+// SearchAPITokens returns one page of the admin's token list in keyset order on (sort
+// key, id): @sort picks the key (name, user, expires, last_used, created; text that
+// sorts like the column), and the page starts after (@after_key, @after_id) when
+// @has_after. @search matches the token's name or its owner's email; @state is
+// active, expired or revoked, by the database's clock. Staff tokens are few (a
+// handful per user), so this is one generic statement, not an index per order.
+// Callers ask for one row more than they show.
+func (q *Queries) SearchAPITokens(ctx context.Context, arg SearchAPITokensParams) ([]SearchAPITokensRow, error) {
+	rows, err := q.db.Query(ctx, searchAPITokens,
+		arg.Sort,
+		arg.Search,
+		arg.Scope,
+		arg.State,
+		arg.HasAfter,
+		arg.Descending,
+		arg.AfterKey,
+		arg.AfterID,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchAPITokensRow{}
+	for rows.Next() {
+		var i SearchAPITokensRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Email,
+			&i.Name,
+			&i.Prefix,
+			&i.Scope,
+			&i.ExpiresAt,
+			&i.LastUsedAt,
+			&i.RevokedAt,
+			&i.CreatedAt,
+			&i.State,
+			&i.SortKey,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const touchAPIToken = `-- name: TouchAPIToken :exec

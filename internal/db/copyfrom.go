@@ -9,6 +9,171 @@ import (
 	"context"
 )
 
+// iteratorForCopyCustomers implements pgx.CopyFromSource.
+type iteratorForCopyCustomers struct {
+	rows                 []CopyCustomersParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyCustomers) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyCustomers) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].ID,
+		r.rows[0].Email,
+		r.rows[0].Name,
+		r.rows[0].Phone,
+		r.rows[0].ShippingAddress,
+		r.rows[0].BillingAddress,
+		r.rows[0].CreatedAt,
+		r.rows[0].UpdatedAt,
+	}, nil
+}
+
+func (r iteratorForCopyCustomers) Err() error {
+	return nil
+}
+
+// CopyCustomers loads customers with COPY, ids included.
+func (q *Queries) CopyCustomers(ctx context.Context, arg []CopyCustomersParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"customers"}, []string{"id", "email", "name", "phone", "shipping_address", "billing_address", "created_at", "updated_at"}, &iteratorForCopyCustomers{rows: arg})
+}
+
+// iteratorForCopyOrderEvents implements pgx.CopyFromSource.
+type iteratorForCopyOrderEvents struct {
+	rows                 []CopyOrderEventsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyOrderEvents) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyOrderEvents) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].OrderID,
+		r.rows[0].At,
+		r.rows[0].ActorLabel,
+		r.rows[0].Kind,
+		r.rows[0].Note,
+	}, nil
+}
+
+func (r iteratorForCopyOrderEvents) Err() error {
+	return nil
+}
+
+// CopyOrderEvents loads timeline entries with COPY.
+func (q *Queries) CopyOrderEvents(ctx context.Context, arg []CopyOrderEventsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"order_events"}, []string{"order_id", "at", "actor_label", "kind", "note"}, &iteratorForCopyOrderEvents{rows: arg})
+}
+
+// iteratorForCopyOrderLines implements pgx.CopyFromSource.
+type iteratorForCopyOrderLines struct {
+	rows                 []CopyOrderLinesParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyOrderLines) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyOrderLines) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].OrderID,
+		r.rows[0].VariantID,
+		r.rows[0].Sku,
+		r.rows[0].Name,
+		r.rows[0].Title,
+		r.rows[0].UnitPriceCents,
+		r.rows[0].Quantity,
+		r.rows[0].LineTotalCents,
+		r.rows[0].Position,
+	}, nil
+}
+
+func (r iteratorForCopyOrderLines) Err() error {
+	return nil
+}
+
+// CopyOrderLines loads order lines with COPY.
+func (q *Queries) CopyOrderLines(ctx context.Context, arg []CopyOrderLinesParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"order_lines"}, []string{"order_id", "variant_id", "sku", "name", "title", "unit_price_cents", "quantity", "line_total_cents", "position"}, &iteratorForCopyOrderLines{rows: arg})
+}
+
+// iteratorForCopyOrders implements pgx.CopyFromSource.
+type iteratorForCopyOrders struct {
+	rows                 []CopyOrdersParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyOrders) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyOrders) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].ID,
+		r.rows[0].Number,
+		r.rows[0].CustomerID,
+		r.rows[0].Status,
+		r.rows[0].SubtotalCents,
+		r.rows[0].ShippingCents,
+		r.rows[0].TaxCents,
+		r.rows[0].TotalCents,
+		r.rows[0].Currency,
+		r.rows[0].ShippingAddress,
+		r.rows[0].BillingAddress,
+		r.rows[0].PlacedAt,
+		r.rows[0].UpdatedAt,
+		r.rows[0].Version,
+		r.rows[0].RestockedAt,
+	}, nil
+}
+
+func (r iteratorForCopyOrders) Err() error {
+	return nil
+}
+
+// CopyOrders loads orders with COPY, ids, numbers and history included.
+func (q *Queries) CopyOrders(ctx context.Context, arg []CopyOrdersParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"orders"}, []string{"id", "number", "customer_id", "status", "subtotal_cents", "shipping_cents", "tax_cents", "total_cents", "currency", "shipping_address", "billing_address", "placed_at", "updated_at", "version", "restocked_at"}, &iteratorForCopyOrders{rows: arg})
+}
+
 // iteratorForCopyProducts implements pgx.CopyFromSource.
 type iteratorForCopyProducts struct {
 	rows                 []CopyProductsParams

@@ -55,6 +55,19 @@ type Category struct {
 	Version     int32
 }
 
+type Customer struct {
+	ID              int64
+	Email           string
+	Name            string
+	Phone           string
+	Notes           string
+	ShippingAddress json.RawMessage
+	BillingAddress  json.RawMessage
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	Version         int32
+}
+
 type Group struct {
 	ID        int64
 	Name      string
@@ -85,6 +98,72 @@ type LoginAttempt struct {
 	Email       string
 	ClientAddr  string
 	AttemptedAt time.Time
+}
+
+type Order struct {
+	ID              int64
+	Number          string
+	CustomerID      int64
+	Status          string
+	SubtotalCents   int64
+	ShippingCents   int64
+	TaxCents        int64
+	TotalCents      int64
+	Currency        string
+	ShippingAddress json.RawMessage
+	BillingAddress  json.RawMessage
+	PlacedAt        time.Time
+	UpdatedAt       time.Time
+	Version         int32
+	RestockedAt     *time.Time
+}
+
+type OrderEvent struct {
+	ID           int64
+	OrderID      int64
+	At           time.Time
+	ActorUserID  *int64
+	ActorTokenID *int64
+	ActorLabel   string
+	Kind         string
+	Note         string
+}
+
+type OrderLine struct {
+	ID             int64
+	OrderID        int64
+	VariantID      *int64
+	Sku            string
+	Name           string
+	Title          string
+	UnitPriceCents int64
+	Quantity       int32
+	LineTotalCents int64
+	Position       int32
+}
+
+type OrderListing struct {
+	ID            int64
+	Number        string
+	Status        string
+	CustomerID    int64
+	CustomerEmail string
+	CustomerName  string
+	SubtotalCents int64
+	ShippingCents int64
+	TaxCents      int64
+	TotalCents    int64
+	Currency      string
+	PlacedAt      time.Time
+	UpdatedAt     time.Time
+	Version       int32
+}
+
+type OrderStat struct {
+	Bucket       time.Time
+	Shard        int16
+	Orders       int64
+	RevenueCents int64
 }
 
 type Permission struct {

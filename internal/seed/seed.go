@@ -164,30 +164,18 @@ type batch struct {
 // load copies every chunk, generated one ahead in a goroutine, and returns the
 // number of variants.
 func (g generator) load(ctx context.Context, q *db.Queries) (int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // stops the generator when a COPY fails
-	batches := make(chan batch, 1)
-	go func() {
-		defer close(batches)
-		for c := range (g.total + chunk - 1) / chunk {
-			select {
-			case batches <- g.chunk(c):
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	variants := 0
-	for b := range batches {
+	err := pipeline(ctx, (g.total+chunk-1)/chunk, g.chunk, func(b batch) error {
 		if _, err := q.CopyProducts(ctx, b.products); err != nil {
-			return 0, fmt.Errorf("copy products: %w", err)
+			return fmt.Errorf("copy products: %w", err)
 		}
 		if _, err := q.CopyVariants(ctx, b.variants); err != nil {
-			return 0, fmt.Errorf("copy variants: %w", err)
+			return fmt.Errorf("copy variants: %w", err)
 		}
 		variants += len(b.variants)
-	}
-	return variants, ctx.Err()
+		return nil
+	})
+	return variants, err
 }
 
 // createCategories makes n categories: departments at the top, sections under them,

@@ -18,13 +18,19 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // dump lists the seeded products and variants as text, in id order.
 func dump(t *testing.T, st *store.Store, limit int) []string {
 	t.Helper()
-	rows, err := st.Pool().Query(context.Background(), `
+	return textRows(t, st, `
 		SELECT p.id, p.name, p.slug, p.status, coalesce(c.slug, '-'), p.price_min_cents, p.price_max_cents,
 		       p.stock_total, p.variant_count, p.skus, p.updated_at,
 		       (SELECT string_agg(v.sku || ':' || v.price_cents || ':' || v.stock || ':' || v.title || ':' || v.option_values::text, ' ' ORDER BY v.position)
 		        FROM product_variants v WHERE v.product_id = p.id)
 		FROM products p LEFT JOIN categories c ON c.id = p.category_id
 		ORDER BY p.id LIMIT $1`, limit)
+}
+
+// textRows runs a test query and returns each row's values as one line of text.
+func textRows(t *testing.T, st *store.Store, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := st.Pool().Query(context.Background(), sql, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
