@@ -64,7 +64,8 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	svc := newAuth(e, st, log)
 	sessions := newSessions(e, st, svc, log)
-	adm, err := admin.New(admin.Options{Auth: svc, Sessions: sessions, Log: log})
+	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
+	adm, err := admin.New(adminOptions(e, st, cat, svc, sessions, log))
 	if err == nil {
 		_, err = adm.Routes(mux)
 	}
@@ -76,7 +77,6 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	// The JSON API: bearer tokens, or the admin session cookie for same-origin
 	// browser calls.
-	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
 		Catalog: cat, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
 		SessionPrincipal: sessions.RequestPrincipal,

@@ -111,3 +111,9 @@ SELECT count(*) FROM categories;
 -- ListCategoryIDs returns every category id in id order (the seed spreads products
 -- over them).
 SELECT id FROM categories ORDER BY id;
+
+-- name: CountCategoriesMatching :one
+-- CountCategoriesMatching counts the categories whose name contains @q (the same
+-- condition as SearchCategories; NULL: all), for the admin list's count.
+SELECT count(*) FROM categories
+WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%');

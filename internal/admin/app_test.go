@@ -18,7 +18,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -39,7 +41,7 @@ const (
 	password   = "correct horse battery staple"
 	superEmail = "super@example.com"
 	staffEmail = "staff@example.com"  // signed-in staff with no permissions
-	viewEmail  = "viewer@example.com" // users.view, groups.view and tokens.view
+	viewEmail  = "viewer@example.com" // every .view permission
 )
 
 // syncBuffer collects log output written by concurrent requests.
@@ -67,6 +69,8 @@ type testApp struct {
 	srv    *httptest.Server
 	st     *store.Store
 	auth   *auth.Service
+	cat    *catalog.Catalog
+	media  string // the media directory
 	routes []web.Route
 	logs   *syncBuffer
 	ids    map[string]int64 // fixture email → user id
@@ -79,16 +83,43 @@ func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}
 func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *testApp {
 	t.Helper()
 	st := store.New(dbtest.NewWithConfig(t, func(c *pgxpool.Config) {
+		store.Tune(c) // plan like production
 		if tracer != nil {
 			c.ConnConfig.Tracer = tracer
 		}
 	}))
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w := wire(t, st, log, opts)
+	srv := httptest.NewServer(w.handler)
+	t.Cleanup(srv.Close)
+	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
+	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
+	a.user(superEmail, true)
+	a.user(staffEmail, false)
+	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view", "tokens.view")
+	return a
+}
+
+// wired is the admin as main wires it, on st: its handler behind the real
+// middleware, and the pieces tests look into.
+type wired struct {
+	handler http.Handler
+	auth    *auth.Service
+	cat     *catalog.Catalog
+	media   string
+	routes  []web.Route
+}
+
+func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wired {
+	t.Helper()
 	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)
 	sessions := auth.NewSessions(st, svc, log, auth.SessionOptions{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)
-	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log})
+	media := t.TempDir()
+	cat := catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5})
+	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Audit: audit.New(st),
+		MediaDir: media, Currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +128,7 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.Middleware(log, nil, mux))
-	t.Cleanup(srv.Close)
-	a := &testApp{t: t, srv: srv, st: st, auth: svc, routes: rt.List(), logs: logs, ids: map[string]int64{}}
-	a.user(superEmail, true)
-	a.user(staffEmail, false)
-	a.user(viewEmail, false, "users.view", "groups.view", "tokens.view")
-	return a
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, media: media, routes: rt.List()}
 }
 
 // user creates an active user with the fixture password and the named permissions.

@@ -66,7 +66,7 @@ func newTab(t *testing.T) context.Context {
 	t.Cleanup(browser.tab.Unlock) // cleanups run last-in first-out: after cancel
 	tab, cancel := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancel)
-	ctx, stop := context.WithTimeout(tab, 30*time.Second)
+	ctx, stop := context.WithTimeout(tab, 90*time.Second)
 	t.Cleanup(stop)
 	return ctx
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -82,10 +83,12 @@ func parseEdit(w http.ResponseWriter, r *http.Request) (id int64, version int32,
 // built in templates with the field func.
 type Field struct {
 	Name, Label, Type, Value, Error string
-	Checked                         bool   // checkboxes
-	Required                        bool   // marks the label and sets required
-	Autocomplete                    string // the autocomplete token
-	Hint                            string // help shown under the input
+	Checked                         bool     // checkboxes
+	Required                        bool     // marks the label and sets required
+	Autocomplete                    string   // the autocomplete token
+	Hint                            string   // help shown under the input
+	Options                         []Option // a select's choices
+	Empty                           string   // a select's first choice, valued "": "(none)"
 }
 
 // DescribedBy is the aria-describedby value: the ids of the error and the hint.
@@ -118,9 +121,28 @@ func newField(name, label, typ string, value any, err string, opts ...string) Fi
 			f.Autocomplete = tok
 		} else if hint, ok := strings.CutPrefix(o, "hint="); ok {
 			f.Hint = hint
+		} else if empty, ok := strings.CutPrefix(o, "empty="); ok {
+			f.Empty = empty
 		}
 	}
 	return f
+}
+
+// newChoice is the template func choice: a select field, as field with its
+// options (options as for field, and "empty=TEXT" for a first choice of "").
+func newChoice(name, label string, options []Option, value, err string, opts ...string) Field {
+	f := newField(name, label, "select", value, err, opts...)
+	f.Options = options
+	return f
+}
+
+// pathOptions are categories as select options, named by their path.
+func pathOptions(tree []catalog.CategoryNode) []Option {
+	opts := make([]Option, len(tree))
+	for i, n := range tree {
+		opts[i] = Option{strconv.FormatInt(n.ID, 10), n.Path}
+	}
+	return opts
 }
 
 // PermGroup is the permissions of one resource, for one fieldset of checkboxes.
@@ -149,4 +171,16 @@ func fieldErrors(err error) validator.Errors {
 		return fe
 	}
 	return nil
+}
+
+// Cell is one input of an inline row (a product's variant), built in templates
+// with the cell func: row index, field, label, value, the row's errors, inputmode.
+type Cell struct {
+	ID, Name, Label, Value, Error, Mode string
+	Row                                 int // 1-based, for the label
+}
+
+func newCell(i int, field, label, value string, errs validator.Errors, mode string) Cell {
+	return Cell{ID: fmt.Sprintf("v%d-%s", i, field), Name: fmt.Sprintf("variants[%d].%s", i, field), Label: label,
+		Value: value, Error: errs[field], Mode: mode, Row: i + 1}
 }

@@ -27,7 +27,8 @@ func (s *Server) groupListSpec() *ListSpec[groupRow] {
 	}
 	return &ListSpec[groupRow]{
 		Path: "/admin/groups/", Singular: "group", Plural: "groups",
-		Columns:     []Column{{"name", "Name"}, {"", "Members"}, {"", "Permissions"}, {"created", "Added"}},
+		Columns: []Column{{Key: "name", Label: "Name"}, {Label: "Members"}, {Label: "Permissions"},
+			{Key: "created", Label: "Added"}},
 		Search:      "Search name",
 		DefaultSort: "name",
 		Fetch: func(ctx context.Context, req PageRequest) ([]groupRow, error) {
@@ -177,6 +178,15 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.redirect(w, r, "/admin/groups/", fmt.Sprintf("Group %s was saved.", g.Name))
 }
+
+// Tab is which tab of an edit page is open.
+func (p *groupPage) Tab() string { return "edit" }
+
+// EditHref is the group's form.
+func (p *groupPage) EditHref() string { return fmt.Sprintf("/admin/groups/%d/", p.Form.ID) }
+
+// HistoryHref is the group's history tab.
+func (p *groupPage) HistoryHref() string { return p.EditHref() + "history" }
 
 // permNames lists the codenames of ids, in the order the form shows them.
 func permNames(groups []PermGroup, ids []int64) string {

@@ -19,14 +19,19 @@ import (
 // The spec's Fetch gets a checked PageRequest and returns up to Limit rows in the
 // requested order, starting after the cursor; the machinery asks for one row more
 // than it shows, to learn whether there is a next page. Any query that can seek to
-// (sort key, id) can back it: users use one generic statement, products their own
-// index-backed sqlc queries.
+// (sort key, id) can back it: users and groups use one generic statement each.
+//
+// A source that pages itself, with opaque cursors of its own (the catalog's product
+// and category lists, which the JSON API pages the same way), sets Pager instead of
+// Fetch and Cursor: it gets the token from the URL and returns the rows with the
+// tokens of the pages around them, and may offer a jump to the last page.
 
 // Column is one column of a list. Key is its sort name in the URL (sort=key or
 // sort=-key); a column without Key does not sort.
 type Column struct {
 	Key   string
 	Label string
+	Class string // a CSS class for the header: "num" right-aligns a column of numbers
 }
 
 // Option is one allowed value of a filter.
@@ -79,11 +84,16 @@ type ListQuery struct {
 	Size    int
 	After   *Cursor // show rows after this one
 	Before  *Cursor // show rows before this one (the previous page)
+	Token   string  // a Pager's cursor, as it gave it
+	Last    bool    // the last page (a Pager with HasLast)
 }
 
 // PageRequest is what Fetch gets: the query's search, filters and sort, where to
 // start and how many rows to return. Desc is the direction to read in, which is the
 // reverse of the shown order when the machinery pages backwards.
+//
+// A Pager gets the query's Token and Last instead of After, and Limit is the page
+// size itself: it works out on its own whether there are pages around.
 type PageRequest struct {
 	Search  string
 	Filters map[string]string
@@ -91,6 +101,15 @@ type PageRequest struct {
 	Desc    bool
 	After   *Cursor
 	Limit   int
+	Token   string
+	Last    bool
+}
+
+// Paged is what a Pager returns: the rows in the order shown, and the tokens of the
+// pages before and after them ("" when there is none).
+type Paged[R any] struct {
+	Rows       []R
+	Prev, Next string
 }
 
 // ListSpec declares one resource's list. R is the row type Fetch returns.
@@ -110,6 +129,10 @@ type ListSpec[R any] struct {
 
 	Fetch  func(ctx context.Context, req PageRequest) ([]R, error)
 	Cursor func(row R, sort string) Cursor // the row's position under sort
+	// Pager replaces Fetch and Cursor for a source with cursors of its own. A token it
+	// refuses (a field error: an old bookmark, another sort) means the first page.
+	Pager   func(ctx context.Context, req PageRequest) (Paged[R], error)
+	HasLast bool // the Pager can read the last page (PageRequest.Last)
 	// Count counts the rows the query matches: exactly below exactBelow, else an
 	// estimate (exact false). Typically store.Count around a sqlc count query.
 	Count func(ctx context.Context, q ListQuery, exactBelow int64) (n int64, exact bool, err error)
@@ -123,6 +146,14 @@ func (sp *ListSpec[R]) sizes() []int {
 		return sp.PageSizes
 	}
 	return defaultPageSizes
+}
+
+// With returns a copy of the spec with more filters: those whose options are known
+// only at request time (the categories of a category filter, say).
+func (sp *ListSpec[R]) With(filters ...Filter) *ListSpec[R] {
+	c := *sp
+	c.Filters = append(slices.Clip(sp.Filters), filters...)
+	return &c
 }
 
 func (sp *ListSpec[R]) sortable(key string) bool {
@@ -156,12 +187,34 @@ func (sp *ListSpec[R]) Parse(v url.Values) ListQuery {
 			q.Filters[f.Name] = val
 		}
 	}
+	if sp.Pager != nil {
+		if t := v.Get("cursor"); validToken(t) {
+			q.Token = t
+		} else {
+			q.Last = sp.HasLast && v.Get("last") == "1"
+		}
+		return q
+	}
 	if c, ok := decodeCursor(v.Get("after")); ok {
 		q.After = &c
 	} else if c, ok := decodeCursor(v.Get("before")); ok {
 		q.Before = &c
 	}
 	return q
+}
+
+// validToken reports whether t can be a Pager's cursor: short and URL-safe base64,
+// so that no mangled value travels on into a link or a source.
+func validToken(t string) bool {
+	if t == "" || len(t) > 1024 {
+		return false
+	}
+	for _, c := range t {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // values is q as URL parameters, without the cursor: what every link keeps.
@@ -205,9 +258,12 @@ type List[R any] struct {
 	Search  string // the search box's label; "" for none
 	Count   string // "12 users" or "about 1,200,000 products"
 	Empty   bool   // nothing matches
+	Self    string // this page's URL, for links that come back to it (an edit's Cancel)
 	First   string // links; "" when there is no such page
 	Prev    string
 	Next    string
+	Last    string
+	HasLast bool // the list can jump to its last page: show the link, greyed when ""
 	Headers []Header
 	Filters []FilterView
 	Sizes   []SizeView
@@ -219,18 +275,27 @@ type Header struct {
 	Label    string
 	Href     string // "" for a column that does not sort
 	AriaSort string // "ascending", "descending" or ""
+	Class    string
 }
 
-// FilterView is a filter with a link per option (and "All").
+// FilterView is a filter with a link per option (and "All"). A filter with many
+// options is a Select instead: a small GET form that keeps the rest of the query in
+// Hidden fields.
 type FilterView struct {
+	Name    string
 	Label   string
 	Options []OptionView
+	Select  bool
+	Hidden  []Hidden
 }
 
-// OptionView is one filter link.
+// selectAbove is the most options a filter shows as links; more become a select.
+const selectAbove = 8
+
+// OptionView is one filter link (or select option: Value).
 type OptionView struct {
-	Label, Href string
-	Current     bool
+	Label, Href, Value string
+	Current            bool
 }
 
 // SizeView is one page-size link.
@@ -245,6 +310,87 @@ type Hidden struct{ Name, Value string }
 
 // Load fetches the page q asks for and builds the links around it.
 func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) {
+	var (
+		rows []R
+		err  error
+		self = sp.values(q)
+		l    = &List[R]{Query: q, Path: sp.Path, Search: sp.Search, HasLast: sp.HasLast}
+	)
+	base := sp.values(q)
+	if sp.Pager != nil {
+		if rows, err = sp.paged(ctx, &q, l); err != nil {
+			return nil, err
+		}
+		if q.Token != "" {
+			self.Set("cursor", q.Token)
+		} else if q.Last {
+			self.Set("last", "1")
+		}
+	} else {
+		if rows, err = sp.fetched(ctx, q, l); err != nil {
+			return nil, err
+		}
+		if q.After != nil {
+			self.Set("after", q.After.encode())
+		} else if q.Before != nil {
+			self.Set("before", q.Before.encode())
+		}
+	}
+	l.Rows, l.Empty, l.Self = rows, len(rows) == 0, sp.href(self)
+	exactBelow := sp.ExactBelow
+	if exactBelow == 0 {
+		exactBelow = 10_000
+	}
+	n, exact, err := sp.Count(ctx, q, exactBelow)
+	if err != nil {
+		return nil, fmt.Errorf("count %s: %w", sp.Plural, err)
+	}
+	l.Count = countText(n, exact, sp.Singular, sp.Plural)
+	for _, c := range sp.Columns {
+		h := Header{Label: c.Label, Class: c.Class}
+		if c.Key != "" {
+			v := cloneValues(base)
+			desc := c.Key == q.Sort && !q.Desc // a second click reverses
+			v.Set("sort", sortParam(c.Key, desc))
+			if c.Key == sp.DefaultSort && desc == sp.DefaultDesc {
+				v.Del("sort")
+			}
+			h.Href = sp.href(v)
+			if c.Key == q.Sort {
+				h.AriaSort = map[bool]string{false: "ascending", true: "descending"}[q.Desc]
+			}
+		}
+		l.Headers = append(l.Headers, h)
+	}
+	for _, f := range sp.Filters {
+		fv := FilterView{Name: f.Name, Label: f.Label, Select: len(f.Options) > selectAbove}
+		v := cloneValues(base)
+		v.Del(f.Name)
+		fv.Hidden = hiddenOf(v, "")
+		fv.Options = append(fv.Options, OptionView{Label: "All", Href: sp.href(v), Current: q.Filters[f.Name] == ""})
+		for _, o := range f.Options {
+			v := cloneValues(base)
+			v.Set(f.Name, o.Value)
+			fv.Options = append(fv.Options, OptionView{Label: o.Label, Href: sp.href(v), Value: o.Value,
+				Current: q.Filters[f.Name] == o.Value})
+		}
+		l.Filters = append(l.Filters, fv)
+	}
+	for _, size := range sp.sizes() {
+		v := cloneValues(base)
+		v.Set("size", strconv.Itoa(size))
+		if size == sp.sizes()[0] {
+			v.Del("size")
+		}
+		l.Sizes = append(l.Sizes, SizeView{Size: size, Href: sp.href(v), Current: size == q.Size})
+	}
+	slices.SortFunc(l.Sizes, func(a, b SizeView) int { return a.Size - b.Size })
+	l.Hidden = hiddenOf(base, "q")
+	return l, nil
+}
+
+// fetched reads q's page through Fetch and sets the links around it.
+func (sp *ListSpec[R]) fetched(ctx context.Context, q ListQuery, l *List[R]) ([]R, error) {
 	req := PageRequest{Search: q.Search, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc, After: q.After, Limit: q.Size + 1}
 	backwards := q.Before != nil
 	if backwards { // read the other way from the cursor, then turn the rows round
@@ -261,25 +407,13 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 	if backwards {
 		slices.Reverse(rows)
 	}
-	exactBelow := sp.ExactBelow
-	if exactBelow == 0 {
-		exactBelow = 10_000
-	}
-	n, exact, err := sp.Count(ctx, q, exactBelow)
-	if err != nil {
-		return nil, fmt.Errorf("count %s: %w", sp.Plural, err)
-	}
-	l := &List[R]{Rows: rows, Query: q, Path: sp.Path, Search: sp.Search, Empty: len(rows) == 0,
-		Count: countText(n, exact, sp.Singular, sp.Plural)}
-
 	base := sp.values(q)
 	link := func(param string, c Cursor) string {
 		v := cloneValues(base)
 		v.Set(param, c.encode())
 		return sp.href(v)
 	}
-	paged := q.After != nil || q.Before != nil
-	if paged {
+	if q.After != nil || q.Before != nil {
 		l.First = sp.href(base)
 	}
 	if len(rows) > 0 {
@@ -293,51 +427,53 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 			l.Prev = link("before", first)
 		}
 	}
+	return rows, nil
+}
 
-	for _, c := range sp.Columns {
-		h := Header{Label: c.Label}
-		if c.Key != "" {
-			v := cloneValues(base)
-			desc := c.Key == q.Sort && !q.Desc // a second click reverses
-			v.Set("sort", sortParam(c.Key, desc))
-			if c.Key == sp.DefaultSort && desc == sp.DefaultDesc {
-				v.Del("sort")
-			}
-			h.Href = sp.href(v)
-			if c.Key == q.Sort {
-				h.AriaSort = map[bool]string{false: "ascending", true: "descending"}[q.Desc]
-			}
-		}
-		l.Headers = append(l.Headers, h)
+// paged reads q's page through Pager and sets the links around it. A token the
+// pager refuses is dropped from q, and the first page read instead.
+func (sp *ListSpec[R]) paged(ctx context.Context, q *ListQuery, l *List[R]) ([]R, error) {
+	req := PageRequest{Search: q.Search, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc, Limit: q.Size,
+		Token: q.Token, Last: q.Last}
+	page, err := sp.Pager(ctx, req)
+	if fieldErrors(err) != nil && (q.Token != "" || q.Last) {
+		q.Token, q.Last, req.Token, req.Last = "", false, "", false
+		page, err = sp.Pager(ctx, req)
 	}
-	for _, f := range sp.Filters {
-		fv := FilterView{Label: f.Label}
+	if err != nil {
+		return nil, err
+	}
+	base := sp.values(*q)
+	link := func(param, value string) string {
 		v := cloneValues(base)
-		v.Del(f.Name)
-		fv.Options = append(fv.Options, OptionView{Label: "All", Href: sp.href(v), Current: q.Filters[f.Name] == ""})
-		for _, o := range f.Options {
-			v := cloneValues(base)
-			v.Set(f.Name, o.Value)
-			fv.Options = append(fv.Options, OptionView{Label: o.Label, Href: sp.href(v), Current: q.Filters[f.Name] == o.Value})
-		}
-		l.Filters = append(l.Filters, fv)
+		v.Set(param, value)
+		return sp.href(v)
 	}
-	for _, size := range sp.sizes() {
-		v := cloneValues(base)
-		v.Set("size", strconv.Itoa(size))
-		if size == sp.sizes()[0] {
-			v.Del("size")
-		}
-		l.Sizes = append(l.Sizes, SizeView{Size: size, Href: sp.href(v), Current: size == q.Size})
+	if q.Token != "" || q.Last {
+		l.First = sp.href(base)
 	}
-	slices.SortFunc(l.Sizes, func(a, b SizeView) int { return a.Size - b.Size })
-	for name, vals := range base {
-		if name != "q" {
-			l.Hidden = append(l.Hidden, Hidden{Name: name, Value: vals[0]})
+	if page.Prev != "" {
+		l.Prev = link("cursor", page.Prev)
+	}
+	if page.Next != "" {
+		l.Next = link("cursor", page.Next)
+		if sp.HasLast {
+			l.Last = link("last", "1")
 		}
 	}
-	slices.SortFunc(l.Hidden, func(a, b Hidden) int { return strings.Compare(a.Name, b.Name) })
-	return l, nil
+	return page.Rows, nil
+}
+
+// hiddenOf is v as hidden form fields, sorted by name, without the one named skip.
+func hiddenOf(v url.Values, skip string) []Hidden {
+	var out []Hidden
+	for name, vals := range v {
+		if name != skip {
+			out = append(out, Hidden{Name: name, Value: vals[0]})
+		}
+	}
+	slices.SortFunc(out, func(a, b Hidden) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 func cloneValues(v url.Values) url.Values {

@@ -20,7 +20,7 @@ import (
 func testSpec(n int) *ListSpec[int] {
 	return &ListSpec[int]{
 		Path: "/admin/numbers/", Singular: "number", Plural: "numbers",
-		Columns:     []Column{{"value", "Value"}, {"", "Square"}, {"name", "Name"}},
+		Columns:     []Column{{Key: "value", Label: "Value"}, {Label: "Square"}, {Key: "name", Label: "Name"}},
 		Filters:     []Filter{{Name: "parity", Label: "Parity", Options: []Option{{"even", "Even"}, {"odd", "Odd"}}}},
 		Search:      "Search",
 		DefaultSort: "value",
@@ -212,7 +212,7 @@ func TestUsersList(t *testing.T) {
 }
 
 // extractHref returns the href of the first link carrying marker.
-func extractHref(t *testing.T, body, marker string) string {
+func extractHref(t testing.TB, body, marker string) string {
 	t.Helper()
 	i := strings.Index(body, marker)
 	if i < 0 {

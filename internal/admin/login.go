@@ -116,13 +116,3 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.redirect(w, r, "/admin/", "Your password has been changed. Other sessions have been signed out.")
 }
-
-// dashboardPage is the admin's home: a welcome, and what later parts fill in.
-type dashboardPage struct {
-	Layout
-}
-
-// dashboard is GET /admin/.
-func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
-	return s.render(w, r, http.StatusOK, "dashboard/index", &dashboardPage{Layout: Layout{Title: "Dashboard"}})
-}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
@@ -48,6 +49,33 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/groups/{id}/{$}", "groups.change", s.handle(s.updateGroup))
 	rt.Handle("GET /admin/groups/{id}/delete", "groups.delete", s.handle(s.deleteGroupForm))
 	rt.Handle("POST /admin/groups/{id}/delete", "groups.delete", s.handle(s.deleteGroup))
+	rt.Handle("GET /admin/users/{id}/history", "users.view", s.handle(s.historyHandler(auth.ResourceUsers, "user", "/admin/users/", s.userTitle)))
+	rt.Handle("GET /admin/groups/{id}/history", "groups.view", s.handle(s.historyHandler(auth.ResourceGroups, "group", "/admin/groups/", s.groupTitle)))
+
+	rt.Handle("GET /admin/products/{$}", "products.view", s.handle(s.listProducts))
+	rt.Handle("GET /admin/products/export.csv", "products.view", s.handle(s.exportProducts))
+	rt.Handle("POST /admin/products/actions", "products.change", s.handle(s.productActions))
+	rt.Handle("GET /admin/products/new", "products.add", s.handle(s.newProductForm))
+	rt.Handle("POST /admin/products/new", "products.add", s.handle(s.createProduct))
+	rt.Handle("GET /admin/products/{id}/{$}", "products.view", s.handle(s.editProductForm))
+	rt.Handle("POST /admin/products/{id}/{$}", "products.change", s.handle(s.updateProduct))
+	rt.Handle("GET /admin/products/{id}/history", "products.view", s.handle(s.historyHandler(catalog.ResourceProducts, "product", productsPath, s.productName)))
+	rt.Handle("POST /admin/products/{id}/images", "products.change", s.handle(s.uploadImage))
+	rt.Handle("POST /admin/products/{id}/images/edit", "products.change", s.handle(s.updateImages))
+	rt.Handle("GET /admin/products/{id}/delete", "products.delete", s.handle(s.deleteProductForm))
+	rt.Handle("POST /admin/products/{id}/delete", "products.delete", s.handle(s.deleteProduct))
+	rt.Handle("GET /admin/media/{path...}", "products.view", s.handle(s.serveMedia))
+
+	rt.Handle("GET /admin/categories/{$}", "categories.view", s.handle(s.listCategories))
+	rt.Handle("GET /admin/categories/new", "categories.add", s.handle(s.newCategoryForm))
+	rt.Handle("POST /admin/categories/new", "categories.add", s.handle(s.createCategory))
+	rt.Handle("GET /admin/categories/{id}/{$}", "categories.view", s.handle(s.editCategoryForm))
+	rt.Handle("POST /admin/categories/{id}/{$}", "categories.change", s.handle(s.updateCategory))
+	rt.Handle("GET /admin/categories/{id}/history", "categories.view", s.handle(s.historyHandler(catalog.ResourceCategories, "category", categoriesPath, s.categoryTitle)))
+	rt.Handle("GET /admin/categories/{id}/delete", "categories.delete", s.handle(s.deleteCategoryForm))
+	rt.Handle("POST /admin/categories/{id}/delete", "categories.delete", s.handle(s.deleteCategory))
+
+	rt.Handle("GET /admin/audit/{$}", "audit.view", s.handle(s.listAudit))
 	return rt, rt.Err()
 }
 
@@ -86,25 +114,27 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 
 // safeNext returns next when it is a local admin path, else the dashboard: the
 // sign-in page's next parameter must never send anyone off-site (open redirect).
-// Browsers read "//host", "/\host" and "\\host" as other hosts, and some drop tabs and
-// newlines first, so anything but a plain path under /admin/ is refused.
-func safeNext(next string) string {
-	const home = "/admin/"
-	if !strings.HasPrefix(next, home) || strings.ContainsAny(next, "\\") {
-		return home
+func safeNext(next string) string { return safeLocal(next, "/admin/", "/admin/") }
+
+// safeLocal returns next when it is a plain local path under prefix (which ends in
+// a slash), else fallback. Browsers read "//host", "/\host" and "\\host" as other
+// hosts, and some drop tabs and newlines first, so anything but a plain path is
+// refused, and so is one that climbs out of prefix.
+func safeLocal(next, prefix, fallback string) string {
+	if !strings.HasPrefix(next, prefix) || strings.ContainsAny(next, "\\") {
+		return fallback
 	}
 	for _, c := range next {
 		if c < 0x20 || c == 0x7f {
-			return home
+			return fallback
 		}
 	}
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return home
+		return fallback
 	}
-	// A path that climbs out of /admin/ is not a way back into the admin.
-	if clean := path.Clean(u.Path); clean != "/admin" && !strings.HasPrefix(clean+"/", home) {
-		return home
+	if clean := path.Clean(u.Path); clean != strings.TrimSuffix(prefix, "/") && !strings.HasPrefix(clean+"/", prefix) {
+		return fallback
 	}
 	return next
 }

@@ -3,12 +3,14 @@ package admin
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
@@ -101,10 +103,21 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 		case strings.HasPrefix(path, "/admin/groups/"):
 			id = a.group(fmt.Sprintf("walk group %d", n))
 			a.ids[fmt.Sprint("group", n)] = id
+		case strings.HasPrefix(path, "/admin/products/"):
+			id = a.product(fmt.Sprintf("Walk product %d", n), 0, fmt.Sprintf("WALK-%d", n)).ID
+			a.ids[fmt.Sprint("product", n)] = id
+		case strings.HasPrefix(path, "/admin/categories/"):
+			id = a.category(fmt.Sprintf("Walk category %d", n), 0)
+			a.ids[fmt.Sprint("category", n)] = id
 		default:
 			t.Fatalf("route %s: no fixture for {id}", rt.Pattern)
 		}
 		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
+	}
+	if strings.Contains(path, "{path...}") { // a media file: an image of a throwaway product
+		p := a.product(fmt.Sprintf("Walk media %d", len(a.ids)), 0, fmt.Sprintf("MEDIA-%d", len(a.ids)))
+		a.ids[fmt.Sprint("media", len(a.ids))] = p.ID
+		path = strings.Replace(path, "{path...}", catalog.ImagePath(a.image(p.ID, color.Black)), 1)
 	}
 	if path == "/static/" {
 		path = "/static/app.css"

@@ -13,12 +13,16 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"path"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/templates"
 )
@@ -28,6 +32,10 @@ type Options struct {
 	Auth     *auth.Service
 	Sessions *auth.Sessions
 	Log      *slog.Logger
+	Catalog  *catalog.Catalog
+	Audit    *audit.Log
+	MediaDir string // STOCKROOM_MEDIA_DIR: the catalog's image files, served to staff
+	Currency string // STOCKROOM_CURRENCY: ISO 4217 code prices are shown and typed in
 }
 
 // Server holds what the admin handlers share. Build it with New.
@@ -39,9 +47,15 @@ type Server struct {
 	static   fs.FS
 	assetTag map[string]string // static file → short content hash, for cache busting
 	cop      *http.CrossOriginProtection
+	catalog  *catalog.Catalog
+	audit    *audit.Log
+	media    fs.FS // the media directory, read-only
+	money    money
 
-	users  *ListSpec[userRow]
-	groups *ListSpec[groupRow]
+	users      *ListSpec[userRow]
+	groups     *ListSpec[groupRow]
+	products   *ListSpec[productRow]
+	categories *ListSpec[categoryRow]
 }
 
 // New parses every template (a broken one is an error here, never in a request) and
@@ -51,7 +65,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static}
+	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
+		catalog: opts.Catalog, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency)}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -66,6 +81,8 @@ func New(opts Options) (*Server, error) {
 	}))
 	s.users = s.userListSpec()
 	s.groups = s.groupListSpec()
+	s.products = s.productListSpec()
+	s.categories = s.categoryListSpec()
 	return s, nil
 }
 
@@ -79,9 +96,20 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
-		"date":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-		"has":   slices.Contains[[]int64],
-		"field": newField,
+		"date":       func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"has":        slices.Contains[[]int64],
+		"field":      newField,
+		"money":      s.money.format,
+		"priceRange": s.money.formatRange,
+		"currency":   func() string { return s.money.code },
+		"media":      func(img db.ProductImage) string { return mediaPrefix + catalog.ImagePath(img) },
+		"number":     groupDigits,
+		"others":     func(n int32) int32 { return max(n-1, 0) }, // variants beside the first
+		"inc":        func(i int) int { return i + 1 },
+		"lower":      strings.ToLower,
+		"cell":       newCell,
+		"choice":     newChoice,
+		"paths":      pathOptions,
 	}
 }
 
@@ -148,6 +176,9 @@ type NavItem struct {
 func navTable() []struct{ label, href, perm string } {
 	return []struct{ label, href, perm string }{
 		{"Dashboard", "/admin/", web.SignedIn},
+		{"Products", "/admin/products/", "products.view"},
+		{"Categories", "/admin/categories/", "categories.view"},
+		{"Audit log", "/admin/audit/", "audit.view"},
 		{"Users", "/admin/users/", "users.view"},
 		{"Groups", "/admin/groups/", "groups.view"},
 		{"API tokens", "/admin/tokens/", "tokens.view"},

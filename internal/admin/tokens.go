@@ -37,10 +37,11 @@ func (s *Server) tokenListSpec(canRevoke bool) *ListSpec[tokenRow] {
 		}
 		return l
 	}
-	cols := []Column{{"name", "Name"}, {"user", "User"}, {"", "Prefix"}, {"", "Scope"}, {"created", "Created"},
-		{"expires", "Expires"}, {"last_used", "Last used"}, {"", "State"}}
+	cols := []Column{{Key: "name", Label: "Name"}, {Key: "user", Label: "User"}, {Label: "Prefix"}, {Label: "Scope"},
+		{Key: "created", Label: "Created"}, {Key: "expires", Label: "Expires"}, {Key: "last_used", Label: "Last used"},
+		{Label: "State"}}
 	if canRevoke {
-		cols = append(cols, Column{"", "Actions"})
+		cols = append(cols, Column{Label: "Actions"})
 	}
 	tokens := s.auth.Tokens()
 	return &ListSpec[tokenRow]{

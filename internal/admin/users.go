@@ -28,8 +28,8 @@ func (s *Server) userListSpec() *ListSpec[userRow] {
 	}
 	return &ListSpec[userRow]{
 		Path: "/admin/users/", Singular: "user", Plural: "users",
-		Columns: []Column{{"email", "Email"}, {"name", "Name"}, {"", "Active"}, {"", "Superuser"},
-			{"last_login", "Last sign-in"}, {"created", "Added"}},
+		Columns: []Column{{Key: "email", Label: "Email"}, {Key: "name", Label: "Name"}, {Label: "Active"},
+			{Label: "Superuser"}, {Key: "last_login", Label: "Last sign-in"}, {Key: "created", Label: "Added"}},
 		Filters:     []Filter{boolFilter("active", "Active"), boolFilter("superuser", "Superuser")},
 		Search:      "Search email or name",
 		DefaultSort: "email",
@@ -232,6 +232,15 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	return s.redirect(w, r, "/admin/users/", fmt.Sprintf("User %s was saved.", u.Email))
 }
 
+// Tab is which tab of an edit page is open.
+func (p *userPage) Tab() string { return "edit" }
+
+// EditHref is the user's form.
+func (p *userPage) EditHref() string { return fmt.Sprintf("/admin/users/%d/", p.Form.ID) }
+
+// HistoryHref is the user's history tab.
+func (p *userPage) HistoryHref() string { return p.EditHref() + "history" }
+
 // userConflicts lists the fields where the stored user and the posted form differ.
 func userConflicts(cur auth.User, in auth.UserInput, pg *userPage) []Conflict {
 	var out []Conflict
@@ -316,7 +325,10 @@ type deletePage struct {
 	Action  string // where the confirmation posts
 	Cancel  string
 	Effects []string
-	Error   string
+	Error   string // why it cannot be deleted: no button
+	Notice  string // something to check before confirming again
+	Version int32  // sent back with the confirmation when not 0
+	Back    string // where the list was, sent back when not ""
 }
 
 // deleteUserForm is GET /admin/users/{id}/delete.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -72,7 +73,15 @@ func (s *Service) CreateGroup(ctx context.Context, actor *Principal, in GroupInp
 		if g, err = q.CreateGroup(ctx, in.Name); err != nil {
 			return err
 		}
-		return q.AddGroupPermissions(ctx, db.AddGroupPermissionsParams{GroupID: g.ID, PermissionIds: dedupe(in.PermIDs)})
+		if err := q.AddGroupPermissions(ctx, db.AddGroupPermissionsParams{GroupID: g.ID, PermissionIds: dedupe(in.PermIDs)}); err != nil {
+			return err
+		}
+		n, err := loadNames(ctx, q)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor.Actor(), audit.ActionCreate, ResourceGroups, g.ID, g.Name,
+			audit.Diff(nil, n.group(g.Name, in.PermIDs)))
 	})
 	if err != nil {
 		return db.Group{}, groupFieldError(err)
@@ -128,7 +137,17 @@ func (s *Service) UpdateGroup(ctx context.Context, actor *Principal, id int64, v
 		if err := q.ClearGroupPermissions(ctx, id); err != nil {
 			return err
 		}
-		return q.AddGroupPermissions(ctx, db.AddGroupPermissionsParams{GroupID: id, PermissionIds: dedupe(in.PermIDs)})
+		if err := q.AddGroupPermissions(ctx, db.AddGroupPermissionsParams{GroupID: id, PermissionIds: dedupe(in.PermIDs)}); err != nil {
+			return err
+		}
+		n, err := loadNames(ctx, q)
+		if err != nil {
+			return err
+		}
+		if changes := audit.Diff(n.group(cur.Name, before), n.group(g.Name, in.PermIDs)); len(changes) > 0 {
+			return audit.Record(ctx, q, actor.Actor(), audit.ActionUpdate, ResourceGroups, id, g.Name, changes)
+		}
+		return nil
 	})
 	if err != nil {
 		return db.Group{}, groupFieldError(err)
@@ -141,11 +160,25 @@ func (s *Service) UpdateGroup(ctx context.Context, actor *Principal, id int64, v
 // DeleteGroup removes a group; its members lose what it granted.
 func (s *Service) DeleteGroup(ctx context.Context, actor *Principal, id int64) error {
 	err := s.st.InTx(ctx, func(q *db.Queries) error {
-		n, err := q.DeleteGroup(ctx, id)
-		if err == nil && n == 0 {
+		g, err := q.GetGroup(ctx, id)
+		if err != nil {
+			return err
+		}
+		perms, err := q.GroupPermissionIDs(ctx, id)
+		if err != nil {
+			return err
+		}
+		n, err := loadNames(ctx, q)
+		if err != nil {
+			return err
+		}
+		if deleted, err := q.DeleteGroup(ctx, id); err != nil {
+			return err
+		} else if deleted == 0 {
 			return store.ErrNotFound
 		}
-		return err
+		return audit.Record(ctx, q, actor.Actor(), audit.ActionDelete, ResourceGroups, id, g.Name,
+			audit.Diff(n.group(g.Name, perms), nil))
 	})
 	if err != nil {
 		return fmt.Errorf("delete group %d: %w", id, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
@@ -86,22 +87,22 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientAddr 
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		s.hasher.VerifyDummy(ctx, password)
-		return nil, s.failed(ctx, email, clientAddr, "unknown email")
+		return nil, s.failed(ctx, 0, email, clientAddr, "unknown email")
 	case err != nil:
 		return nil, fmt.Errorf("load user: %w", err)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, u.PasswordHash)
 	if errors.Is(err, ErrMalformedHash) {
 		s.log.ErrorContext(ctx, "stored password hash is malformed", "user_id", u.ID, "err", err)
-		return nil, s.failed(ctx, email, clientAddr, "malformed hash")
+		return nil, s.failed(ctx, u.ID, email, clientAddr, "malformed hash")
 	} else if err != nil {
 		return nil, fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		return nil, s.failed(ctx, email, clientAddr, "wrong password")
+		return nil, s.failed(ctx, u.ID, email, clientAddr, "wrong password")
 	}
 	if !u.IsActive { // checked after the hash, so an inactive account costs the same
-		return nil, s.failed(ctx, email, clientAddr, "inactive user")
+		return nil, s.failed(ctx, u.ID, email, clientAddr, "inactive user")
 	}
 
 	var newHash *string
@@ -120,8 +121,12 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientAddr 
 		if err := q.ClearLoginFailures(ctx, email); err != nil {
 			return err
 		}
-		su, err = q.GetSessionUser(ctx, u.ID)
-		return err
+		if su, err = q.GetSessionUser(ctx, u.ID); err != nil {
+			return err
+		}
+		return audit.Append(ctx, q, audit.Actor{UserID: u.ID, Label: u.Email}, audit.Event{
+			Action: ActionSignIn, Resource: ResourceSessions, ObjectID: u.ID, Repr: u.Email, Note: "from " + clientAddr,
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record sign-in: %w", err)
@@ -130,11 +135,18 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientAddr 
 	return principalOf(su), nil
 }
 
-// failed counts a failed sign-in and returns ErrBadCredentials.
-func (s *Service) failed(ctx context.Context, email, clientAddr, why string) error {
+// failed counts a failed sign-in, records it in the audit log (on the user when the
+// email is one's, else on object 0) and returns ErrBadCredentials.
+func (s *Service) failed(ctx context.Context, userID int64, email, clientAddr, why string) error {
 	s.log.WarnContext(ctx, "sign-in failed", "email", email, "client_addr", clientAddr, "reason", why)
 	err := s.st.InTx(ctx, func(q *db.Queries) error {
-		return q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, ClientAddr: clientAddr})
+		if err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, ClientAddr: clientAddr}); err != nil {
+			return err
+		}
+		return audit.Append(ctx, q, audit.Actor{Label: email}, audit.Event{
+			Action: ActionSignInFailed, Resource: ResourceSessions, ObjectID: userID, Repr: email,
+			Note: why + " from " + clientAddr,
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("record failed sign-in: %w", err)

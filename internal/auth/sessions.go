@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
@@ -179,10 +180,17 @@ func (s *Sessions) SignIn(ctx context.Context, p *Principal) error {
 }
 
 // SignOut ends the session: its row is deleted and the next Put (a flash) starts a
-// new one under a new token.
+// new one under a new token. The sign-out is recorded in the audit log first (scs
+// deletes the session row on its own, so there is no transaction to share).
 func (s *Sessions) SignOut(ctx context.Context) error {
 	if p := FromContext(ctx); p != nil {
 		s.log.InfoContext(ctx, "signed out", "user_id", p.UserID, "email", p.Email)
+		err := s.svc.st.InTx(ctx, func(q *db.Queries) error {
+			return audit.Record(ctx, q, p.Actor(), ActionSignOut, ResourceSessions, p.UserID, p.Email, nil)
+		})
+		if err != nil {
+			return fmt.Errorf("record sign-out: %w", err)
+		}
 	}
 	return s.sm.Destroy(ctx)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -88,7 +89,15 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, in UserInput
 		if err != nil {
 			return err
 		}
-		return setMemberships(ctx, q, u.ID, in)
+		if err := setMemberships(ctx, q, u.ID, in); err != nil {
+			return err
+		}
+		n, err := loadNames(ctx, q)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, q, actor.Actor(), audit.ActionCreate, ResourceUsers, u.ID, u.Email,
+			audit.Diff(nil, n.user(u, in.GroupIDs, in.PermIDs)))
 	})
 	if err != nil {
 		return db.User{}, userFieldError(err)
@@ -181,7 +190,18 @@ func (s *Service) UpdateUser(ctx context.Context, actor *Principal, id int64, ve
 		if err != nil {
 			return err
 		}
-		return setMemberships(ctx, q, id, in)
+		if err := setMemberships(ctx, q, id, in); err != nil {
+			return err
+		}
+		n, err := loadNames(ctx, q)
+		if err != nil {
+			return err
+		}
+		changes := audit.Diff(n.user(before.User, before.GroupIDs, before.PermIDs), n.user(after.User, in.GroupIDs, in.PermIDs))
+		if len(changes) > 0 {
+			return audit.Record(ctx, q, actor.Actor(), audit.ActionUpdate, ResourceUsers, id, after.Email, changes)
+		}
+		return nil
 	})
 	if err != nil {
 		return db.User{}, userFieldError(err)
@@ -265,8 +285,11 @@ func (s *Service) SetPassword(ctx context.Context, actor *Principal, id int64, p
 	}
 	var v int32
 	err = s.st.InTx(ctx, func(q *db.Queries) (err error) {
-		v, err = q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: id, PasswordHash: hash})
-		return err
+		if v, err = q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: id, PasswordHash: hash}); err != nil {
+			return err
+		}
+		return audit.Append(ctx, q, actor.Actor(), audit.Event{Action: ActionSetPassword, Resource: ResourceUsers,
+			ObjectID: id, Repr: u.Email, Note: "their sessions ended"})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("set password of user %d: %w", id, err)
@@ -314,11 +337,29 @@ func (s *Service) DeleteUser(ctx context.Context, actor *Principal, id int64) er
 		return validator.Errors{"user": "you cannot delete yourself"}
 	}
 	err := s.st.InTx(ctx, func(q *db.Queries) error {
-		n, err := q.DeleteUser(ctx, id)
-		if err == nil && n == 0 {
+		u, err := q.GetUser(ctx, id)
+		if err != nil {
+			return err
+		}
+		groups, err := q.UserGroupIDs(ctx, id)
+		if err != nil {
+			return err
+		}
+		perms, err := q.UserPermissionIDs(ctx, id)
+		if err != nil {
+			return err
+		}
+		n, err := loadNames(ctx, q)
+		if err != nil {
+			return err
+		}
+		if deleted, err := q.DeleteUser(ctx, id); err != nil {
+			return err
+		} else if deleted == 0 {
 			return store.ErrNotFound
 		}
-		return err
+		return audit.Record(ctx, q, actor.Actor(), audit.ActionDelete, ResourceUsers, id, u.Email,
+			audit.Diff(n.user(u, groups, perms), nil))
 	})
 	if err != nil {
 		return fmt.Errorf("delete user %d: %w", id, err)

@@ -78,12 +78,8 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 		return CategoryPage{}, err
 	}
 	p := db.SearchCategoriesParams{RowLimit: int32(limit + 1)}
-	if q = strings.TrimSpace(q); q != "" {
-		if len(q) > MaxQuery {
-			return CategoryPage{}, validator.Errors{"q": fmt.Sprintf("must be at most %d characters", MaxQuery)}
-		}
-		pattern := "%" + escapeLike(q) + "%"
-		p.Q = &pattern
+	if p.Q, err = categoryPattern(q); err != nil {
+		return CategoryPage{}, err
 	}
 	var k categoryCursor
 	if cursor != "" {
@@ -107,6 +103,35 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 		page.Next = keyset.Encode(categoryCursor{Name: last.Name, ID: last.ID})
 	}
 	return page, nil
+}
+
+// CountCategories counts the categories ListCategories lists for q: exactly below
+// exactBelow, else the planner's estimate (exact false).
+func (c *Catalog) CountCategories(ctx context.Context, q string, exactBelow int64) (n int64, exact bool, err error) {
+	pattern, err := categoryPattern(q)
+	if err != nil {
+		return 0, false, err
+	}
+	n, exact, err = c.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+		return q.CountCategoriesMatching(ctx, pattern)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("count categories: %w", err)
+	}
+	return n, exact, nil
+}
+
+// categoryPattern is the search text q as the category queries take it: nil for
+// none, else the text with LIKE's wildcards escaped (the queries add the %s).
+func categoryPattern(q string) (*string, error) {
+	if q = strings.TrimSpace(q); q == "" {
+		return nil, nil
+	}
+	if len(q) > MaxQuery {
+		return nil, validator.Errors{"q": fmt.Sprintf("must be at most %d characters", MaxQuery)}
+	}
+	pattern := escapeLike(q)
+	return &pattern, nil
 }
 
 // CreateCategory validates in and stores it as a new category. A taken slug or a

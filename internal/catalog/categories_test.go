@@ -147,3 +147,34 @@ func TestDeleteCategoryRefusedWhileInUse(t *testing.T) {
 		t.Errorf("after delete: err = %v, want ErrNotFound", err)
 	}
 }
+
+// CountCategories counts what ListCategories lists for the same search, wildcards
+// taken literally.
+func TestCountCategories(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.category(t, "Kitchen", nil)
+	e.category(t, "Kitchen", nil)
+	e.category(t, "Garden", nil)
+	e.category(t, "50% off", nil)
+	tests := []struct {
+		q    string
+		want int64
+	}{
+		{"", 4},
+		{"KITCH", 2},
+		{"%", 1},
+		{"_", 0},
+		{"nothing", 0},
+	}
+	for _, tt := range tests {
+		n, exact, err := e.cat.CountCategories(ctx, tt.q, 1000)
+		if err != nil || n != tt.want || !exact {
+			t.Errorf("CountCategories(%q) = %d, %t, %v; want %d, exact", tt.q, n, exact, err, tt.want)
+		}
+		page, err := e.cat.ListCategories(ctx, tt.q, "", 0)
+		if err != nil || int64(len(page.Items)) != tt.want {
+			t.Errorf("ListCategories(%q) has %d items (%v); want %d", tt.q, len(page.Items), err, tt.want)
+		}
+	}
+}

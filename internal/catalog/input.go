@@ -291,13 +291,14 @@ func show(v any) string {
 		}
 		return fmt.Sprint(*v)
 	case map[string]string:
-		return formatOptions(v)
+		return FormatOptions(v)
 	}
 	return fmt.Sprint(v)
 }
 
-// formatOptions writes options as "color: red, size: M", sorted by name.
-func formatOptions(m map[string]string) string {
+// FormatOptions writes a variant's options as "color: red, size: M", sorted by
+// name: how Compare shows them, and how the admin's form writes them for editing.
+func FormatOptions(m map[string]string) string {
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)

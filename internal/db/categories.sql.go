@@ -129,6 +129,20 @@ func (q *Queries) CountCategories(ctx context.Context) (int64, error) {
 	return count, err
 }
 
+const countCategoriesMatching = `-- name: CountCategoriesMatching :one
+SELECT count(*) FROM categories
+WHERE ($1::text IS NULL OR name ILIKE '%' || $1 || '%')
+`
+
+// CountCategoriesMatching counts the categories whose name contains @q (the same
+// condition as SearchCategories; NULL: all), for the admin list's count.
+func (q *Queries) CountCategoriesMatching(ctx context.Context, q_ *string) (int64, error) {
+	row := q.db.QueryRow(ctx, countCategoriesMatching, q_)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createCategory = `-- name: CreateCategory :one
 
 INSERT INTO categories (parent_id, name, slug, description, position)

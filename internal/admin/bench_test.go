@@ -1,0 +1,122 @@
+package admin
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/seed"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+// benchEmail is the user the benchmark signs in as. On a database of its own
+// (STOCKROOM_BENCH_DATABASE_URL) it is created, or its password reset, first.
+const benchEmail = "bench@example.com"
+
+// Acceptance 4: the product list page through the real handler, signed in: the
+// first page, a deep keyset page (the one before the last), a search (a common
+// word, and a phrase) and a category filter, each with its count. Against STOCKROOM_BENCH_DATABASE_URL when
+// set (a database seeded with `stockroom seed --products 1000000`), else a small
+// seeded test database. Each scenario logs its count line once, which says
+// "about N" when the planner's estimate was used.
+//
+//	STOCKROOM_BENCH_DATABASE_URL=postgres://... go test ./internal/admin -run '^$' -bench ProductList -count 5
+func BenchmarkProductList(b *testing.B) {
+	ctx := context.Background()
+	var st *store.Store
+	if url := os.Getenv("STOCKROOM_BENCH_DATABASE_URL"); url != "" {
+		var err error
+		if st, err = store.Open(ctx, url, store.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(st.Close)
+	} else {
+		st = store.New(dbtest.NewWithConfig(b, func(c *pgxpool.Config) { store.Tune(c) }))
+		if _, err := seed.Run(ctx, st, seed.Options{Products: 5000, Categories: 20}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := wire(b, st, slog.New(slog.NewTextHandler(io.Discard, nil)), auth.Options{})
+	if _, err := w.auth.CreateUser(ctx, nil, auth.UserInput{Email: benchEmail, Password: password, Active: true, Superuser: true}); err != nil {
+		if fieldErrors(err) == nil {
+			b.Fatal(err)
+		}
+		if err := w.auth.SetPasswordByEmail(ctx, benchEmail, password); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cookie := benchSignIn(b, w.handler)
+	get := func(path string) string {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		w.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d\n%.500s", path, rec.Code, rec.Body.String())
+		}
+		return rec.Body.String()
+	}
+
+	tree, err := w.cat.CategoryTree(ctx)
+	if err != nil || len(tree) == 0 {
+		b.Fatalf("categories: %d (%v)", len(tree), err)
+	}
+	last := get("/admin/products/?last=1")
+	deep := extractHref(b, last, `rel="prev"`)
+	scenarios := []struct{ name, path string }{
+		{"first", "/admin/products/"},
+		{"deep", deep},
+		{"search", "/admin/products/?q=walnut"},          // one word: 1 product in 30
+		{"search-phrase", "/admin/products/?q=oak+lamp"}, // two words: 1 in 1,200
+		{"category", fmt.Sprintf("/admin/products/?category=%d", tree[0].ID)},
+	}
+	for _, sc := range scenarios {
+		b.Run(sc.name, func(b *testing.B) {
+			body := get(sc.path)
+			b.Logf("%s: %s, %d rows", sc.path, countOf(body), strings.Count(body, `<td class="name">`))
+			for b.Loop() {
+				get(sc.path)
+			}
+		})
+	}
+}
+
+// benchSignIn signs the bench user in through the handler and returns the session
+// cookie.
+func benchSignIn(b *testing.B, h http.Handler) *http.Cookie {
+	b.Helper()
+	form := url.Values{"email": {benchEmail}, "password": {password}}
+	req := httptest.NewRequest("POST", "/admin/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == auth.CookieName {
+			return c
+		}
+	}
+	b.Fatalf("sign in: %d, no session cookie", rec.Code)
+	return nil
+}
+
+// countOf is a list page's count line.
+func countOf(body string) string {
+	const open = `<p class="count" id="list-count">`
+	i := strings.Index(body, open)
+	if i < 0 {
+		return "(no count)"
+	}
+	rest := body[i+len(open):]
+	return rest[:strings.Index(rest, "<")]
+}

@@ -1,0 +1,111 @@
+package admin
+
+import (
+	"strconv"
+	"strings"
+)
+
+// money shows amounts in minor units (cents) in the shop's currency, and reads
+// them back from what staff type: "12.50" for 1250 cents in EUR, "1250" for 1250
+// yen. Amounts are stored in minor units everywhere; this is only their text.
+type money struct {
+	code     string // ISO 4217, as configured
+	decimals int    // digits of the minor unit
+}
+
+// minorDigits lists the ISO 4217 currencies whose minor unit is not a hundredth.
+var minorDigits = map[string]int{
+	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+	"RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+}
+
+func moneyOf(code string) money {
+	if code == "" {
+		code = "EUR"
+	}
+	d, ok := minorDigits[code]
+	if !ok {
+		d = 2
+	}
+	return money{code: code, decimals: d}
+}
+
+// plain writes cents as a decimal without grouping: "1234.50", what a form input
+// holds and a CSV cell carries.
+func (m money) plain(cents int64) string {
+	neg := cents < 0
+	if neg {
+		cents = -cents
+	}
+	s := strconv.FormatInt(cents, 10)
+	if m.decimals > 0 {
+		if len(s) <= m.decimals {
+			s = strings.Repeat("0", m.decimals-len(s)+1) + s
+		}
+		s = s[:len(s)-m.decimals] + "." + s[len(s)-m.decimals:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+// format writes cents for reading: "1,234.50".
+func (m money) format(cents int64) string {
+	s := m.plain(cents)
+	whole, frac, _ := strings.Cut(s, ".")
+	n, _ := strconv.ParseInt(whole, 10, 64) // plain wrote it: always a number
+	out := groupDigits(n)
+	if strings.HasPrefix(whole, "-") && n == 0 {
+		out = "-0"
+	}
+	if frac != "" {
+		out += "." + frac
+	}
+	return out
+}
+
+// formatRange writes a product's price span: one amount when its variants agree.
+func (m money) formatRange(lo, hi int64) string {
+	if lo == hi {
+		return m.format(lo)
+	}
+	return m.format(lo) + "–" + m.format(hi)
+}
+
+// parse reads an amount as typed: digits with at most the currency's decimals after
+// a point (or a comma, as many write it), an optional minus. A minus is read, not
+// refused: whether an amount may be negative is the catalog's rule, and its message
+// is the one to show. ok is false for anything that is not an amount.
+func (m money) parse(s string) (cents int64, ok bool) {
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, hasPoint := strings.Cut(s, ".")
+	if !hasPoint {
+		whole, frac, hasPoint = strings.Cut(s, ",")
+	}
+	if whole == "" || len(whole) > 15 || !digits(whole) || !digits(frac) || len(frac) > m.decimals ||
+		hasPoint && (frac == "" || m.decimals == 0) {
+		return 0, false
+	}
+	frac += strings.Repeat("0", m.decimals-len(frac))
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,351 @@
+package admin
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+type productRow = db.ProductListing
+
+// productsPath is where the product list lives; every product page's way back.
+const productsPath = "/admin/products/"
+
+// productListSpec declares the product list over catalog.ListProducts, which pages
+// with cursors of its own (the JSON API's), including the jump to the last page.
+// The category filter is added per request (withCategories): its options are the
+// categories there are.
+func (s *Server) productListSpec() *ListSpec[productRow] {
+	low := s.catalog.LowStock()
+	return &ListSpec[productRow]{
+		Path: productsPath, Singular: "product", Plural: "products",
+		Columns: []Column{{Label: "Select", Class: "select"}, {Key: "name", Label: "Name"}, {Label: "SKU"},
+			{Label: "Category"}, {Label: "Status"}, {Key: "price", Label: "Price (" + s.money.code + ")", Class: "num"},
+			{Key: "stock", Label: "Stock", Class: "num"}, {Key: "updated_at", Label: "Updated"}},
+		Filters: []Filter{
+			{Name: "status", Label: "Status", Options: statusOptions()},
+			{Name: "stock", Label: "Stock", Options: []Option{
+				{catalog.StockOut, "Out of stock"}, {catalog.StockLow, fmt.Sprintf("Low (1 to %d)", low)},
+				{catalog.StockIn, fmt.Sprintf("In stock (over %d)", low)}}},
+		},
+		Search:      "Search name or SKU",
+		DefaultSort: "name",
+		PageSizes:   []int{50, 25, 100, 200},
+		HasLast:     true,
+		Pager: func(ctx context.Context, req PageRequest) (Paged[productRow], error) {
+			p, err := s.catalog.ListProducts(ctx, catalog.ListParams{
+				Filter: productFilter(req.Search, req.Filters), Sort: productSort(req.Sort, req.Desc),
+				Limit: req.Limit, Cursor: req.Token, Last: req.Last,
+			})
+			return Paged[productRow]{Rows: p.Items, Prev: p.Prev, Next: p.Next}, err
+		},
+		Count: func(ctx context.Context, q ListQuery, _ int64) (int64, bool, error) {
+			c, err := s.catalog.CountProducts(ctx, productFilter(q.Search, q.Filters))
+			return c.N, c.Exact, err
+		},
+	}
+}
+
+func statusOptions() []Option {
+	opts := make([]Option, len(catalog.Statuses))
+	for i, st := range catalog.Statuses {
+		opts[i] = Option{st, capitalize(st)}
+	}
+	return opts
+}
+
+// capitalize makes a code or a sentence read as a label: "draft" is "Draft".
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// productFilter turns the list's search and filter values (already checked against
+// the spec's options) into the catalog's filter.
+func productFilter(search string, filters map[string]string) catalog.Filter {
+	f := catalog.Filter{Q: search, Status: filters["status"], Stock: filters["stock"]}
+	f.CategoryID, _ = strconv.ParseInt(filters["category"], 10, 64)
+	return f
+}
+
+// productSort maps a column key to the catalog's ordering; the keys are the same.
+func productSort(key string, desc bool) catalog.Sort {
+	return catalog.Sort{Key: catalog.SortKey(key), Desc: desc}
+}
+
+// categoryFilter is the product list's filter by category (subcategories
+// included): one option per category, indented by depth in tree order.
+func categoryFilter(tree []catalog.CategoryNode) Filter {
+	f := Filter{Name: "category", Label: "Category", Options: make([]Option, len(tree))}
+	for i, n := range tree {
+		f.Options[i] = Option{strconv.FormatInt(n.ID, 10), strings.Repeat("\u00a0\u00a0", n.Depth) + n.Name}
+	}
+	return f
+}
+
+// productSpec is the product list spec with the category filter, and the tree it
+// was made from: one statement.
+func (s *Server) productSpec(ctx context.Context) (*ListSpec[productRow], []catalog.CategoryNode, error) {
+	tree, err := s.catalog.CategoryTree(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.products.With(categoryFilter(tree)), tree, nil
+}
+
+// productsPage is the product list.
+type productsPage struct {
+	Layout
+	List     *List[productRow]
+	Export   string // the CSV of exactly this list
+	Actions  []Option
+	CanAdd   bool
+	LowStock int64
+}
+
+// bulkActions are the bulk actions p may run: the changes with products.change,
+// delete with products.delete.
+func bulkActions(p *auth.Principal) []Option {
+	var out []Option
+	if p.Can("products.change") {
+		out = append(out, Option{"activate", "Activate"}, Option{"archive", "Archive"},
+			Option{"draft", "Set to draft"}, Option{"move", "Move to category…"})
+	}
+	if p.Can("products.delete") {
+		out = append(out, Option{"delete", "Delete…"})
+	}
+	return out
+}
+
+// listProducts is GET /admin/products/.
+func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	sp, _, err := s.productSpec(ctx)
+	if err != nil {
+		return err
+	}
+	l, err := sp.Load(ctx, sp.Parse(r.URL.Query()))
+	if err != nil {
+		return err
+	}
+	p := auth.FromContext(ctx)
+	export := "/admin/products/export.csv"
+	if v := sp.values(l.Query); len(v) > 0 {
+		export += "?" + v.Encode()
+	}
+	return s.render(w, r, http.StatusOK, "products/list", &productsPage{Layout: Layout{Title: "Products"}, List: l,
+		Export: export, Actions: bulkActions(p), CanAdd: p.Can("products.add"), LowStock: int64(s.catalog.LowStock())})
+}
+
+// exportProducts is GET /admin/products/export.csv: exactly the filtered, ordered
+// list, every row of it, streamed a batch at a time (catalog.ExportProducts) and
+// flushed after each, so memory stays flat whatever the count. The write deadline
+// is lifted: a million rows take longer than a page.
+func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	sp, _, err := s.productSpec(ctx)
+	if err != nil {
+		return err
+	}
+	q := sp.Parse(r.URL.Query())
+	rc := http.NewResponseController(w)
+	started := false
+	cw := csv.NewWriter(w)
+	start := func() error {
+		if started {
+			return nil
+		}
+		started = true
+		// Not every writer has deadlines (a test recorder); the server's does.
+		if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", `attachment; filename="products.csv"`)
+		h.Set("Cache-Control", "no-store")
+		return cw.Write(s.csvHeader())
+	}
+	err = s.catalog.ExportProducts(ctx, catalog.ListParams{Filter: productFilter(q.Search, q.Filters),
+		Sort: productSort(q.Sort, q.Desc)}, func(rows []db.ProductListing) error {
+		if err := start(); err != nil {
+			return err
+		}
+		for _, p := range rows {
+			if err := cw.Write(s.csvRow(p)); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return rc.Flush()
+	})
+	if err == nil && !started {
+		err = start() // no rows: the header alone
+	}
+	if err == nil {
+		cw.Flush()
+		err = cw.Error()
+	}
+	if err != nil && started {
+		// Half a file has gone out with status 200: the only honest end is to cut
+		// the connection, so the download fails instead of looking complete.
+		if web.Status(err) != 499 {
+			s.log.ErrorContext(ctx, "export failed", "err", err, "request_id", web.RequestID(ctx))
+		}
+		panic(http.ErrAbortHandler)
+	}
+	return err
+}
+
+func (s *Server) csvHeader() []string {
+	cur := s.money.code
+	return []string{"id", "name", "slug", "status", "category", "sku", "variants",
+		"price_min (" + cur + ")", "price_max (" + cur + ")", "stock", "updated_at"}
+}
+
+func (s *Server) csvRow(p db.ProductListing) []string {
+	return safeCells(
+		strconv.FormatInt(p.ID, 10), p.Name, p.Slug, p.Status, p.CategoryName, p.FirstSku,
+		strconv.Itoa(int(p.VariantCount)), s.money.plain(p.PriceMinCents), s.money.plain(p.PriceMaxCents),
+		strconv.FormatInt(p.StockTotal, 10), p.UpdatedAt.UTC().Format(time.RFC3339),
+	)
+}
+
+// safeCells defuses cells a spreadsheet would run as a formula (CSV injection):
+// one starting with = + - @ or a tab or carriage return gets a leading apostrophe,
+// which spreadsheets show as text. Quoting is encoding/csv's.
+func safeCells(cells ...string) []string {
+	for i, c := range cells {
+		if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			cells[i] = "'" + c
+		}
+	}
+	return cells
+}
+
+// bulkPage confirms a bulk action: the products and what changes for each.
+type bulkPage struct {
+	Layout
+	Action     string
+	Verb       string // "Archive"
+	Products   []db.ProductListing
+	Missing    int // selected ids that no longer exist
+	Status     string
+	Move       bool
+	Delete     bool
+	Categories []catalog.CategoryNode
+	CategoryID string
+	Back       string
+	Error      string
+}
+
+// bulkVerbs are the bulk actions and what their buttons say.
+var bulkVerbs = map[string]string{
+	"activate": "Activate", "archive": "Archive", "draft": "Set to draft", "move": "Move", "delete": "Delete",
+}
+
+// bulkStatus is the status a status action sets.
+var bulkStatus = map[string]string{
+	"activate": catalog.StatusActive, "archive": catalog.StatusArchived, "draft": catalog.StatusDraft,
+}
+
+// productActions is POST /admin/products/actions: without confirm, the
+// confirmation page (nothing written); with it, the action, in one transaction
+// audited per product (the catalog's), then back to the list as it was.
+func (s *Server) productActions(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	p := auth.FromContext(ctx)
+	action := r.PostFormValue("action")
+	back := safeLocal(r.PostFormValue("back"), productsPath, productsPath)
+	verb, known := bulkVerbs[action]
+	if !known {
+		return s.redirect(w, r, back, "Choose an action first.")
+	}
+	if action == "delete" && !p.Can("products.delete") {
+		return fmt.Errorf("bulk delete: %w", web.ErrForbidden)
+	}
+	ids := formIDs(r, "ids")
+	if len(ids) == 0 {
+		return s.redirect(w, r, back, "Select one or more products first.")
+	}
+	pg := &bulkPage{Layout: Layout{Title: verb + " products"}, Action: action, Verb: verb, Back: back,
+		Status: bulkStatus[action], Move: action == "move", Delete: action == "delete",
+		CategoryID: r.PostFormValue("category")}
+	rows, err := s.catalog.ProductsByID(ctx, ids)
+	if fe := fieldErrors(err); fe != nil {
+		return s.redirect(w, r, back, "Not done: "+fe["ids"]+".")
+	} else if err != nil {
+		return err
+	}
+	pg.Products, pg.Missing = rows, len(ids)-len(rows)
+	if pg.Move {
+		if pg.Categories, err = s.catalog.CategoryTree(ctx); err != nil {
+			return err
+		}
+	}
+	if r.PostFormValue("confirm") == "" {
+		return s.render(w, r, http.StatusOK, "products/bulk", pg)
+	}
+
+	actor := p.Actor()
+	var msg string
+	switch {
+	case pg.Status != "":
+		n, err := s.catalog.SetStatus(ctx, actor, ids, pg.Status)
+		if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("%s set to %s.", plural(n, "product", "products"), pg.Status)
+	case pg.Move:
+		var to *int64
+		if pg.CategoryID != "" {
+			id, err := strconv.ParseInt(pg.CategoryID, 10, 64)
+			if err != nil {
+				id = -1 // not a category: the catalog says so
+			}
+			to = &id
+		}
+		n, err := s.catalog.MoveToCategory(ctx, actor, ids, to)
+		if fe := fieldErrors(err); fe != nil {
+			pg.Error = "The category " + fe["category_id"] + "."
+			return s.render(w, r, http.StatusUnprocessableEntity, "products/bulk", pg)
+		} else if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("%s moved.", plural(n, "product", "products"))
+	case pg.Delete:
+		d, err := s.catalog.DeleteProducts(ctx, actor, ids)
+		if err != nil {
+			return err
+		}
+		msg = fmt.Sprintf("%s deleted, with %s and %s.", plural(d.Products, "product", "products"),
+			plural(d.Variants, "variant", "variants"), plural(d.Images, "image", "images"))
+	}
+	return s.redirect(w, r, back, msg)
+}
+
+// plural writes "1 product" or "3 products".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return groupDigits(int64(n)) + " " + many
+}
