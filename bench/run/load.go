@@ -162,6 +162,9 @@ func (b *bench) pgbench(ctx context.Context, scripts []string, vars map[string]s
 		args = append(args, "-f", s)
 	}
 	for k, v := range vars {
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil && mode == "simple" {
+			v = "'" + strings.ReplaceAll(v, "'", "''") + "'" // the simple protocol pastes values into the SQL
+		}
 		args = append(args, "-D", k+"="+v)
 	}
 	args = append(args, b.dbURL)

@@ -12,6 +12,7 @@
 //	BENCH_SCENARIOS               which of S1..S6 to run (all)
 //	BENCH_MAX_CONNS               pool size of stockroom and the floor (0: store.DefaultMaxConns)
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
+//	BENCH_OUT                     where the report goes (bench/results)
 //	STOCKROOM_BENCH_DATABASE_URL  an empty database to use instead of a private cluster
 //
 // It exits 1 when any scenario answered with an error (a non-2xx status or a socket
@@ -56,7 +57,10 @@ type config struct {
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{threads: 2, outDir: "bench/results", databaseURL: getenv("STOCKROOM_BENCH_DATABASE_URL")}
+	c := config{threads: 2, outDir: getenv("BENCH_OUT"), databaseURL: getenv("STOCKROOM_BENCH_DATABASE_URL")}
+	if c.outDir == "" {
+		c.outDir = "bench/results"
+	}
 	var err error
 	num := func(name string, def int) int {
 		v := getenv(name)
