@@ -62,10 +62,11 @@ type bench struct {
 
 	budgets []budget
 	results []*measurement
+	notes   map[int][]string // connection count → what happened between windows
 }
 
 func newBench(cfg config, out io.Writer) (*bench, error) {
-	b := &bench{cfg: cfg, out: out, start: time.Now(), missing: map[string]string{}}
+	b := &bench{cfg: cfg, out: out, start: time.Now(), missing: map[string]string{}, notes: map[int][]string{}}
 	b.scratch = filepath.Join("bench", "scratch", b.start.Format("20060102-150405"))
 	if err := os.MkdirAll(b.scratch, 0o755); err != nil {
 		return nil, err

@@ -145,12 +145,12 @@ func parsePgbench(out []byte) (pgbenchResult, error) {
 
 // pgbench runs the scripts (each "file" or "file@weight") with clients connections
 // and prepared statements, as stockroom's pool runs them. transactions > 0 runs that
-// many per client instead of for d, in the simple protocol: that is the statement
-// count pass, and pg_stat_statements counts a prepared BEGIN or COMMIT only once.
+// many per client instead of for d, unprepared: that is the statement count pass,
+// and pg_stat_statements counts a prepared BEGIN or COMMIT only once.
 func (b *bench) pgbench(ctx context.Context, scripts []string, vars map[string]string, clients int, d time.Duration, transactions int) (pgbenchResult, error) {
 	mode := "prepared"
 	if transactions > 0 {
-		mode = "simple"
+		mode = "extended"
 	}
 	args := []string{"-n", "-M", mode, "-c", strconv.Itoa(clients), "-j", strconv.Itoa(min(b.cfg.threads, clients))}
 	if transactions > 0 {
@@ -162,9 +162,6 @@ func (b *bench) pgbench(ctx context.Context, scripts []string, vars map[string]s
 		args = append(args, "-f", s)
 	}
 	for k, v := range vars {
-		if _, err := strconv.ParseInt(v, 10, 64); err != nil && mode == "simple" {
-			v = "'" + strings.ReplaceAll(v, "'", "''") + "'" // the simple protocol pastes values into the SQL
-		}
 		args = append(args, "-D", k+"="+v)
 	}
 	args = append(args, b.dbURL)

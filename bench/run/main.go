@@ -13,6 +13,7 @@
 //	BENCH_MAX_CONNS               pool size of stockroom and the floor (0: store.DefaultMaxConns)
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
 //	BENCH_OUT                     where the report goes (bench/results)
+//	BENCH_VACUUM=off              leave dead rows after S3 and S6 to autovacuum (default: VACUUM)
 //	STOCKROOM_BENCH_DATABASE_URL  an empty database to use instead of a private cluster
 //
 // It exits 1 when any scenario answered with an error (a non-2xx status or a socket
@@ -54,6 +55,7 @@ type config struct {
 	sharedBuffers string
 	databaseURL   string
 	outDir        string
+	vacuum        bool
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -88,6 +90,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.maxConns = num("BENCH_MAX_CONNS", 0)
 	c.duration = dur("BENCH_DURATION", 15*time.Second)
 	c.warmup = dur("BENCH_WARMUP", 5*time.Second)
+	c.vacuum = getenv("BENCH_VACUUM") != "off"
 	c.sharedBuffers = getenv("BENCH_SHARED_BUFFERS")
 	if c.sharedBuffers == "" {
 		c.sharedBuffers = "1GB"

@@ -79,8 +79,11 @@ func (b *bench) table(w *strings.Builder, conns int) {
 		}
 		p("| %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s | %s |\n", s.name, m.rps, floor, dbl, ms(m.p50), ms(m.p99),
 			m.non2xx, max(m.socketErr, 0), mib(m.rssKiB), cpu(m.perK(m.serverCPU)), pgcpu(m))
-		if bad := nonOK(m.statuses); bad != "" {
-			notes = append(notes, fmt.Sprintf("%s statuses: %s", s.name, bad))
+		if bad := nonOK(m.statuses); bad != "" && m.non2xx == 0 {
+			notes = append(notes, fmt.Sprintf("%s: the server logged %s in the window (/metrics), none of which wrk received: "+
+				"requests wrk abandoned when the window closed, answered after their client had gone", s.name, bad))
+		} else if bad != "" {
+			notes = append(notes, fmt.Sprintf("%s: the server logged %s in the window (/metrics)", s.name, bad))
 		}
 		if m.note != "" {
 			notes = append(notes, s.name+": "+m.note)
@@ -103,6 +106,7 @@ func (b *bench) table(w *strings.Builder, conns int) {
 		}
 	}
 	p("\n")
+	notes = append(notes, b.notes[conns]...)
 	for _, n := range notes {
 		p("- %s\n", n)
 	}

@@ -16,6 +16,7 @@ type scenario struct {
 	static  bool   // every request is the same: wrk sends request's path without Lua
 	floor   bool   // the floor and pgbench answer it too
 	session bool   // signed in with the admin cookie instead of a token
+	writes  bool   // changes the catalog: the harness vacuums after it
 	request func(in *inputs, rng *rand.Rand) (method, path, body string)
 }
 
@@ -40,7 +41,7 @@ var scenarios = []*scenario{
 		request: func(in *inputs, rng *rand.Rand) (string, string, string) {
 			return "GET", fmt.Sprintf("/api/v1/products/%d", in.product(rng)), ""
 		}},
-	{name: "S3", title: `PATCH /api/v1/products/{id}/variants/{vid} {"stock": K}`, script: "s3.lua", floor: true,
+	{name: "S3", title: `PATCH /api/v1/products/{id}/variants/{vid} {"stock": K}`, script: "s3.lua", floor: true, writes: true,
 		request: func(in *inputs, rng *rand.Rand) (string, string, string) {
 			p := in.product(rng)
 			return "PATCH", fmt.Sprintf("/api/v1/products/%d/variants/%d", p, in.vmin+3*(p-in.pmin)),
@@ -54,7 +55,7 @@ var scenarios = []*scenario{
 		request: func(in *inputs, _ *rand.Rand) (string, string, string) {
 			return "GET", in.s5Path, ""
 		}},
-	{name: "S6", title: "POST /api/v1/orders (one line, Idempotency-Key)", script: "s6.lua",
+	{name: "S6", title: "POST /api/v1/orders (one line, Idempotency-Key)", script: "s6.lua", writes: true,
 		request: func(in *inputs, rng *rand.Rand) (string, string, string) {
 			return "POST", "/api/v1/orders", fmt.Sprintf(`{"email": "bench-buyer@example.com", "name": "Bench Buyer", "lines": [{"variant_id": %d, "quantity": 1}]}`,
 				in.s6Variants[rng.IntN(len(in.s6Variants))])
