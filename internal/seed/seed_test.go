@@ -190,3 +190,22 @@ func TestSearchWordsFindProducts(t *testing.T) {
 		}
 	}
 }
+
+// The search's trigram indexes keep fastupdate off (0007) through a bulk load, which
+// drops and rebuilds them from their definitions.
+func TestSeedKeepsSearchIndexOptions(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.New(t))
+	if _, err := seed.Run(ctx, st, seed.Options{Products: 100}); err != nil {
+		t.Fatal(err)
+	}
+	for _, idx := range []string{"products_name_trgm_idx", "products_skus_trgm_idx"} {
+		var opts []string
+		if err := st.Pool().QueryRow(ctx, "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = $1", idx).Scan(&opts); err != nil {
+			t.Fatalf("%s: %v", idx, err)
+		}
+		if !slices.Contains(opts, "fastupdate=off") {
+			t.Errorf("%s options %v, want fastupdate=off", idx, opts)
+		}
+	}
+}
