@@ -234,8 +234,8 @@ func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tra
 func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // A list page runs the same few statements however many rows it shows (no N+1):
-// session read, session touch (the idle timeout moves on), principal, count
-// estimate, exact count, page.
+// session read, principal, count estimate, exact count, page, and at most once a
+// minute the session's touch (the idle timeout moves on).
 func TestListQueryBudget(t *testing.T) {
 	t.Parallel()
 	var count statements

@@ -10,10 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/seed"
 )
 
@@ -444,30 +446,103 @@ func TestProductQueryBudget(t *testing.T) {
 	}
 }
 
-// benchmarkGET measures one GET through the whole stack (middleware, token lookup,
-// handler, database), without the network, on 1,000 seeded products.
-func benchmarkGET(b *testing.B, path func(i int) string) {
+// benchmarkRequest measures one request through the whole stack (middleware, token
+// lookup, handler, database), without the network, on 1,000 seeded products.
+// request returns the i-th request's method, path and JSON body ("" for none); the
+// harness's logger writes the access log, as `stockroom serve` at level info does.
+func benchmarkRequest(b *testing.B, request func(h *harness, i int) (method, path, body string)) {
 	h := newHarness(b)
 	tok, _ := h.editor(b)
 	seedProducts(b, h, 1000)
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		req := httptest.NewRequest("GET", path(i), nil)
+		method, path, body := request(h, i)
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		rec := httptest.NewRecorder()
 		h.handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			b.Fatalf("%s %s: status %d: %s", method, path, rec.Code, rec.Body)
 		}
+		h.logs.Reset() // the access log would grow with b.N
 		i++
 	}
 }
 
+// benchmarkGET is benchmarkRequest for GETs of path(i).
+func benchmarkGET(b *testing.B, path func(i int) string) {
+	benchmarkRequest(b, func(_ *harness, i int) (string, string, string) { return "GET", path(i), "" })
+}
+
+// BenchmarkListProducts is the bench's S1.
 func BenchmarkListProducts(b *testing.B) {
 	benchmarkGET(b, func(int) string { return "/api/v1/products?limit=50" })
 }
 
+// BenchmarkGetProduct is the bench's S2.
 func BenchmarkGetProduct(b *testing.B) {
 	benchmarkGET(b, func(i int) string { return fmt.Sprintf("/api/v1/products/%d", 1+i*7919%1000) })
+}
+
+// BenchmarkUpdateVariantStock is the bench's S3: a product's first variant gets a
+// new stock level, with the audit row and the product's summary.
+func BenchmarkUpdateVariantStock(b *testing.B) {
+	var variants [][2]int64 // product id, its first variant's id
+	benchmarkRequest(b, func(h *harness, i int) (string, string, string) {
+		if variants == nil {
+			rows, err := h.st.Pool().Query(context.Background(),
+				"SELECT DISTINCT ON (product_id) product_id, id FROM product_variants ORDER BY product_id, position")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rows.Next() {
+				var pv [2]int64
+				if err := rows.Scan(&pv[0], &pv[1]); err != nil {
+					b.Fatal(err)
+				}
+				variants = append(variants, pv)
+			}
+			if err := rows.Err(); err != nil || len(variants) == 0 {
+				b.Fatalf("no variants (%v)", err)
+			}
+		}
+		pv := variants[i*7919%len(variants)]
+		return "PATCH", fmt.Sprintf("/api/v1/products/%d/variants/%d", pv[0], pv[1]), fmt.Sprintf(`{"stock": %d}`, 1+i%1000)
+	})
+}
+
+// BenchmarkSearchProducts is the bench's S4: one word of the generated names.
+func BenchmarkSearchProducts(b *testing.B) {
+	words := seed.SearchWords()
+	benchmarkGET(b, func(i int) string { return "/api/v1/products?limit=50&q=" + words[i%len(words)] })
+}
+
+// BenchmarkEncodeProductList measures what S1 spends on JSON alone: 50 list rows
+// turned into list items and written as the response, no database.
+func BenchmarkEncodeProductList(b *testing.B) {
+	s := &Server{currency: "EUR"}
+	cat := int64(7)
+	rows := make([]db.ProductListing, 50)
+	for i := range rows {
+		rows[i] = db.ProductListing{
+			ID: int64(1000 + i), Name: "Rustic Oak Chair", Slug: fmt.Sprintf("rustic-oak-chair-%d", 1000+i), Status: "active",
+			CategoryID: &cat, CategoryName: "Furniture Essentials", PriceMinCents: 12900, StockTotal: 42, VariantCount: 2,
+			FirstSku: fmt.Sprintf("SR-%07d-1", 1000+i), UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Version: 1,
+		}
+	}
+	next := "eyJvIjoibmFtZSIsImYiOiJhYmMiLCJrIjoieHl6IiwiaSI6MH0"
+	b.ReportAllocs()
+	for b.Loop() {
+		out := list[productItem]{Data: make([]productItem, len(rows)), NextCursor: &next, HasMore: true}
+		for i, row := range rows {
+			out.Data[i] = s.itemOf(row)
+		}
+		if err := writeJSON(httptest.NewRecorder(), http.StatusOK, out); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -222,9 +222,10 @@ func (s *Server) loadVariant(r *http.Request) (db.ProductVariant, error) {
 }
 
 // checkedVariant loads the variant for a write and checks the request's If-Match.
+// Without one there is nothing to check, and the ETag is not worth its encoding.
 func (s *Server) checkedVariant(r *http.Request) (db.ProductVariant, error) {
 	v, err := s.loadVariant(r)
-	if err != nil {
+	if err != nil || r.Header.Get("If-Match") == "" {
 		return v, err
 	}
 	_, tag, err := represent(v.ID, v.Version, s.variantOf(v))

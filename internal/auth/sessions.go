@@ -57,7 +57,7 @@ func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOp
 		opts.Cleanup = 5 * time.Minute
 	}
 	sm := scs.New()
-	sm.Store = pgxstore.NewWithCleanupInterval(st.Pool(), 0) // 0: no goroutine of its own
+	sm.Store = newTouchStore(pgxstore.NewWithCleanupInterval(st.Pool(), 0), sm.Codec) // 0: no goroutine of its own
 	sm.IdleTimeout = opts.Idle
 	sm.Lifetime = opts.Lifetime
 	sm.Cookie.Name = CookieName

@@ -31,7 +31,7 @@ const (
 type Config struct {
 	DatabaseURL       string        // STOCKROOM_DATABASE_URL; empty in dev: a private cluster
 	DatabaseReadURL   string        // STOCKROOM_DATABASE_READ_URL: optional replica
-	DatabaseMaxConns  int32         // STOCKROOM_DATABASE_MAX_CONNS: 0 is pgxpool's default
+	DatabaseMaxConns  int32         // STOCKROOM_DATABASE_MAX_CONNS: 0 is store.DefaultMaxConns
 	Addr              string        // STOCKROOM_ADDR: host:port to listen on
 	BaseURL           string        // STOCKROOM_BASE_URL: the public URL, for links
 	SecureCookies     bool          // STOCKROOM_SECURE_COOKIES: cookies only over HTTPS
@@ -61,7 +61,7 @@ var settings = []setting{
 		func(c *Config, v string) error { c.DatabaseURL = v; return checkDatabaseURL(v) }},
 	{"STOCKROOM_DATABASE_READ_URL", "database-read-url", "optional read replica URL", "", "",
 		func(c *Config, v string) error { c.DatabaseReadURL = v; return checkDatabaseURL(v) }},
-	{"STOCKROOM_DATABASE_MAX_CONNS", "database-max-conns", "pool size (0: default)", "0", "0",
+	{"STOCKROOM_DATABASE_MAX_CONNS", "database-max-conns", "pool size (0: 4 per CPU, at least 16)", "0", "0",
 		func(c *Config, v string) error {
 			n, err := intIn(v, 0, 10000)
 			c.DatabaseMaxConns = int32(n)

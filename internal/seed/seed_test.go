@@ -162,3 +162,50 @@ func TestSeedRefusesOrAppends(t *testing.T) {
 		t.Errorf("insert after seeding: %v", err)
 	}
 }
+
+// Every search word finds products, by name, in a seeded catalog: the bench's S4 relies
+// on it to search for something that exists.
+func TestSearchWordsFindProducts(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.New(t))
+	if _, err := seed.Run(ctx, st, seed.Options{Products: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	words := seed.SearchWords()
+	if len(words) < 50 {
+		t.Fatalf("SearchWords() has %d words, want at least 50", len(words))
+	}
+	for _, w := range words {
+		if w == "" || strings.Contains(w, " ") {
+			t.Errorf("SearchWords() has %q, want single words", w)
+			continue
+		}
+		var n int
+		err := st.Pool().QueryRow(ctx, "SELECT count(*) FROM products WHERE name ILIKE '%' || $1 || '%'", w).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("search word %q: no product of 5,000 has it in its name", w)
+		}
+	}
+}
+
+// The search's trigram indexes keep fastupdate off (0007) through a bulk load, which
+// drops and rebuilds them from their definitions.
+func TestSeedKeepsSearchIndexOptions(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.New(t))
+	if _, err := seed.Run(ctx, st, seed.Options{Products: 100}); err != nil {
+		t.Fatal(err)
+	}
+	for _, idx := range []string{"products_name_trgm_idx", "products_skus_trgm_idx"} {
+		var opts []string
+		if err := st.Pool().QueryRow(ctx, "SELECT coalesce(reloptions, '{}') FROM pg_class WHERE relname = $1", idx).Scan(&opts); err != nil {
+			t.Fatalf("%s: %v", idx, err)
+		}
+		if !slices.Contains(opts, "fastupdate=off") {
+			t.Errorf("%s options %v, want fastupdate=off", idx, opts)
+		}
+	}
+}

@@ -1,5 +1,7 @@
 package seed
 
+import "strings"
+
 // Word lists for generated names. A product is "<style> <material> <thing>", so a
 // search for any one word (say "oak", or "lamp") matches a predictable share of the
 // catalog: about 1/len(materials) of it for a material.
@@ -45,3 +47,18 @@ var (
 		"Light enough to move, solid enough to keep.",
 	}
 )
+
+// SearchWords returns the one-word entries of the lists generated names are made of
+// (styles, materials, things), for searches that must find something: each matches a
+// predictable share of the catalog. The bench's S4 picks its q from them.
+func SearchWords() []string {
+	var out []string
+	for _, list := range [][]string{styles, materials, things} {
+		for _, w := range list {
+			if !strings.Contains(w, " ") {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}

@@ -85,6 +85,31 @@ func TestOpenFailsClearly(t *testing.T) {
 	}
 }
 
+// A pool without a configured size gets DefaultMaxConns, not pgxpool's max(4, CPUs);
+// a configured size wins.
+func TestOpenPoolSize(t *testing.T) {
+	url := dbtest.NewURL(t)
+	for _, tt := range []struct {
+		opts store.Options
+		want int32
+	}{
+		{store.Options{}, store.DefaultMaxConns()},
+		{store.Options{MaxConns: 3}, 3},
+	} {
+		st, err := store.Open(context.Background(), url, tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Pool().Config().MaxConns; got != tt.want {
+			t.Errorf("Open(%+v): MaxConns %d, want %d", tt.opts, got, tt.want)
+		}
+		st.Close()
+	}
+	if n := store.DefaultMaxConns(); n < 16 {
+		t.Errorf("DefaultMaxConns() = %d, want at least 16", n)
+	}
+}
+
 // Count estimates first and counts exactly only below the threshold; both read the
 // same sqlc query.
 func TestCount(t *testing.T) {

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// budgetRequests is how many requests of a scenario the budget pass sends, one at a
+// time: enough to average out the token's once-a-minute last_used_at write.
+const budgetRequests = 20
+
+// budget is the statements one request of a scenario runs, counted by
+// pg_stat_statements (calls over requests): for stockroom, the floor and the pgbench
+// script of the database limit.
+type budget struct {
+	scenario   string
+	stockroom  float64
+	floor      float64 // -1: the floor does not answer this scenario
+	pgbench    float64 // -1: no pgbench script
+	statements []string
+	note       string
+}
+
+const statementsSQL = `SELECT calls, regexp_replace(left(query, 2000), '\s+', ' ', 'g') FROM pg_stat_statements
+WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC, query`
+
+// queryBudgets counts each scenario's statements per request with pg_stat_statements,
+// which the private cluster preloads. Without it (an outside database that lacks it)
+// it says so; the API's and admin's own tests assert the budgets with a pgx tracer
+// (go test -run QueryBudget -v ./internal/...).
+func (b *bench) queryBudgets(ctx context.Context) {
+	conn, err := pgx.Connect(ctx, b.dbURL)
+	if err == nil {
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+	}
+	if err == nil {
+		_, err = conn.Exec(ctx, "SELECT pg_stat_statements_reset()")
+	}
+	if err != nil {
+		b.budgets = append(b.budgets, budget{note: "pg_stat_statements is not available (" + strings.SplitN(err.Error(), "\n", 2)[0] +
+			"): see go test -run QueryBudget -v ./internal/api ./internal/admin ./internal/catalog"})
+		return
+	}
+	b.logf("counting statements per request (pg_stat_statements)")
+	scripts, err := b.pgbenchScripts(ctx)
+	if err != nil {
+		b.budgets = append(b.budgets, budget{note: "pgbench scripts: " + err.Error()})
+		return
+	}
+	for _, s := range scenarios {
+		if !b.cfg.scenarios[s.name] || b.missing[s.name] != "" {
+			continue
+		}
+		bu := budget{scenario: s.name, floor: -1, pgbench: -1}
+		var list []string
+		bu.stockroom, bu.statements, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
+		if err == nil && s.floor {
+			bu.floor, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.floor, s, 2) })
+			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
+		}
+		if err == nil && s.floor {
+			bu.pgbench, list, err = b.countStatements(ctx, conn, func() error {
+				_, err := b.pgbench(ctx, scripts[s.name], b.pgbenchVars(), 1, 0, budgetRequests)
+				return err
+			})
+			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("pgbench %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
+		}
+		if err != nil {
+			bu.note = err.Error()
+		}
+		b.budgets = append(b.budgets, bu)
+	}
+}
+
+// sendN sends budgetRequests requests of s to srv, one after the other, and wants
+// each to succeed. Each target gets its own random stream (seed), so S3 never sets
+// a stock level the previous target just set, which would write nothing.
+func (b *bench) sendN(ctx context.Context, srv *server, s *scenario, seed uint64) error {
+	rng := rand.New(rand.NewPCG(7, seed))
+	for range budgetRequests {
+		method, path, body := s.request(&b.in, rng)
+		status, resp, err := b.send(ctx, srv, s, method, path, body)
+		if err != nil {
+			return err
+		}
+		if status/100 != 2 {
+			return fmt.Errorf("%s %s %s on %s: %d %.300s", s.name, method, path, srv.name, status, resp)
+		}
+	}
+	return nil
+}
+
+// countStatements resets pg_stat_statements, runs fn, and returns the statements per
+// request and the list of statements with their calls per request.
+func (b *bench) countStatements(ctx context.Context, conn *pgx.Conn, fn func() error) (float64, []string, error) {
+	if _, err := conn.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
+		return 0, nil, err
+	}
+	if err := fn(); err != nil {
+		return 0, nil, err
+	}
+	rows, err := conn.Query(ctx, statementsSQL)
+	if err != nil {
+		return 0, nil, err
+	}
+	var total int64
+	var list []string
+	for rows.Next() {
+		var calls int64
+		var query string
+		if err := rows.Scan(&calls, &query); err != nil {
+			rows.Close()
+			return 0, nil, err
+		}
+		total += calls
+		list = append(list, fmt.Sprintf("%.2f × %s", float64(calls)/budgetRequests, shorten(query, 110)))
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	return float64(total) / budgetRequests, list, nil
+}
+
+// shorten cuts a statement to n characters, without sqlc's "-- name: X :one" prefix
+// but with the name kept in front.
+func shorten(q string, n int) string {
+	q = strings.TrimSpace(q)
+	if rest, ok := strings.CutPrefix(q, "-- name: "); ok {
+		name, body, _ := strings.Cut(rest, " ")
+		if _, after, ok := strings.Cut(body, " "); ok { // drop ":one"
+			body = after
+		}
+		q = name + ": " + strings.TrimSpace(body)
+	}
+	if len(q) > n {
+		q = q[:n] + "…"
+	}
+	return q
+}
