@@ -13,7 +13,9 @@ function request()
     ["Content-Type"] = "application/json",
     ["Idempotency-Key"] = "bench-" .. run .. "-" .. (thread_id or 0) .. "-" .. n,
   }
-  local body = '{"email": "bench-buyer@example.com", "name": "Bench Buyer", "lines": [{"variant_id": ' ..
-    variants[math.random(#variants)] .. ', "quantity": 1}]}'
+  -- the same order as s6Body in bench/run/scenarios.go
+  local body = '{"customer": {"email": "bench-buyer@example.com", "name": "Bench Buyer"}, ' ..
+    '"lines": [{"variant_id": ' .. variants[math.random(#variants)] .. ', "quantity": 1}], ' ..
+    '"shipping_address": {"name": "Bench Buyer", "line1": "1 Load Street", "city": "Localhost", "country": "gb"}}'
   return wrk.format("POST", "/api/v1/orders", headers, body)
 end

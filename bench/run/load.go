@@ -97,7 +97,9 @@ func (b *bench) wrk(ctx context.Context, r wrkRun) (wrkResult, error) {
 	args := []string{"-t", strconv.Itoa(b.cfg.threads), "-c", strconv.Itoa(r.conns),
 		"-d", strconv.Itoa(int(r.duration.Seconds())) + "s", "--timeout", wrkTimeout, "--latency", "-s", r.script, r.url}
 	cmd := exec.CommandContext(ctx, "wrk", args...)
-	cmd.Env = append(os.Environ(), r.env...)
+	// BENCH_RUN is new for every invocation, warm-up and measured window alike: S6's
+	// Idempotency-Keys must never repeat, or the server rightly refuses them.
+	cmd.Env = append(append(os.Environ(), r.env...), fmt.Sprintf("BENCH_RUN=%d", time.Now().UnixNano()))
 	out, err := cmd.CombinedOutput()
 	if r.log != "" {
 		appendFile(r.log, fmt.Sprintf("$ wrk %s\n%s\n", strings.Join(args, " "), out))

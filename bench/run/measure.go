@@ -92,7 +92,6 @@ func (b *bench) wrkWindow(ctx context.Context, target string, srv *server, s *sc
 			"BENCH_PMIN=" + strconv.FormatInt(b.in.pmin, 10), "BENCH_PMAX=" + strconv.FormatInt(b.in.pmax, 10),
 			"BENCH_VMIN=" + strconv.FormatInt(b.in.vmin, 10), "BENCH_WORDS=" + strings.Join(b.in.words, ","),
 			"BENCH_S6_VARIANTS=" + joinInts(b.in.s6Variants),
-			"BENCH_RUN=" + fmt.Sprintf("%s-%d-%d", target[:1], conns, time.Now().UnixNano()),
 		}}
 	run.duration = b.cfg.warmup
 	if _, err := b.wrk(ctx, run); err != nil {

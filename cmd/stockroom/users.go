@@ -28,11 +28,16 @@ func newAuth(e *env, st *store.Store, log *slog.Logger) *auth.Service {
 	return auth.New(st, auth.NewHasher(auth.DefaultParams, 0), log, auth.Options{FailureLimit: e.cfg.LoginFailureLimit})
 }
 
-// newSessions builds the session manager; a session store failure is a logged 500.
+// newSessions builds the session manager; a session store failure is a logged 500,
+// unless the client went away meanwhile (then nothing is written, and the access log
+// says 499).
 func newSessions(e *env, st *store.Store, svc *auth.Service, log *slog.Logger) *auth.Sessions {
 	return auth.NewSessions(st, svc, log, auth.SessionOptions{
 		Idle: e.cfg.SessionIdle, Lifetime: e.cfg.SessionLifetime, Secure: e.cfg.SecureCookies,
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+			if web.ClientGone(err) {
+				return
+			}
 			log.ErrorContext(r.Context(), "session store", "err", err, "request_id", web.RequestID(r.Context()))
 			web.InternalError(w, r)
 		},

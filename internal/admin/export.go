@@ -55,7 +55,7 @@ func (s *Server) streamCSV(w http.ResponseWriter, r *http.Request, filename stri
 		err = cw.Error()
 	}
 	if err != nil && started {
-		if web.Status(err) != 499 {
+		if !web.ClientGone(err) {
 			s.log.ErrorContext(ctx, "export failed", "err", err, "request_id", web.RequestID(ctx))
 		}
 		panic(http.ErrAbortHandler)

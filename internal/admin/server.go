@@ -303,7 +303,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := web.Status(err)
 	switch {
-	case status == 499:
+	case status == web.StatusClientClosed:
 		return // the client went away
 	case status >= 500:
 		s.log.ErrorContext(r.Context(), "request failed", "err", err,

@@ -156,7 +156,7 @@ func (s *Server) handle(h func(http.ResponseWriter, *http.Request) error) http.H
 // the log learns the cause of a 5xx, with the request id the client was shown.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := web.Status(err)
-	if status == 499 {
+	if status == web.StatusClientClosed {
 		return // the client has gone; nobody would read the answer
 	}
 	if status >= 500 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -26,9 +27,24 @@ var (
 	ErrUnsupportedMediaType = errors.New("unsupported media type")
 )
 
+// StatusClientClosed is nginx's 499 "client closed request": what the access log
+// and the metrics record for a request whose client went away before the answer. It
+// is never sent: nobody is left to read it.
+const StatusClientClosed = 499
+
+// ClientGone reports whether err only means that the client went away: the
+// request's context was canceled (whatever the database driver wrapped around it) or
+// the connection broke while the answer was being written. Neither is the server's
+// failure, so neither is logged as one or counted as a 5xx.
+func ClientGone(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)
+}
+
 // Status says which HTTP status err becomes. Nothing else makes that choice.
 func Status(err error) int {
 	switch {
+	case ClientGone(err):
+		return StatusClientClosed
 	case errors.As(err, new(validator.Errors)):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, store.ErrNotFound):
@@ -53,8 +69,6 @@ func Status(err error) int {
 		return http.StatusUnsupportedMediaType
 	case errors.Is(err, store.ErrUnavailable), errors.Is(err, store.ErrRetry):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, context.Canceled):
-		return 499 // the client went away; nobody reads this status
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

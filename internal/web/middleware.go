@@ -56,7 +56,10 @@ func observe(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
+		switch {
+		case rec.status == 0 && r.Context().Err() != nil:
+			rec.status = StatusClientClosed // the handler saw the client go and wrote nothing
+		case rec.status == 0:
 			rec.status = http.StatusOK
 		}
 		elapsed := time.Since(start)

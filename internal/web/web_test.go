@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +44,12 @@ func TestStatus(t *testing.T) {
 		{"not JSON", ErrUnsupportedMediaType, 415},
 		{"database down", store.ErrUnavailable, 503},
 		{"body too large", &http.MaxBytesError{Limit: 1}, 413},
+		{"client gone", context.Canceled, 499},
+		// pgx's error when the request's context ends mid-query, as store classifies it
+		{"client gone during a query", fmt.Errorf("%w: timeout: context already done: %w", store.ErrUnavailable, context.Canceled), 499},
+		{"client gone while writing", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}, 499},
+		{"client reset", fmt.Errorf("render: %w", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.ECONNRESET)}), 499},
+		{"query deadline", fmt.Errorf("%w: %w", store.ErrUnavailable, context.DeadlineExceeded), 503},
 		{"anything else", errors.New("disk full"), 500},
 	}
 	for _, tt := range tests {
@@ -162,6 +170,27 @@ func TestMetricsCountByRoute(t *testing.T) {
 # TYPE stockroom_http_requests_total counter
 stockroom_http_requests_total{route="GET /items/{id}",status="200"} 2
 stockroom_http_requests_total{route="unmatched",status="404"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "stockroom_http_requests_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// A request whose client went away before anything was written counts as 499 (the
+// client closed the request), not as the 200 that nobody sent or as a server error.
+func TestClientGoneCountsAs499(t *testing.T) {
+	h, reg := testStack(t, io.Discard, func(rt *Routes) {
+		rt.Handle("GET /slow", Public, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done() // the handler notices and writes nothing, as fail does for 499
+		}))
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/slow", nil).WithContext(ctx))
+	want := `
+# HELP stockroom_http_requests_total HTTP requests by route (method and pattern) and status.
+# TYPE stockroom_http_requests_total counter
+stockroom_http_requests_total{route="GET /slow",status="499"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "stockroom_http_requests_total"); err != nil {
 		t.Error(err)
