@@ -294,13 +294,21 @@ func (b *bench) readInputs(ctx context.Context) error {
 		return fmt.Errorf("only %d of %d products have their first variant at id %d+3i: internal/seed changed, update bench/lua/s3.lua and bench/pgbench/s3.sql", matched, n, b.in.vmin)
 	}
 	b.in.words = seed.SearchWords()
-	rows, err := conn.Query(ctx, "SELECT id FROM product_variants WHERE stock >= 100 ORDER BY id LIMIT 2000")
+	// S6 orders one unit of a variant that is for sale (its product is active), has
+	// plenty of stock, and is not a product's first variant: S3 sets those to random
+	// stock levels, down to 0, before S6 runs.
+	rows, err := conn.Query(ctx, `SELECT v.id FROM product_variants v JOIN products p ON p.id = v.product_id
+		WHERE p.status = 'active' AND v.stock >= 100 AND v.id <> $1 + 3 * (p.id - $2)
+		ORDER BY v.id LIMIT 2000`, b.in.vmin, b.in.pmin)
 	if err != nil {
 		return err
 	}
 	b.in.s6Variants, err = pgx.CollectRows(rows, pgx.RowTo[int64])
 	if err != nil {
 		return err
+	}
+	if len(b.in.s6Variants) < 100 {
+		return fmt.Errorf("only %d variants are fit for S6's orders (active, stock of 100 or more, not a first variant): internal/seed changed", len(b.in.s6Variants))
 	}
 	sum := sha256.Sum256([]byte(b.token))
 	return conn.QueryRow(ctx, "SELECT id, user_id FROM api_tokens WHERE token_hash = $1", sum[:]).Scan(&b.tokenID, &b.userID)
