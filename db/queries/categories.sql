@@ -117,3 +117,8 @@ SELECT id FROM categories ORDER BY id;
 -- condition as SearchCategories; NULL: all), for the admin list's count.
 SELECT count(*) FROM categories
 WHERE (sqlc.narg(q)::text IS NULL OR name ILIKE '%' || sqlc.narg(q) || '%');
+
+-- name: CategoryVersion :one
+-- CategoryVersion is the number category changes bump (0008_category_version.sql):
+-- the category tree a process keeps is current while it is unchanged.
+SELECT version FROM category_version;

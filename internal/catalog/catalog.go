@@ -41,8 +41,9 @@ type Config struct {
 
 // Catalog is the catalog's operations on one database and media directory.
 type Catalog struct {
-	st  *store.Store
-	cfg Config
+	st    *store.Store
+	cfg   Config
+	trees treeCache
 }
 
 // New returns the catalog on st.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -40,20 +42,66 @@ type CategoryNode struct {
 
 // CategoryTree returns every category depth-first, siblings by position then name:
 // the order a parent picker or a category filter shows them in, indented by Depth.
+//
+// The tree is kept in memory and built again only when the categories changed
+// (CategoryVersion, bumped by a trigger in the changing transaction, also by another
+// process): one statement either way, but the check is a one-row read instead of a
+// recursive query over every category. The version is read before the tree, so a
+// kept tree is never older than its version. Callers get their own slice.
 func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
-	var rows []db.CategoryTreeRow
-	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
-		rows, err = q.CategoryTree(ctx)
-		return err
+	var nodes []CategoryNode
+	err := c.st.Read(ctx, func(q *db.Queries) error {
+		version, err := q.CategoryVersion(ctx)
+		if err != nil {
+			return err
+		}
+		if nodes = c.trees.get(version); nodes != nil {
+			return nil
+		}
+		rows, err := q.CategoryTree(ctx)
+		if err != nil {
+			return err
+		}
+		nodes = make([]CategoryNode, len(rows))
+		for i, r := range rows {
+			nodes[i] = CategoryNode{Category: r.Category, Depth: int(r.Depth), Path: r.Path}
+		}
+		c.trees.put(version, nodes)
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("category tree: %w", err)
 	}
-	nodes := make([]CategoryNode, len(rows))
-	for i, r := range rows {
-		nodes[i] = CategoryNode{Category: r.Category, Depth: int(r.Depth), Path: r.Path}
+	return slices.Clone(nodes), nil
+}
+
+// treeCache is the last category tree built, with the version it was built at.
+type treeCache struct {
+	mu      sync.Mutex
+	version int64
+	nodes   []CategoryNode // nil: none yet; never changed once kept
+}
+
+// get returns the kept tree when it was built at version, else nil.
+func (t *treeCache) get(version int64) []CategoryNode {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.nodes == nil || t.version != version {
+		return nil
 	}
-	return nodes, nil
+	return t.nodes
+}
+
+// put keeps nodes as the tree at version, unless a newer one is kept already.
+func (t *treeCache) put(version int64, nodes []CategoryNode) {
+	if nodes == nil {
+		nodes = []CategoryNode{} // no categories is a tree too
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.nodes == nil || version >= t.version {
+		t.version, t.nodes = version, nodes
+	}
 }
 
 // categoryCursor is the keyset of the last category on a page.

@@ -3,9 +3,11 @@ package catalog_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -176,5 +178,80 @@ func TestCountCategories(t *testing.T) {
 		if err != nil || int64(len(page.Items)) != tt.want {
 			t.Errorf("ListCategories(%q) has %d items (%v); want %d", tt.q, len(page.Items), err, tt.want)
 		}
+	}
+}
+
+// The category tree is kept between calls and built again when any process changed
+// a category: here a second Catalog on the same database stands for another
+// stockroom process. A kept tree costs one statement (the version check), and a
+// change that rolled back leaves the kept tree current.
+func TestCategoryTreeKeptUntilCategoriesChange(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := catalog.New(e.st, catalog.Config{MediaDir: e.media, LowStock: 5})
+	home := e.category(t, "Home", nil)
+	paths := func() []string {
+		t.Helper()
+		tree, err := e.cat.CategoryTree(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, n := range tree {
+			out = append(out, n.Path)
+		}
+		return out
+	}
+	want := func(got []string, want ...string) {
+		t.Helper()
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("tree = %q, want %q", got, want)
+		}
+	}
+	want(paths(), "Home")
+
+	before := e.statements.Load()
+	tree := paths()
+	if n := e.statements.Load() - before; n != 1 {
+		t.Errorf("a kept tree took %d statements, want 1", n)
+	}
+	want(tree, "Home")
+
+	if _, err := other.CreateCategory(ctx, editor, catalog.CategoryInput{Name: "Lamps", ParentID: &home}); err != nil {
+		t.Fatal(err)
+	}
+	want(paths(), "Home", "Home › Lamps")
+
+	cat, err := other.Category(ctx, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.UpdateCategory(ctx, editor, home, cat.Version, catalog.CategoryInput{Name: "House"}); err != nil {
+		t.Fatal(err)
+	}
+	want(paths(), "House", "House › Lamps")
+
+	// A change that rolls back bumps nothing: the kept tree stays, and stays right.
+	errRollback := errors.New("roll back")
+	err = e.st.InTx(ctx, func(q *db.Queries) error {
+		if _, err := q.CreateCategory(ctx, db.CreateCategoryParams{Name: "Ghost", Slug: "ghost"}); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if !errors.Is(err, errRollback) {
+		t.Fatalf("InTx = %v", err)
+	}
+	want(paths(), "House", "House › Lamps")
+
+	// Callers get their own slice: changing it changes nothing kept.
+	got, err := e.cat.CategoryTree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got[0].Name = "Scribbled"
+	want(paths(), "House", "House › Lamps")
+	if got, _ := e.cat.CategoryTree(ctx); got[0].Name != "House" {
+		t.Errorf("kept tree changed by a caller: %q", got[0].Name)
 	}
 }

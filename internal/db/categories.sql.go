@@ -117,6 +117,19 @@ func (q *Queries) CategoryUsage(ctx context.Context, id int64) (CategoryUsageRow
 	return i, err
 }
 
+const categoryVersion = `-- name: CategoryVersion :one
+SELECT version FROM category_version
+`
+
+// CategoryVersion is the number category changes bump (0008_category_version.sql):
+// the category tree a process keeps is current while it is unchanged.
+func (q *Queries) CategoryVersion(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, categoryVersion)
+	var version int64
+	err := row.Scan(&version)
+	return version, err
+}
+
 const countCategories = `-- name: CountCategories :one
 SELECT count(*) FROM categories
 `

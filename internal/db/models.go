@@ -55,6 +55,11 @@ type Category struct {
 	Version     int32
 }
 
+type CategoryVersion struct {
+	OnlyRow bool
+	Version int64
+}
+
 type Customer struct {
 	ID              int64
 	Email           string
