@@ -59,6 +59,7 @@ type bench struct {
 	missing  map[string]string // scenario → why it does not run in this build
 
 	stockroom, floor, httplimit *server
+	debugBase                   string // stockroom's profiler (BENCH_PROFILE), http://127.0.0.1:port
 
 	budgets []budget
 	results []*measurement
@@ -391,14 +392,23 @@ func (b *bench) poolSize() string {
 }
 
 func (b *bench) startServers(ctx context.Context) error {
-	var err error
-	b.stockroom, err = b.startServer(ctx, "stockroom", "bin/stockroom", []string{
+	env := []string{
 		"STOCKROOM_DATABASE_URL=" + b.dbURL,
 		"STOCKROOM_DATABASE_MAX_CONNS=" + b.poolSize(),
 		"STOCKROOM_LOG_LEVEL=warn", // the access log is at info: one line a request would dominate
 		"STOCKROOM_API_RATE_LIMIT=100000000",
 		"STOCKROOM_MEDIA_DIR=" + filepath.Join(b.tmp, "media"),
-	}, "/readyz", http.StatusOK, "serve")
+	}
+	if len(b.cfg.profile) > 0 {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		b.debugBase = "http://" + addr
+		env = append(env, "STOCKROOM_DEBUG_ADDR="+addr)
+	}
+	var err error
+	b.stockroom, err = b.startServer(ctx, "stockroom", "bin/stockroom", env, "/readyz", http.StatusOK, "serve")
 	if err != nil {
 		return err
 	}

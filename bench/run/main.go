@@ -14,6 +14,7 @@
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
 //	BENCH_OUT                     where the report goes (bench/results)
 //	BENCH_VACUUM=off              leave dead rows after S3 and S6 to autovacuum (default: VACUUM)
+//	BENCH_PROFILE                 scenarios to CPU-profile in stockroom's measured windows (e.g. S5)
 //	STOCKROOM_BENCH_DATABASE_URL  an empty database to use instead of a private cluster
 //
 // It exits 1 when any scenario answered with an error (a non-2xx status or a socket
@@ -51,6 +52,7 @@ type config struct {
 	conns         []int
 	threads       int
 	scenarios     map[string]bool
+	profile       map[string]bool // scenarios whose stockroom windows are CPU-profiled
 	maxConns      int
 	sharedBuffers string
 	databaseURL   string
@@ -118,6 +120,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else {
 		for _, s := range scenarios {
 			c.scenarios[s.name] = true
+		}
+	}
+	c.profile = map[string]bool{}
+	if v := getenv("BENCH_PROFILE"); v != "" {
+		for f := range strings.SplitSeq(v, ",") {
+			name := strings.ToUpper(strings.TrimSpace(f))
+			if scenarioByName(name) == nil {
+				return c, fmt.Errorf("BENCH_PROFILE: unknown scenario %q (S1..S6)", f)
+			}
+			c.profile[name] = true
 		}
 	}
 	if c.products < 1000 && err == nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -109,9 +110,17 @@ func (b *bench) wrkWindow(ctx context.Context, target string, srv *server, s *sc
 		pgCPU = treeCPUSeconds(b.postmaster)
 	}
 	rss := sampleRSS(srv.pid(), 100*time.Millisecond)
+	var profiled chan string
+	if target == targetStockroom && b.cfg.profile[s.name] {
+		profiled = make(chan string, 1)
+		go func() { profiled <- b.profile(ctx, s, conns) }()
+	}
 	run.duration = b.cfg.duration
 	r, err := b.wrk(ctx, run)
 	m.rssKiB = rss.stop()
+	if profiled != nil {
+		b.notes[conns] = append(b.notes[conns], <-profiled)
+	}
 	m.serverCPU = cpuSeconds(srv.pid()) - srvCPU
 	if b.postmaster != 0 && target != targetHTTP {
 		m.pgCPU = treeCPUSeconds(b.postmaster) - pgCPU
@@ -312,4 +321,42 @@ func joinInts(ids []int64) string {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
+
+// profile takes a CPU profile of stockroom through its profiler for the measured
+// window (less a second at each end), writes it and its top functions to the
+// scratch directory, and says where.
+func (b *bench) profile(ctx context.Context, s *scenario, conns int) string {
+	secs := max(int(b.cfg.duration.Seconds())-2, 1)
+	time.Sleep(time.Second)
+	name := filepath.Join(b.scratch, fmt.Sprintf("profile-%s-%d.pb.gz", s.name, conns))
+	fail := func(err error) string { return fmt.Sprintf("%s: no CPU profile: %v", s.name, err) }
+	req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.debugBase, secs), nil)
+	if err != nil {
+		return fail(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fail(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fail(fmt.Errorf("profiler answered %s", resp.Status))
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err == nil {
+		err = os.WriteFile(name, data, 0o644)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	top, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount", "60", "bin/stockroom", name).CombinedOutput()
+	if err != nil {
+		return fail(fmt.Errorf("go tool pprof: %w\n%s", err, top))
+	}
+	if err := os.WriteFile(strings.TrimSuffix(name, ".pb.gz")+".txt", top, 0o644); err != nil {
+		return fail(err)
+	}
+	return fmt.Sprintf("%s: CPU profile of %ds of the measured window: %s (functions by cumulative time: %s)",
+		s.name, secs, name, strings.TrimSuffix(name, ".pb.gz")+".txt")
 }

@@ -120,8 +120,8 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.products != 100_000 || c.duration != 15*time.Second || len(c.conns) != 2 || len(c.scenarios) != 6 {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
-	c, err = loadConfig(env(map[string]string{"BENCH_PRODUCTS": "1_000_000", "BENCH_CONNS": "64", "BENCH_SCENARIOS": "s1,S4", "BENCH_DURATION": "1m"}))
-	if err != nil || c.products != 1_000_000 || c.conns[0] != 64 || !c.scenarios["S1"] || !c.scenarios["S4"] || c.scenarios["S2"] || c.duration != time.Minute {
+	c, err = loadConfig(env(map[string]string{"BENCH_PRODUCTS": "1_000_000", "BENCH_CONNS": "64", "BENCH_SCENARIOS": "s1,S4", "BENCH_DURATION": "1m", "BENCH_PROFILE": "s4"}))
+	if err != nil || c.products != 1_000_000 || c.conns[0] != 64 || !c.scenarios["S1"] || !c.scenarios["S4"] || c.scenarios["S2"] || c.duration != time.Minute || !c.profile["S4"] || len(c.profile) != 1 {
 		t.Errorf("set: %+v, %v", c, err)
 	}
 	for _, bad := range []map[string]string{
@@ -130,6 +130,7 @@ func TestLoadConfig(t *testing.T) {
 		{"BENCH_DURATION": "15"},
 		{"BENCH_CONNS": "1"},
 		{"BENCH_SCENARIOS": "S9"},
+		{"BENCH_PROFILE": "S5,S7"},
 	} {
 		if _, err := loadConfig(env(bad)); err == nil {
 			t.Errorf("loadConfig(%v): no error", bad)

@@ -120,10 +120,11 @@ func TestCheckDeploy(t *testing.T) {
 	}
 }
 
-// serve answers health, readiness and metrics, and exits 0 when told to stop.
+// serve answers health, readiness and metrics, and exits 0 when told to stop. The
+// profiler is served on STOCKROOM_DEBUG_ADDR only, never on the public address.
 func TestServe(t *testing.T) {
-	addr := freeAddr(t)
-	env := map[string]string{"STOCKROOM_DATABASE_URL": dbtest.NewURL(t), "STOCKROOM_ADDR": addr}
+	addr, debugAddr := freeAddr(t), freeAddr(t)
+	env := map[string]string{"STOCKROOM_DATABASE_URL": dbtest.NewURL(t), "STOCKROOM_ADDR": addr, "STOCKROOM_DEBUG_ADDR": debugAddr}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var stderr string
@@ -144,6 +145,12 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+	if code, _ := get(t, base+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("GET /debug/pprof/ on the public address = %d, want 404", code)
+	}
+	if code, body := get(t, "http://"+debugAddr+"/debug/pprof/goroutine?debug=1"); code != 200 || !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("GET /debug/pprof/goroutine on STOCKROOM_DEBUG_ADDR = %d %.100q, want 200 and a profile", code, body)
 	}
 	stop()
 	if code := <-done; code != 0 {

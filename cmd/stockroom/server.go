@@ -121,6 +121,19 @@ func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	if e.cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", e.cfg.DebugAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen for the profiler (STOCKROOM_DEBUG_ADDR): %w", err)
+		}
+		a.log.Info("profiler", "addr", dln.Addr().String(), "path", "/debug/pprof/")
+		go func() {
+			if err := web.Serve(ctx, web.NewDebugServer(), dln, time.Second); err != nil {
+				a.log.Warn("profiler stopped", "err", err)
+			}
+		}()
+	}
 	announce(ln.Addr())
 	err = web.Serve(ctx, web.NewServer(a.handler, a.log), ln, e.cfg.ShutdownGrace)
 	a.log.Info("stopped", "err", err)

@@ -47,6 +47,7 @@ type Config struct {
 	APIRatePerMinute  int           // STOCKROOM_API_RATE_LIMIT: requests a minute per token
 	LoginFailureLimit int           // STOCKROOM_LOGIN_FAILURES: failures in 15 min before refusal
 	TaxRateBPS        int           // STOCKROOM_TAX_RATE_BPS: tax on new orders, basis points (1900 = 19%)
+	DebugAddr         string        // STOCKROOM_DEBUG_ADDR: loopback host:port for /debug/pprof/; "" is off
 }
 
 // setting is one variable: its name, its flag, its default per mode and its parser.
@@ -97,6 +98,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.APIRatePerMinute, err = intIn(v, 1, 100_000_000); return err }},
 	{"STOCKROOM_LOGIN_FAILURES", "login-failures", "failed sign-ins in 15 minutes before refusal", "5", "5",
 		func(c *Config, v string) (err error) { c.LoginFailureLimit, err = intIn(v, 1, 1000); return err }},
+	{"STOCKROOM_DEBUG_ADDR", "debug-addr", "loopback host:port serving Go's profiler at /debug/pprof/ (empty: off)", "", "",
+		func(c *Config, v string) error { c.DebugAddr = v; return checkDebugAddr(v) }},
 }
 
 // ErrHelp is returned when -h or --help was asked for; usage has been written.
@@ -190,6 +193,22 @@ func checkAddr(v string) error {
 	}
 	if strings.ContainsAny(host, " /") {
 		return errors.New("host is not a host name or address")
+	}
+	return nil
+}
+
+// checkDebugAddr accepts "" (off) or a loopback address: the profiler shows the
+// process's internals and costs CPU on demand, so it is never served to a network.
+func checkDebugAddr(v string) error {
+	if v == "" {
+		return nil
+	}
+	if err := checkAddr(v); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(v)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("must be a loopback address, e.g. 127.0.0.1:6060")
 	}
 	return nil
 }
