@@ -191,7 +191,9 @@ func (b *bench) write(report string) (string, error) {
 	if err := os.MkdirAll(b.cfg.outDir, 0o755); err != nil {
 		return "", err
 	}
-	path := filepath.Join(b.cfg.outDir, fmt.Sprintf("%s-%d.md", b.start.Format("2006-01-02"), b.cfg.products))
+	// One file per run: a later run the same day, or one of a few scenarios, must not
+	// overwrite a full run.
+	path := filepath.Join(b.cfg.outDir, fmt.Sprintf("%s-%d.md", b.start.UTC().Format("2006-01-02-1504"), b.cfg.products))
 	return path, os.WriteFile(path, []byte(report), 0o644)
 }
 
