@@ -186,7 +186,7 @@ func (b *bench) machine(w *strings.Builder) {
 	p("- raw output: %s (not committed)\n", b.scratch)
 }
 
-// write puts the report at bench/results/<date>-<products>.md.
+// write puts the report at bench/results/<date>-<time>-<products>.md.
 func (b *bench) write(report string) (string, error) {
 	if err := os.MkdirAll(b.cfg.outDir, 0o755); err != nil {
 		return "", err
