@@ -60,6 +60,11 @@ func run(ctx context.Context) error {
 	}
 	defer pool.Close()
 	f := &floor{pool: pool, q: db.New(pool), st: store.New(pool), currency: "EUR", key: []byte("floor cursor key")}
+	// The catalog's size, for the search's plan choice: stockroom reads it at most
+	// once a minute, the floor once (its windows are shorter than a minute).
+	if f.products, err = f.q.ProductsRowEstimate(ctx); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/products", f.list)
 	mux.HandleFunc("GET /api/v1/products/{id}", f.product)
@@ -79,6 +84,7 @@ type floor struct {
 	pool     *pgxpool.Pool
 	q        *db.Queries
 	st       *store.Store // for Estimate: the EXPLAIN stockroom's search runs first
+	products int64        // the planner's count of products
 	currency string
 	key      []byte
 }
@@ -209,7 +215,7 @@ func (f *floor) list(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		args.MatchFirst = n <= catalog.MatchFirstLimit // how stockroom decides
+		args.MatchFirst = catalog.MatchFirst(n, f.products) // how stockroom decides
 	}
 	rows, err := f.q.ListProductsByNameAsc(r.Context(), args)
 	if err != nil {

@@ -255,9 +255,13 @@ func (b *bench) pgbenchScripts(ctx context.Context) (map[string][]string, error)
 	}
 	defer pp.Close()
 	st := store.New(pp)
+	products, err := db.New(pp).ProductsRowEstimate(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, w := range b.in.words {
 		// The choice catalog.ListProducts makes for this word, the same way: the
-		// planner's estimate of the matches (store.Estimate).
+		// planner's estimate of the matches (store.Estimate) and of the products.
 		pattern := "%" + w + "%"
 		rows, err := st.Estimate(ctx, func(q *db.Queries) error {
 			_, err := q.ListProductsByNameAsc(ctx, db.ListProductsByNameAscParams{Pattern: &pattern, RowLimit: 51})
@@ -266,7 +270,7 @@ func (b *bench) pgbenchScripts(ctx context.Context) (map[string][]string, error)
 		if err != nil {
 			return nil, fmt.Errorf("estimate %q: %w", w, err)
 		}
-		matchFirst := strconv.FormatBool(rows <= catalog.MatchFirstLimit)
+		matchFirst := strconv.FormatBool(catalog.MatchFirst(rows, products))
 		v := ":pattern_" + strconv.Itoa(i)
 		body := token + "\\set row_limit 51\nEXPLAIN (FORMAT JSON) " + fill(v, "false") + fill(v, matchFirst)
 		if err := add("S4", fmt.Sprintf("s4_%02d.sql", i), body); err != nil {

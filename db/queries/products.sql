@@ -279,3 +279,9 @@ RETURNING p.id, p.name, before.category_id AS old_category_id;
 -- DeleteProducts deletes the listed products (with their variants and image rows) and
 -- returns them.
 DELETE FROM products WHERE id = ANY (@ids::bigint[]) RETURNING *;
+
+-- name: ProductsRowEstimate :one
+-- ProductsRowEstimate is the planner's count of products (pg_class.reltuples, kept
+-- by VACUUM and ANALYZE; 0 before the first): how large the catalog is, without
+-- counting it.
+SELECT greatest(reltuples, 0)::bigint AS rows FROM pg_catalog.pg_class WHERE oid = 'products'::regclass;

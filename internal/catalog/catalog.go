@@ -44,6 +44,7 @@ type Catalog struct {
 	st    *store.Store
 	cfg   Config
 	trees treeCache
+	size  sizeCache
 }
 
 // New returns the catalog on st.

@@ -271,6 +271,11 @@ func TestQueryBudget(t *testing.T) {
 		{"search", catalog.Filter{Q: "oak"}, 2},
 		{"search in a category", catalog.Filter{Q: "oak", CategoryID: top}, 3},
 	}
+	// A search reads the catalog's size once a minute (MatchFirst): the first one
+	// here pays that statement, the budget is what every other search costs.
+	if _, err := e.cat.ListProducts(ctx, catalog.ListParams{Filter: catalog.Filter{Q: "warm"}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range cases {
 		for _, limit := range []int{25, 200} {
 			p := catalog.ListParams{Filter: tt.f, Limit: limit}
@@ -282,5 +287,33 @@ func TestQueryBudget(t *testing.T) {
 				t.Errorf("%s, %d rows: %d statements, want %d", tt.name, limit, n, tt.want)
 			}
 		}
+	}
+}
+
+// A search runs matches first unless it matches a quarter of the catalog or more,
+// and more than MatchFirstLimit.
+func TestMatchFirst(t *testing.T) {
+	tests := []struct {
+		name     string
+		n, total int64
+		want     bool
+	}{
+		{"few matches", 40, 100_000, true},
+		{"at the limit in a small catalog", catalog.MatchFirstLimit, 100_000, true},
+		{"over the limit, half a small catalog", catalog.MatchFirstLimit + 1, 100_000, false},
+		// "Rustic" at a million: 42,000 matches that all sort at one end of the names
+		{"a word that starts names, in a million", 42_000, 1_000_000, true},
+		{"a common word in a million", 74_000, 1_000_000, true},
+		{"a quarter of a million", 250_000, 1_000_000, true},
+		{"more than a quarter", 250_001, 1_000_000, false},
+		{"everything", 1_000_000, 1_000_000, false},
+		{"catalog never analyzed", 30_000, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := catalog.MatchFirst(tt.n, tt.total); got != tt.want {
+				t.Errorf("MatchFirst(%d, %d) = %v, want %v", tt.n, tt.total, got, tt.want)
+			}
+		})
 	}
 }

@@ -1068,6 +1068,20 @@ func (q *Queries) MoveProductsToCategory(ctx context.Context, arg MoveProductsTo
 	return items, nil
 }
 
+const productsRowEstimate = `-- name: ProductsRowEstimate :one
+SELECT greatest(reltuples, 0)::bigint AS rows FROM pg_catalog.pg_class WHERE oid = 'products'::regclass
+`
+
+// ProductsRowEstimate is the planner's count of products (pg_class.reltuples, kept
+// by VACUUM and ANALYZE; 0 before the first): how large the catalog is, without
+// counting it.
+func (q *Queries) ProductsRowEstimate(ctx context.Context) (int64, error) {
+	row := q.db.QueryRow(ctx, productsRowEstimate)
+	var rows int64
+	err := row.Scan(&rows)
+	return rows, err
+}
+
 const refreshProductSummary = `-- name: RefreshProductSummary :one
 UPDATE products p
 SET price_min_cents = s.price_min, price_max_cents = s.price_max, stock_total = s.stock_total,
