@@ -38,7 +38,7 @@ func TestProductQueryBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	top := tree[0].ID // a top category and its subcategories: over 200 products
+	top := tree[0].ID                // a top category and its subcategories: over 200 products
 	c.get("/admin/products/?q=warm") // the first search reads the catalog's size, kept a minute
 	for _, q := range []string{"", "q=a", fmt.Sprintf("category=%d", top), "sort=-price&stock=in", "status=active&sort=updated_at"} {
 		small := measure("/admin/products/?size=25&"+q, 25)
