@@ -108,34 +108,40 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.conns = append(c.conns, n)
 	}
-	c.scenarios = map[string]bool{}
-	if v := getenv("BENCH_SCENARIOS"); v != "" {
-		for f := range strings.SplitSeq(v, ",") {
-			name := strings.ToUpper(strings.TrimSpace(f))
-			if scenarioByName(name) == nil {
-				return c, fmt.Errorf("BENCH_SCENARIOS: unknown scenario %q (S1..S6)", f)
-			}
-			c.scenarios[name] = true
-		}
-	} else {
+	var serr error
+	if c.scenarios, serr = scenarioSet(getenv, "BENCH_SCENARIOS"); serr != nil {
+		return c, serr
+	}
+	if len(c.scenarios) == 0 {
 		for _, s := range scenarios {
 			c.scenarios[s.name] = true
 		}
 	}
-	c.profile = map[string]bool{}
-	if v := getenv("BENCH_PROFILE"); v != "" {
-		for f := range strings.SplitSeq(v, ",") {
-			name := strings.ToUpper(strings.TrimSpace(f))
-			if scenarioByName(name) == nil {
-				return c, fmt.Errorf("BENCH_PROFILE: unknown scenario %q (S1..S6)", f)
-			}
-			c.profile[name] = true
-		}
+	if c.profile, serr = scenarioSet(getenv, "BENCH_PROFILE"); serr != nil {
+		return c, serr
 	}
 	if c.products < 1000 && err == nil {
 		err = errors.New("BENCH_PRODUCTS: seed at least 1000 products")
 	}
 	return c, err
+}
+
+// scenarioSet reads variable name, a comma-separated list of scenario names in any
+// case ("s1,S4"); unset is the empty set.
+func scenarioSet(getenv func(string) string, name string) (map[string]bool, error) {
+	set := map[string]bool{}
+	v := getenv(name)
+	if v == "" {
+		return set, nil
+	}
+	for f := range strings.SplitSeq(v, ",") {
+		s := strings.ToUpper(strings.TrimSpace(f))
+		if scenarioByName(s) == nil {
+			return nil, fmt.Errorf("%s: unknown scenario %q (S1..S6)", name, f)
+		}
+		set[s] = true
+	}
+	return set, nil
 }
 
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
