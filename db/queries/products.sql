@@ -281,7 +281,10 @@ RETURNING p.id, p.name, before.category_id AS old_category_id;
 DELETE FROM products WHERE id = ANY (@ids::bigint[]) RETURNING *;
 
 -- name: ProductsRowEstimate :one
--- ProductsRowEstimate is the planner's count of products (pg_class.reltuples, kept
--- by VACUUM and ANALYZE; 0 before the first): how large the catalog is, without
--- counting it.
-SELECT greatest(reltuples, 0)::bigint AS rows FROM pg_catalog.pg_class WHERE oid = 'products'::regclass;
+-- ProductsRowEstimate is the planner's count of products, worked out as the planner
+-- does: the rows per page VACUUM or ANALYZE last saw (pg_class) times the pages
+-- the table has now, so it follows growth between them; 0 before the first.
+SELECT (CASE WHEN c.reltuples >= 0 AND c.relpages > 0
+             THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint)
+             ELSE 0 END)::bigint AS rows
+FROM pg_catalog.pg_class c WHERE c.oid = 'products'::regclass;

@@ -176,7 +176,9 @@ type Count struct {
 // CountProducts counts the products f selects without counting a large set: when
 // the planner expects more than ExactCountLimit it returns that estimate; otherwise
 // it counts, up to ExactCountLimit+1, and the count is exact if it stays within. It
-// runs one or two statements (one more with a category filter).
+// runs one or two statements (one more with a category filter); the whole catalog's
+// estimate is the planner's count of it, read at most once a minute (MatchFirst
+// uses it too), so a large catalog's unfiltered count usually runs none.
 func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 	var n Count
 	err := c.st.Read(ctx, func(q *db.Queries) error {
@@ -185,10 +187,16 @@ func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 			return err
 		}
 		args.RowLimit = 1
-		estimate, err := c.st.Estimate(ctx, func(q *db.Queries) error {
-			_, err := q.ListProductsByNameAsc(ctx, args)
-			return err
-		})
+		var estimate int64
+		if f == (Filter{}) {
+			// The whole catalog: the planner's count of it, kept a minute.
+			estimate, err = c.size.products(ctx, c.st)
+		} else {
+			estimate, err = c.st.Estimate(ctx, func(q *db.Queries) error {
+				_, err := q.ListProductsByNameAsc(ctx, args)
+				return err
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -298,28 +306,36 @@ func (c *Catalog) matchFirst(ctx context.Context, list listFunc, args db.ListPro
 }
 
 // sizeCache is the planner's count of products, read at most once a minute: the
-// size of the catalog changes slowly, and a search should not pay a statement for it.
+// size of the catalog changes slowly, and a search or a count should not pay a
+// statement for it. While one caller reads it again, the others keep the last one.
 type sizeCache struct {
-	mu   sync.Mutex
-	rows int64
-	at   time.Time
+	mu         sync.Mutex
+	rows       int64
+	at         time.Time // when rows was read; zero: never
+	refreshing bool
 }
 
 func (s *sizeCache) products(ctx context.Context, st *store.Store) (int64, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.at.IsZero() && time.Since(s.at) < time.Minute {
+	if !s.at.IsZero() && (s.refreshing || time.Since(s.at) < time.Minute) {
+		defer s.mu.Unlock()
 		return s.rows, nil
 	}
+	s.refreshing = true
+	s.mu.Unlock()
+	var rows int64
 	err := st.Read(ctx, func(q *db.Queries) (err error) {
-		s.rows, err = q.ProductsRowEstimate(ctx)
+		rows, err = q.ProductsRowEstimate(ctx)
 		return err
 	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refreshing = false
 	if err != nil {
 		return 0, fmt.Errorf("catalog size: %w", err)
 	}
-	s.at = time.Now()
-	return s.rows, nil
+	s.rows, s.at = rows, time.Now()
+	return rows, nil
 }
 
 // StockAlerts returns up to limit products out of stock and up to limit low on

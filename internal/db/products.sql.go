@@ -1069,12 +1069,15 @@ func (q *Queries) MoveProductsToCategory(ctx context.Context, arg MoveProductsTo
 }
 
 const productsRowEstimate = `-- name: ProductsRowEstimate :one
-SELECT greatest(reltuples, 0)::bigint AS rows FROM pg_catalog.pg_class WHERE oid = 'products'::regclass
+SELECT (CASE WHEN c.reltuples >= 0 AND c.relpages > 0
+             THEN c.reltuples / c.relpages * (pg_relation_size(c.oid) / current_setting('block_size')::bigint)
+             ELSE 0 END)::bigint AS rows
+FROM pg_catalog.pg_class c WHERE c.oid = 'products'::regclass
 `
 
-// ProductsRowEstimate is the planner's count of products (pg_class.reltuples, kept
-// by VACUUM and ANALYZE; 0 before the first): how large the catalog is, without
-// counting it.
+// ProductsRowEstimate is the planner's count of products, worked out as the planner
+// does: the rows per page VACUUM or ANALYZE last saw (pg_class) times the pages
+// the table has now, so it follows growth between them; 0 before the first.
 func (q *Queries) ProductsRowEstimate(ctx context.Context) (int64, error) {
 	row := q.db.QueryRow(ctx, productsRowEstimate)
 	var rows int64
