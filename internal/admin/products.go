@@ -121,23 +121,46 @@ func productSort(key string, desc bool) catalog.Sort {
 }
 
 // categoryFilter is the product list's filter by category (subcategories
-// included): one option per category, indented by depth in tree order.
-func categoryFilter(tree []catalog.CategoryNode) Filter {
-	f := Filter{Name: "category", Label: "Category", Options: make([]Option, len(tree))}
-	for i, n := range tree {
-		f.Options[i] = Option{strconv.FormatInt(n.ID, 10), strings.Repeat("\u00a0\u00a0", n.Depth) + n.Name}
+// included), as a drill-down: with no category chosen, the top categories; with one,
+// the path to it from the top, it, and its subcategories, each indented by depth.
+// Every page view draws it, and a select of every category cost more than the 100
+// rows of the page (make bench, S5's profile); a shop with a thousand categories
+// would have had a thousand options. Going sideways is one click up the path.
+func categoryFilter(tree []catalog.CategoryNode, selected int64) Filter {
+	parent := make(map[int64]int64, len(tree)) // every category's parent; 0: none
+	for _, n := range tree {
+		var p int64
+		if n.ParentID != nil {
+			p = *n.ParentID
+		}
+		parent[n.ID] = p
+	}
+	show := map[int64]bool{}
+	if _, ok := parent[selected]; ok {
+		for id := selected; id != 0; id = parent[id] {
+			show[id] = true // the chosen category and the path above it
+		}
+	} else {
+		selected = 0 // none, or one that does not exist: the top categories
+	}
+	f := Filter{Name: "category", Label: "Category"}
+	for _, n := range tree {
+		if show[n.ID] || parent[n.ID] == selected {
+			f.Options = append(f.Options, Option{strconv.FormatInt(n.ID, 10), strings.Repeat("\u00a0\u00a0", n.Depth) + n.Name})
+		}
 	}
 	return f
 }
 
-// productSpec is the product list spec with the category filter, and the tree it
-// was made from: one statement.
-func (s *Server) productSpec(ctx context.Context) (*ListSpec[productRow], []catalog.CategoryNode, error) {
+// productSpec is the product list spec with the category filter for query's
+// category, and the tree it was made from: one statement.
+func (s *Server) productSpec(ctx context.Context, query url.Values) (*ListSpec[productRow], []catalog.CategoryNode, error) {
 	tree, err := s.catalog.CategoryTree(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.products.With(categoryFilter(tree)), tree, nil
+	selected, _ := strconv.ParseInt(query.Get("category"), 10, 64)
+	return s.products.With(categoryFilter(tree, selected)), tree, nil
 }
 
 // productsPage is the product list.
@@ -166,7 +189,7 @@ func bulkActions(p *auth.Principal) []Option {
 // listProducts is GET /admin/products/.
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sp, _, err := s.productSpec(ctx)
+	sp, _, err := s.productSpec(ctx, r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -193,7 +216,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 // is lifted: a million rows take longer than a page.
 func (s *Server) exportProducts(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sp, _, err := s.productSpec(ctx)
+	sp, _, err := s.productSpec(ctx, r.URL.Query())
 	if err != nil {
 		return err
 	}
