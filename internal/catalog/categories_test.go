@@ -46,14 +46,7 @@ func TestCategoryCyclesRefused(t *testing.T) {
 	if _, err := e.cat.UpdateCategory(ctx, editor, lamps, lampsNow.Version, catalog.CategoryInput{Name: "Lamps", ParentID: &garden}); err != nil {
 		t.Errorf("move under another branch: %v", err)
 	}
-	tree, err := e.cat.CategoryTree(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var paths []string
-	for _, n := range tree {
-		paths = append(paths, n.Path)
-	}
+	paths := e.treePaths(t)
 	want := []string{"Garden", "Garden › Lamps", "Home", "Home › Lighting"}
 	if len(paths) != len(want) {
 		t.Fatalf("tree = %q, want %q", paths, want)
@@ -190,18 +183,7 @@ func TestCategoryTreeKeptUntilCategoriesChange(t *testing.T) {
 	ctx := context.Background()
 	other := catalog.New(e.st, catalog.Config{MediaDir: e.media, LowStock: 5})
 	home := e.category(t, "Home", nil)
-	paths := func() []string {
-		t.Helper()
-		tree, err := e.cat.CategoryTree(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, n := range tree {
-			out = append(out, n.Path)
-		}
-		return out
-	}
+	paths := func() []string { return e.treePaths(t) }
 	want := func(got []string, want ...string) {
 		t.Helper()
 		if strings.Join(got, "|") != strings.Join(want, "|") {
@@ -254,4 +236,18 @@ func TestCategoryTreeKeptUntilCategoriesChange(t *testing.T) {
 	if got, _ := e.cat.CategoryTree(ctx); got[0].Name != "House" {
 		t.Errorf("kept tree changed by a caller: %q", got[0].Name)
 	}
+}
+
+// treePaths is the category tree's paths, in its order.
+func (e *env) treePaths(t *testing.T) []string {
+	t.Helper()
+	tree, err := e.cat.CategoryTree(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, n := range tree {
+		out = append(out, n.Path)
+	}
+	return out
 }
