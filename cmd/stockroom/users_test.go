@@ -44,7 +44,7 @@ func TestCreateSuperuserAndChangePassword(t *testing.T) {
 	ctx := context.Background()
 	url := dbtest.NewURL(t)
 	env := map[string]string{"STOCKROOM_DATABASE_URL": url}
-	code, out, stderr := stockroomIn(ctx, env, "first password 1\n", "createsuperuser", "--email", "Boss@Example.com", "--name", "Boss", "--password-stdin")
+	code, out, stderr := stockroomIn(ctx, env, "first password 1\n", "createsuperuser", "--email", "Boss@Example.com", "--name", "Roy Hobbs", "--password-stdin")
 	if code != 0 || !strings.Contains(out, "superuser Boss@Example.com created") {
 		t.Fatalf("createsuperuser: exit %d, out %q, err %q", code, out, stderr)
 	}
@@ -59,7 +59,7 @@ func TestCreateSuperuserAndChangePassword(t *testing.T) {
 		want  string
 	}{
 		{"taken email", "another password\n", []string{"createsuperuser", "--email", "boss@example.com", "--password-stdin"}, 1, "email is already used"},
-		{"short password", "short\n", []string{"createsuperuser", "--email", "x@example.com", "--password-stdin"}, 1, "password must be at least 10 characters"},
+		{"short password", "short\n", []string{"createsuperuser", "--email", "x@example.com", "--password-stdin"}, 1, "password must be at least 12 characters"},
 		{"no email", "", []string{"createsuperuser", "--password-stdin"}, 2, "--email"},
 		{"empty stdin", "", []string{"createsuperuser", "--email", "x@example.com", "--password-stdin"}, 2, "standard input is empty"},
 		{"no terminal", "", []string{"createsuperuser", "--email", "x@example.com"}, 2, "--password-stdin"},
@@ -72,6 +72,27 @@ func TestCreateSuperuserAndChangePassword(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.want)
 			}
 		})
+	}
+	// Every password rule, on both commands that set one.
+	rules := []struct{ name, password, want string }{
+		{"short", "eleven char", "password must be at least 12 characters"},
+		{"only digits", "314159265358979", "password must not be only digits"},
+		{"like the email", "boss@example.org", "password is too similar to your email address"},
+		{"like the name", "hobbs and roy!", "password is too similar to your name"},
+		{"common", "password1234", "password is too common"},
+	}
+	for _, rule := range rules {
+		for _, args := range [][]string{
+			{"createsuperuser", "--email", "boss2@Example.com", "--name", "Roy Hobbs", "--password-stdin"},
+			{"changepassword", "--email", "boss@example.com", "--password-stdin"},
+		} {
+			t.Run(args[0]+" "+rule.name, func(t *testing.T) {
+				code, _, stderr := stockroomIn(ctx, env, rule.password+"\n", args...)
+				if code != 1 || !strings.Contains(stderr, rule.want) {
+					t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, rule.want)
+				}
+			})
+		}
 	}
 	code, out, stderr = stockroomIn(ctx, env, "second password 2\r\n", "changepassword", "--email", "BOSS@example.com", "--password-stdin")
 	if code != 0 || !strings.Contains(out, "changed") {

@@ -367,7 +367,7 @@ func TestChangePasswordErrors(t *testing.T) {
 		{"wrong current", "not my password", "a brand new passphrase", "a brand new passphrase", "is not your current password"},
 		{"no current", "", "a brand new passphrase", "a brand new passphrase", "is required"},
 		{"mismatch", password, "a brand new passphrase", "another passphrase", "does not match the new password"},
-		{"too short", password, "short", "short", "must be at least 10 characters"},
+		{"too short", password, "short", "short", "must be at least 12 characters"},
 		{"the email", password, staffEmail, staffEmail, "must not be your email address"},
 	}
 	for _, tt := range tests {

@@ -62,7 +62,7 @@ func TestCreateUserInvalid(t *testing.T) {
 		{"no email", userFormValues(0, "", "Ada", true, false, "password", "analytical engine", "password2", "analytical engine"), "email", "is required"},
 		{"bad email", userFormValues(0, "ada at example", "Ada", true, false, "password", "analytical engine", "password2", "analytical engine"), "email", "is not an email address"},
 		{"email taken", userFormValues(0, "STAFF@example.com", "Ada", true, false, "password", "analytical engine", "password2", "analytical engine"), "email", "is already used"},
-		{"short password", userFormValues(0, "ada@example.com", "Ada", true, false, "password", "short", "password2", "short"), "password", "must be at least 10 characters"},
+		{"short password", userFormValues(0, "ada@example.com", "Ada", true, false, "password", "short", "password2", "short"), "password", "must be at least 12 characters"},
 		{"password is the email", userFormValues(0, "ada@example.com", "Ada", true, false, "password", "ada@example.com", "password2", "ada@example.com"), "password", "must not be your email address"},
 		{"passwords differ", userFormValues(0, "ada@example.com", "Ada", true, false, "password", "analytical engine", "password2", "difference engine"), "password2", "does not match the password"},
 		{"name too long", userFormValues(0, "ada@example.com", strings.Repeat("n", 201), true, false, "password", "analytical engine", "password2", "analytical engine"), "name", "must be at most 200 characters"},

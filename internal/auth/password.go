@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -230,28 +229,4 @@ func parseDecimal(s string) (uint32, error) {
 		return 0, errors.New("out of range")
 	}
 	return uint32(n), nil
-}
-
-// Password length limits. The byte cap keeps a hostile form from making us hash
-// megabytes; 1024 bytes is at least 256 characters in any script.
-const (
-	minPasswordRunes = 10
-	maxPasswordBytes = 1024
-)
-
-// ValidatePassword checks a new password for the account with the given email and
-// returns what is wrong with it in words meant for the user ("must be at least 10
-// characters"), or "" when it is acceptable. Characters are counted as runes.
-func ValidatePassword(password, email string) string {
-	switch {
-	case utf8.RuneCountInString(password) < minPasswordRunes:
-		return fmt.Sprintf("must be at least %d characters", minPasswordRunes)
-	case len(password) > maxPasswordBytes:
-		return fmt.Sprintf("must be at most %d bytes (fewer characters if it has accents or emoji)", maxPasswordBytes)
-	case strings.TrimSpace(password) == "":
-		return "must not be only spaces"
-	case strings.EqualFold(strings.TrimSpace(password), strings.TrimSpace(email)):
-		return "must not be your email address"
-	}
-	return ""
 }

@@ -297,40 +297,6 @@ func TestVerifyDummy(t *testing.T) {
 	}
 }
 
-func TestValidatePassword(t *testing.T) {
-	const email = "Ada@Example.com"
-	tests := []struct {
-		name     string
-		password string
-		want     string
-	}{
-		{"fine", "correct horse battery staple", ""},
-		{"empty", "", "must be at least 10 characters"},
-		{"nine characters", "abcdefghi", "must be at least 10 characters"},
-		{"ten characters", "abcdefghij", ""},
-		{"ten accented characters in twenty bytes", "éééééééééé", ""},
-		{"nine accented characters in eighteen bytes", "ééééééééé", "must be at least 10 characters"},
-		{"1024 bytes", strings.Repeat("a", 1024), ""},
-		{"1025 bytes", strings.Repeat("a", 1025), "must be at most 1024 bytes (fewer characters if it has accents or emoji)"},
-		{"only spaces", strings.Repeat(" ", 12), "must not be only spaces"},
-		{"only tabs and newlines", "\t\n\t\n\t\n\t\n\t\n", "must not be only spaces"},
-		{"the email", email, "must not be your email address"},
-		{"the email in other case", "ada@example.COM", "must not be your email address"},
-		{"the email with spaces", "  ada@example.com\t", "must not be your email address"},
-		{"the email with more", "ada@example.com1", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := ValidatePassword(tt.password, email); got != tt.want {
-				t.Errorf("ValidatePassword(%q, %q) = %q, want %q", tt.password, email, got, tt.want)
-			}
-		})
-	}
-	if got := ValidatePassword("ada@example.com", "  ADA@example.com "); got != "must not be your email address" {
-		t.Errorf("ValidatePassword with a padded email = %q, want the email message", got)
-	}
-}
-
 func BenchmarkHash(b *testing.B) {
 	h := NewHasher(DefaultParams, 1)
 	ctx := b.Context()

@@ -68,7 +68,7 @@ func userFieldError(err error) error {
 func (s *Service) CreateUser(ctx context.Context, actor *Principal, in UserInput) (db.User, error) {
 	errs := validator.Errors{}
 	in.validate(errs)
-	if msg := ValidatePassword(in.Password, in.Email); msg != "" {
+	if msg := ValidatePassword(in.Password, in.Email, in.Name); msg != "" {
 		errs.Add("password", msg)
 	}
 	if err := errs.Err(); err != nil {
@@ -276,7 +276,7 @@ func (s *Service) SetPassword(ctx context.Context, actor *Principal, id int64, p
 	}); err != nil {
 		return 0, fmt.Errorf("load user %d: %w", id, err)
 	}
-	if msg := ValidatePassword(password, u.Email); msg != "" {
+	if msg := ValidatePassword(password, u.Email, u.Name); msg != "" {
 		return 0, validator.Errors{"password": msg}
 	}
 	hash, err := s.hasher.Hash(ctx, password)
