@@ -121,10 +121,12 @@ func TestCheckDeploy(t *testing.T) {
 }
 
 // serve answers health, readiness and metrics, and exits 0 when told to stop. The
-// profiler is served on STOCKROOM_DEBUG_ADDR only, never on the public address.
+// profiler is served on STOCKROOM_DEBUG_ADDR only, never on the public address. On
+// the signal, /readyz fails for the drain delay before the listener closes.
 func TestServe(t *testing.T) {
 	addr, debugAddr := freeAddr(t), freeAddr(t)
-	env := map[string]string{"STOCKROOM_DATABASE_URL": dbtest.NewURL(t), "STOCKROOM_ADDR": addr, "STOCKROOM_DEBUG_ADDR": debugAddr}
+	env := map[string]string{"STOCKROOM_DATABASE_URL": dbtest.NewURL(t), "STOCKROOM_ADDR": addr,
+		"STOCKROOM_DEBUG_ADDR": debugAddr, "STOCKROOM_DRAIN_DELAY": "3s"}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	var stderr string
@@ -153,6 +155,16 @@ func TestServe(t *testing.T) {
 		t.Errorf("GET /debug/pprof/goroutine on STOCKROOM_DEBUG_ADDR = %d %.100q, want 200 and a profile", code, body)
 	}
 	stop()
+	for {
+		code, body := get(t, base+"/readyz")
+		if code == http.StatusServiceUnavailable {
+			if !strings.Contains(body, "shutting down") {
+				t.Errorf("GET /readyz while draining = %d %q, want the reason shutting down", code, body)
+			}
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if code := <-done; code != 0 {
 		t.Errorf("serve exit %d after a clean stop: %s", code, stderr)
 	}

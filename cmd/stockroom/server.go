@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ type app struct {
 	sessions *auth.Sessions
 	log      *slog.Logger
 	handler  http.Handler
+	draining *atomic.Bool // set on SIGTERM: /readyz fails while requests are still served
 }
 
 // openStore connects to the configured database.
@@ -57,10 +59,11 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	metrics := web.NewMetrics(reg)
 	web.RegisterPool(reg, st.Pool())
 
+	draining := new(atomic.Bool)
 	mux := http.NewServeMux()
 	ops := web.NewRoutes(mux, func(perm string, h http.Handler) http.Handler { return h })
 	ops.Handle("GET /healthz", web.Public, web.Health())
-	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, log)))
+	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, draining, log)))
 	ops.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	svc := newAuth(e, st, log)
@@ -92,13 +95,17 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		return nil, err
 	}
 	go jsonAPI.RunPurger(ctx, time.Hour) // idempotency keys older than 24 h
-	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux)}, nil
+	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux),
+		draining: draining}, nil
 }
 
 // readiness reports whether the database answers and is migrated to this binary's
 // schema. The reason is for operators; details go to the log.
-func readiness(st *store.Store, m *store.Migrator, log *slog.Logger) func(ctx context.Context) (string, bool) {
+func readiness(st *store.Store, m *store.Migrator, draining *atomic.Bool, log *slog.Logger) func(ctx context.Context) (string, bool) {
 	return func(ctx context.Context) (string, bool) {
+		if draining.Load() {
+			return "shutting down", false
+		}
 		if err := st.Ping(ctx); err != nil {
 			log.WarnContext(ctx, "not ready", "err", err)
 			return "database unreachable", false
@@ -129,13 +136,20 @@ func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr
 		}
 		a.log.Info("profiler", "addr", dln.Addr().String(), "path", "/debug/pprof/")
 		go func() {
-			if err := web.Serve(ctx, web.NewDebugServer(), dln, time.Second); err != nil {
+			if err := web.Serve(ctx, web.NewDebugServer(), dln, web.Stop{Grace: time.Second}); err != nil {
 				a.log.Warn("profiler stopped", "err", err)
 			}
 		}()
 	}
 	announce(ln.Addr())
-	err = web.Serve(ctx, web.NewServer(a.handler, a.log), ln, e.cfg.ShutdownGrace)
+	err = web.Serve(ctx, web.NewServer(a.handler, a.log), ln, web.Stop{
+		Drain: e.cfg.DrainDelay,
+		OnDrain: func() {
+			a.draining.Store(true)
+			a.log.Info("draining", "for", e.cfg.DrainDelay.String())
+		},
+		Grace: e.cfg.ShutdownGrace,
+	})
 	a.log.Info("stopped", "err", err)
 	return err
 }

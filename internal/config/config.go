@@ -41,6 +41,7 @@ type Config struct {
 	LogFormat         string        // STOCKROOM_LOG_FORMAT: text or json
 	LogLevel          slog.Level    // STOCKROOM_LOG_LEVEL: debug, info, warn, error
 	ShutdownGrace     time.Duration // STOCKROOM_SHUTDOWN_GRACE: time in-flight requests get
+	DrainDelay        time.Duration // STOCKROOM_DRAIN_DELAY: /readyz fails this long before the listener closes
 	SessionIdle       time.Duration // STOCKROOM_SESSION_IDLE: sign out after this idle time
 	SessionLifetime   time.Duration // STOCKROOM_SESSION_LIFETIME: sign out after this at most
 	LowStock          int           // STOCKROOM_LOW_STOCK: stock at or below this is "low"
@@ -86,6 +87,8 @@ var settings = []setting{
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"STOCKROOM_SHUTDOWN_GRACE", "shutdown-grace", "time in-flight requests get on SIGTERM", "10s", "30s",
 		func(c *Config, v string) (err error) { c.ShutdownGrace, err = duration(v); return err }},
+	{"STOCKROOM_DRAIN_DELAY", "drain-delay", "on SIGTERM, time /readyz answers 503 (requests still served) before the listener closes", "0s", "5s",
+		func(c *Config, v string) (err error) { c.DrainDelay, err = durationOrZero(v); return err }},
 	{"STOCKROOM_SESSION_IDLE", "session-idle", "idle time before a session ends", "2h", "2h",
 		func(c *Config, v string) (err error) { c.SessionIdle, err = duration(v); return err }},
 	{"STOCKROOM_SESSION_LIFETIME", "session-lifetime", "longest a session lasts", "12h", "12h",
@@ -279,6 +282,14 @@ func duration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 {
 		return 0, errors.New("want a positive duration such as 30s or 2h")
+	}
+	return d, nil
+}
+
+func durationOrZero(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("want a duration such as 0s, 5s or 1m")
 	}
 	return d, nil
 }

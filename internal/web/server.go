@@ -25,9 +25,39 @@ func NewServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// Serve serves on ln until ctx is done, then stops accepting and gives in-flight
-// requests up to grace to finish. It returns nil after a clean shutdown.
-func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
+// Stop says how Serve stops once its context is done.
+type Stop struct {
+	// Drain is how long the server goes on serving after the signal, with OnDrain
+	// called first (readiness then fails) and keep-alive off (each response closes
+	// its connection), so a load balancer's health check takes the instance out of
+	// rotation before it stops accepting: no request is sent to a closed port.
+	Drain   time.Duration
+	OnDrain func()
+	// Grace is how long in-flight requests then get to finish.
+	Grace time.Duration
+}
+
+type stoppingKey struct{}
+
+// Stopping is closed when the server that received r's request begins to shut
+// down. Long-lived responses (event streams) end themselves on it: http.Server's
+// Shutdown waits for them but never interrupts them, and a request's own context
+// is only cancelled when its client leaves. Outside Serve it is never closed.
+func Stopping(ctx context.Context) <-chan struct{} {
+	if ch, ok := ctx.Value(stoppingKey{}).(chan struct{}); ok {
+		return ch
+	}
+	return nil
+}
+
+// Serve serves on ln until ctx is done, then drains and stops accepting as stop
+// says, giving in-flight requests up to stop.Grace to finish. It returns nil after
+// a clean shutdown.
+func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Stop) error {
+	stopping := make(chan struct{})
+	srv.BaseContext = func(net.Listener) context.Context {
+		return context.WithValue(context.Background(), stoppingKey{}, stopping)
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -35,11 +65,23 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Du
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	if stop.OnDrain != nil {
+		stop.OnDrain()
+	}
+	if stop.Drain > 0 {
+		srv.SetKeepAlivesEnabled(false)
+		select {
+		case <-time.After(stop.Drain):
+		case err := <-errc:
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	close(stopping)
+	sctx, cancel := context.WithTimeout(context.Background(), stop.Grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
-		return fmt.Errorf("shutdown after %s: %w", grace, err)
+		return fmt.Errorf("shutdown after %s: %w", stop.Grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -243,7 +243,9 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- Serve(ctx, NewServer(h, slog.New(slog.DiscardHandler)), ln, 10*time.Second) }()
+	go func() {
+		served <- Serve(ctx, NewServer(h, slog.New(slog.DiscardHandler)), ln, Stop{Grace: 10 * time.Second})
+	}()
 
 	type result struct {
 		body string
@@ -279,6 +281,56 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 	r := <-got
 	if r.err != nil || r.body != "done" {
 		t.Errorf("in-flight request: body %q, err %v; want done", r.body, r.err)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve() = %v, want nil after a clean shutdown", err)
+	}
+}
+
+// On the signal, a draining server first fails readiness (OnDrain), goes on
+// answering new requests with keep-alive off for the drain, then ends streams
+// through Stopping and exits cleanly.
+func TestServeDrainsBeforeStopping(t *testing.T) {
+	streaming := make(chan struct{})
+	h := http.NewServeMux()
+	h.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		close(streaming)
+		<-Stopping(r.Context()) // an event stream ends when the server stops
+	})
+	h.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	draining := make(chan struct{})
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, NewServer(h, slog.New(slog.DiscardHandler)), ln,
+			Stop{Drain: 2 * time.Second, OnDrain: func() { close(draining) }, Grace: time.Minute})
+	}()
+	base := "http://" + ln.Addr().String()
+	stream, err := http.Get(base + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	<-streaming
+	stop()
+	<-draining
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatalf("request while draining: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "ok" || !resp.Close {
+		t.Errorf("while draining: body %q, Connection: close %v; want ok, true", body, resp.Close)
+	}
+	if _, err := io.ReadAll(stream.Body); err != nil {
+		t.Errorf("stream: %v, want a clean end", err)
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve() = %v, want nil after a clean shutdown", err)
