@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,16 +326,61 @@ func TestRateLimit(t *testing.T) {
 	h.call(t, "GET", "/api/v1/me", a, "").want(t, 200)
 }
 
-func TestLimiterForgetsIdleBuckets(t *testing.T) {
+// Two instances share one bucket per principal: concurrent requests spread over them
+// get exactly the bucket's allowance, and a refill lets exactly its worth through.
+func TestLimiterIsClusterWide(t *testing.T) {
 	t.Parallel()
+	h := newHarness(t)
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	l := newLimiter(60, func() time.Time { return now })
-	l.take("a")
-	l.take("b")
-	now = now.Add(2 * time.Minute)
-	l.take("c")
-	if len(l.buckets) != 1 {
-		t.Errorf("%d buckets after the others refilled, want 1", len(l.buckets))
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	log := slog.New(slog.DiscardHandler)
+	instances := []*limiter{newLimiter(h.st, log, 60, clock), newLimiter(h.st, log, 60, clock)}
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for range 25 {
+				if _, ok := instances[g%2].take(context.Background(), "token:1"); ok {
+					allowed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := allowed.Load(); got != 60 {
+		t.Errorf("200 requests over 2 instances at 60 a minute: %d allowed, want the bucket's 60", got)
+	}
+	mu.Lock()
+	now = now.Add(3 * time.Second)
+	mu.Unlock()
+	allowed.Store(0)
+	for i := range 20 {
+		if _, ok := instances[i%2].take(context.Background(), "token:1"); ok {
+			allowed.Add(1)
+		}
+	}
+	if got := allowed.Load(); got != 3 {
+		t.Errorf("3 s later: %d allowed, want 3", got)
+	}
+	if _, ok := instances[0].take(context.Background(), "token:2"); !ok {
+		t.Error("another principal was refused: it has a bucket of its own")
+	}
+}
+
+// At a high limit an instance writes the bucket once per lease, not per request.
+func TestLimiterLeases(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	l := newLimiter(h.st, slog.New(slog.DiscardHandler), 60000, func() time.Time { return now })
+	for range 1000 {
+		if _, ok := l.take(context.Background(), "token:1"); !ok {
+			t.Fatal("refused within the limit")
+		}
+	}
+	if l.leases != 10 {
+		t.Errorf("1,000 requests at 60,000 a minute took %d leases, want 10 (100 tokens each)", l.leases)
 	}
 }
 

@@ -87,7 +87,7 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 		t.Fatal(err)
 	}
 	if o.clock != nil && h.api.limiter != nil {
-		h.api.limiter = newLimiter(o.api.RatePerMinute, o.clock)
+		h.api.limiter = newLimiter(h.st, log, o.api.RatePerMinute, o.clock)
 	}
 	mux := http.NewServeMux()
 	rt := h.api.Routes(mux)

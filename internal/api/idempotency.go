@@ -206,7 +206,8 @@ func (s *Server) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// RunPurger purges expired idempotency keys every interval until ctx is done.
+// RunPurger purges expired idempotency keys and idle rate-limit buckets every
+// interval until ctx is done.
 func (s *Server) RunPurger(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -219,6 +220,11 @@ func (s *Server) RunPurger(ctx context.Context, every time.Duration) {
 				s.log.WarnContext(ctx, "purge idempotency keys", "err", err)
 			} else if n > 0 {
 				s.log.InfoContext(ctx, "purged idempotency keys", "count", n)
+			}
+			if s.limiter != nil {
+				if _, err := s.limiter.purge(ctx); err != nil {
+					s.log.WarnContext(ctx, "purge rate limit buckets", "err", err)
+				}
 			}
 		}
 	}

@@ -44,7 +44,7 @@ type Options struct {
 	Currency string
 
 	// RatePerMinute is how many requests a minute each token (or signed-in user) may
-	// make, counted per instance. Zero or less means no limit.
+	// make, counted for the whole cluster (rate_limits). Zero or less means no limit.
 	RatePerMinute int
 
 	// SessionPrincipal, when set, lets same-origin browser calls authenticate with the
@@ -91,7 +91,7 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		cursorKey: key,
 	}
 	if opts.RatePerMinute > 0 {
-		s.limiter = newLimiter(opts.RatePerMinute, time.Now)
+		s.limiter = newLimiter(st, log, opts.RatePerMinute, time.Now)
 	}
 	return s, nil
 }
@@ -183,7 +183,7 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 			return err
 		}
 		if s.limiter != nil {
-			if wait, ok := s.limiter.take(principalKey(p)); !ok {
+			if wait, ok := s.limiter.take(r.Context(), principalKey(p)); !ok {
 				w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)))
 				return &clientError{kind: web.ErrTooMany, detail: fmt.Sprintf(
 					"Too many requests: retry in %d seconds.", int(wait/time.Second))}

@@ -245,6 +245,12 @@ type ProductVariant struct {
 	Version             int32
 }
 
+type RateLimit struct {
+	Key    string
+	Tokens float64
+	At     time.Time
+}
+
 type Session struct {
 	Token  string
 	Data   []byte

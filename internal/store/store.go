@@ -106,6 +106,13 @@ func (s *Store) Read(ctx context.Context, fn func(q *db.Queries) error) error {
 	return classify(fn(s.queries))
 }
 
+// Primary runs fn's statements on the primary, outside a transaction: for a write
+// that is one statement (its own transaction), or a read that must not lag.
+// Errors are classified like InTx's.
+func (s *Store) Primary(ctx context.Context, fn func(q *db.Queries) error) error {
+	return classify(fn(s.queries))
+}
+
 // InTx runs fn in one transaction and commits if fn returns nil. Errors come back
 // classified (ErrNotFound, ErrConflict, ...), so callers never see pgx types.
 func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
