@@ -346,6 +346,7 @@ func (f *floor) patchVariant(w http.ResponseWriter, r *http.Request) {
 		// keys lock both rows FOR KEY SHARE, part of the write's cost).
 		return q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{ActorUserID: &who.UserID, ActorTokenID: &who.ID,
 			ActorLabel: who.Email + " (" + who.Name + ")", Action: "update", Resource: "products", ObjectID: pid,
+			Type:       "variant.stock_changed", // and its event, as stockroom writes one
 			ObjectRepr: p.Name, Changes: changes})
 	})
 	if err != nil {

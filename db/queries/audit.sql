@@ -1,18 +1,38 @@
 -- name: CreateAuditEntry :exec
--- CreateAuditEntry appends one change to the audit log, in the caller's transaction.
-INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
-                       object_id, object_repr, changes, note)
-VALUES (@actor_user_id, @actor_token_id, @actor_label, @action, @resource,
-        @object_id, @object_repr, @changes, @note);
+-- CreateAuditEntry appends one change to the audit log and its event of type @type to
+-- events (the payload: the object's repr, the changes and the note), in one statement
+-- of the caller's transaction: the two commit or vanish together.
+WITH a AS (
+    INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
+                           object_id, object_repr, changes, note)
+    VALUES (@actor_user_id, @actor_token_id, @actor_label, @action, @resource,
+            @object_id, @object_repr, @changes, @note)
+    RETURNING id, actor_user_id, actor_token_id, actor_label, resource, object_id,
+              object_repr, changes, note)
+INSERT INTO events (type, resource, object_id, actor_user_id, actor_token_id, actor_label,
+                    audit_id, payload)
+SELECT @type::text, a.resource, a.object_id, a.actor_user_id, a.actor_token_id, a.actor_label,
+       a.id, jsonb_build_object('repr', a.object_repr, 'changes', a.changes, 'note', a.note)
+FROM a;
 
 -- name: CreateAuditEntries :exec
 -- CreateAuditEntries appends one row per listed object, all by one actor with one
--- action and note: a bulk action's log in one statement.
-INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
-                       object_id, object_repr, changes, note)
-SELECT sqlc.narg(actor_user_id)::bigint, sqlc.narg(actor_token_id)::bigint, @actor_label::text,
-       @action::text, @resource::text, unnest(@object_ids::bigint[]), unnest(@object_reprs::text[]),
-       unnest(@changes::jsonb[]), @note::text; -- the unnests run in step, zipping the arrays
+-- action and note, and an event of type @type per row: a bulk action's log in one
+-- statement.
+WITH a AS (
+    INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
+                           object_id, object_repr, changes, note)
+    SELECT sqlc.narg(actor_user_id)::bigint, sqlc.narg(actor_token_id)::bigint, @actor_label::text,
+           @action::text, @resource::text, unnest(@object_ids::bigint[]), unnest(@object_reprs::text[]),
+           unnest(@changes::jsonb[]), @note::text -- the unnests run in step, zipping the arrays
+    RETURNING id, actor_user_id, actor_token_id, actor_label, resource, object_id,
+              object_repr, changes, note)
+INSERT INTO events (type, resource, object_id, actor_user_id, actor_token_id, actor_label,
+                    audit_id, payload)
+SELECT @type::text, a.resource, a.object_id, a.actor_user_id, a.actor_token_id, a.actor_label,
+       a.id, jsonb_build_object('repr', a.object_repr, 'changes', a.changes, 'note', a.note)
+FROM a
+ORDER BY a.id;
 
 -- name: ListObjectHistory :many
 -- ListObjectHistory returns the audit rows of one object, newest first, after the

@@ -2,6 +2,10 @@
 // written inside the transaction of the change itself, so a change and its record
 // commit or vanish together. The audit_log table refuses UPDATE and DELETE.
 //
+// Every audit row comes with its event (table events, the outbox that live pages,
+// the event stream and webhooks read), written by the same SQL statement: no write
+// path records one without the other, and an aborted transaction leaves neither.
+//
 // Writers call Record (or Append, RecordMany) with the *db.Queries their store.InTx
 // hands them; readers call History and List.
 package audit
@@ -12,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
 )
@@ -83,6 +88,41 @@ type Event struct {
 	Repr     string  // how the object read at the time ("Oak chair"), for the history
 	Changes  Changes // the changed fields; nil for none
 	Note     string  // optional: the reason for a stock adjustment, the bulk action
+	// Type is the event's type in the events table ("order.placed"); empty means
+	// TypeOf(Resource, Action): "product.updated" and the like.
+	Type string
+}
+
+// Event types that are not TypeOf's default for their resource and action.
+const (
+	TypeStockChanged  = "variant.stock_changed"
+	TypeOrderPlaced   = "order.placed"
+	TypeStatusChanged = "order.status_changed"
+)
+
+// nouns are the singular of each resource, for event types.
+var nouns = map[string]string{
+	"products": "product", "categories": "category", "orders": "order", "customers": "customer",
+	"users": "user", "groups": "group", "tokens": "token", "sessions": "session",
+}
+
+// pastTense is the event verb of the common actions.
+var pastTense = map[string]string{
+	ActionCreate: "created", ActionUpdate: "updated", ActionDelete: "deleted",
+}
+
+// TypeOf is the default event type of an action on a resource: "product.updated"
+// for ("products", "update"), "order.note" for ("orders", "note").
+func TypeOf(resource, action string) string {
+	noun, ok := nouns[resource]
+	if !ok {
+		noun = strings.TrimSuffix(resource, "s")
+	}
+	verb, ok := pastTense[action]
+	if !ok {
+		verb = action
+	}
+	return noun + "." + verb
 }
 
 // Record appends one change to the audit log, through q: call it inside the
@@ -97,7 +137,12 @@ func Append(ctx context.Context, q *db.Queries, actor Actor, e Event) error {
 	if err != nil {
 		return err
 	}
+	typ := e.Type
+	if typ == "" {
+		typ = TypeOf(e.Resource, e.Action)
+	}
 	err = q.CreateAuditEntry(ctx, db.CreateAuditEntryParams{
+		Type:         typ,
 		ActorUserID:  idOrNil(actor.UserID),
 		ActorTokenID: idOrNil(actor.TokenID),
 		ActorLabel:   actor.Label,
@@ -122,13 +167,14 @@ type Object struct {
 }
 
 // RecordMany appends one row per object, all with one action and note, in one
-// statement: the audit of a bulk action. Like Record, it runs in the caller's
-// transaction.
+// statement: the audit of a bulk action, each row with its event of type
+// TypeOf(resource, action). Like Record, it runs in the caller's transaction.
 func RecordMany(ctx context.Context, q *db.Queries, actor Actor, action, resource string, objs []Object, note string) error {
 	if len(objs) == 0 {
 		return nil
 	}
 	p := db.CreateAuditEntriesParams{
+		Type:         TypeOf(resource, action),
 		ActorUserID:  idOrNil(actor.UserID),
 		ActorTokenID: idOrNil(actor.TokenID),
 		ActorLabel:   actor.Label,

@@ -175,7 +175,12 @@ func variantWritten(ctx context.Context, q *db.Queries, actor audit.Actor, p db.
 	}
 	all := audit.Changes{}
 	all.Merge("variants["+sku+"].", changes)
+	typ := "" // product.updated
+	if _, ok := changes["stock"]; ok && len(changes) == 1 {
+		typ = audit.TypeStockChanged
+	}
 	return audit.Append(ctx, q, actor, audit.Event{
 		Action: audit.ActionUpdate, Resource: ResourceProducts, ObjectID: p.ID, Repr: p.Name, Changes: all, Note: note,
+		Type: typ,
 	})
 }

@@ -12,14 +12,24 @@ import (
 )
 
 const createAuditEntries = `-- name: CreateAuditEntries :exec
-INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
-                       object_id, object_repr, changes, note)
-SELECT $1::bigint, $2::bigint, $3::text,
-       $4::text, $5::text, unnest($6::bigint[]), unnest($7::text[]),
-       unnest($8::jsonb[]), $9::text
+WITH a AS (
+    INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
+                           object_id, object_repr, changes, note)
+    SELECT $2::bigint, $3::bigint, $4::text,
+           $5::text, $6::text, unnest($7::bigint[]), unnest($8::text[]),
+           unnest($9::jsonb[]), $10::text -- the unnests run in step, zipping the arrays
+    RETURNING id, actor_user_id, actor_token_id, actor_label, resource, object_id,
+              object_repr, changes, note)
+INSERT INTO events (type, resource, object_id, actor_user_id, actor_token_id, actor_label,
+                    audit_id, payload)
+SELECT $1::text, a.resource, a.object_id, a.actor_user_id, a.actor_token_id, a.actor_label,
+       a.id, jsonb_build_object('repr', a.object_repr, 'changes', a.changes, 'note', a.note)
+FROM a
+ORDER BY a.id
 `
 
 type CreateAuditEntriesParams struct {
+	Type         string
 	ActorUserID  *int64
 	ActorTokenID *int64
 	ActorLabel   string
@@ -32,9 +42,11 @@ type CreateAuditEntriesParams struct {
 }
 
 // CreateAuditEntries appends one row per listed object, all by one actor with one
-// action and note: a bulk action's log in one statement.
+// action and note, and an event of type @type per row: a bulk action's log in one
+// statement.
 func (q *Queries) CreateAuditEntries(ctx context.Context, arg CreateAuditEntriesParams) error {
 	_, err := q.db.Exec(ctx, createAuditEntries,
+		arg.Type,
 		arg.ActorUserID,
 		arg.ActorTokenID,
 		arg.ActorLabel,
@@ -49,13 +61,22 @@ func (q *Queries) CreateAuditEntries(ctx context.Context, arg CreateAuditEntries
 }
 
 const createAuditEntry = `-- name: CreateAuditEntry :exec
-INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
-                       object_id, object_repr, changes, note)
-VALUES ($1, $2, $3, $4, $5,
-        $6, $7, $8, $9)
+WITH a AS (
+    INSERT INTO audit_log (actor_user_id, actor_token_id, actor_label, action, resource,
+                           object_id, object_repr, changes, note)
+    VALUES ($2, $3, $4, $5, $6,
+            $7, $8, $9, $10)
+    RETURNING id, actor_user_id, actor_token_id, actor_label, resource, object_id,
+              object_repr, changes, note)
+INSERT INTO events (type, resource, object_id, actor_user_id, actor_token_id, actor_label,
+                    audit_id, payload)
+SELECT $1::text, a.resource, a.object_id, a.actor_user_id, a.actor_token_id, a.actor_label,
+       a.id, jsonb_build_object('repr', a.object_repr, 'changes', a.changes, 'note', a.note)
+FROM a
 `
 
 type CreateAuditEntryParams struct {
+	Type         string
 	ActorUserID  *int64
 	ActorTokenID *int64
 	ActorLabel   string
@@ -67,9 +88,12 @@ type CreateAuditEntryParams struct {
 	Note         string
 }
 
-// CreateAuditEntry appends one change to the audit log, in the caller's transaction.
+// CreateAuditEntry appends one change to the audit log and its event of type @type to
+// events (the payload: the object's repr, the changes and the note), in one statement
+// of the caller's transaction: the two commit or vanish together.
 func (q *Queries) CreateAuditEntry(ctx context.Context, arg CreateAuditEntryParams) error {
 	_, err := q.db.Exec(ctx, createAuditEntry,
+		arg.Type,
 		arg.ActorUserID,
 		arg.ActorTokenID,
 		arg.ActorLabel,
@@ -149,7 +173,6 @@ func (q *Queries) ListAuditLog(ctx context.Context, arg ListAuditLogParams) ([]A
 }
 
 const listObjectHistory = `-- name: ListObjectHistory :many
-
 SELECT id, at, actor_user_id, actor_token_id, actor_label, action, resource, object_id, object_repr, changes, note FROM audit_log
 WHERE resource = $1 AND object_id = $2
   AND ($3::bigint IS NULL
@@ -166,7 +189,6 @@ type ListObjectHistoryParams struct {
 	RowLimit int32
 }
 
-// the unnests run in step, zipping the arrays
 // ListObjectHistory returns the audit rows of one object, newest first, after the
 // keyset (@before_at, @before_id) when given; callers ask for one row more than they
 // show.

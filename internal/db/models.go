@@ -73,6 +73,20 @@ type Customer struct {
 	Version         int32
 }
 
+type Event struct {
+	ID           int64
+	Xid          uint64
+	Type         string
+	Resource     string
+	ObjectID     int64
+	ActorUserID  *int64
+	ActorTokenID *int64
+	ActorLabel   string
+	AuditID      int64
+	Payload      json.RawMessage
+	CreatedAt    time.Time
+}
+
 type Group struct {
 	ID        int64
 	Name      string

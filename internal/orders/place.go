@@ -221,6 +221,7 @@ func (o *Orders) PlaceOrder(ctx context.Context, actor audit.Actor, in PlaceInpu
 		err = audit.Append(ctx, q, actor, audit.Event{
 			Action: audit.ActionCreate, Resource: ResourceOrders, ObjectID: ord.ID, Repr: ord.Number,
 			Changes: audit.Diff(nil, orderSnapshot(ord, orderLines)), Note: in.Note,
+			Type: audit.TypeOrderPlaced,
 		})
 		if err != nil {
 			return err

@@ -90,6 +90,7 @@ func (o *Orders) Transition(ctx context.Context, actor audit.Actor, id int64, to
 		return audit.Append(ctx, q, actor, audit.Event{
 			Action: auditActions[to], Resource: ResourceOrders, ObjectID: id, Repr: cur.Number,
 			Changes: audit.Changes{"status": {cur.Status, to}}, Note: note,
+			Type: audit.TypeStatusChanged,
 		})
 	})
 	if err != nil {
