@@ -1,41 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // stockroom runs the command line with env as the whole environment and returns the
 // exit status and what it printed.
 func stockroom(ctx context.Context, env map[string]string, args ...string) (code int, stdout, stderr string) {
-	var out, errOut syncBuffer
+	var out, errOut dbtest.LogBuffer
 	err := run(ctx, args, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
 	code = exitCode(err, &errOut)
 	return code, out.String(), errOut.String()

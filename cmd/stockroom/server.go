@@ -15,18 +15,18 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/admin"
 	"github.com/stockroom-dev/stockroom/internal/api"
-	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
 // app is one running stockroom: the store, the logger and the HTTP handler.
 type app struct {
 	store    *store.Store
 	migrator *store.Migrator
-	sessions *auth.Sessions
+	sessions *session.Manager
 	log      *slog.Logger
 	handler  http.Handler
 	draining *atomic.Bool // set on SIGTERM: /readyz fails while requests are still served
@@ -57,7 +57,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	}
 	reg := prometheus.NewRegistry()
 	metrics := web.NewMetrics(reg)
-	web.RegisterPool(reg, st.Pool())
+	web.RegisterPool(reg, st.PoolStats)
 
 	draining := new(atomic.Bool)
 	mux := http.NewServeMux()

@@ -12,7 +12,6 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
-	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -38,15 +37,15 @@ func defineToken(fs *flag.FlagSet) runFunc {
 			if err != nil {
 				return usagef("--expires: %v", err)
 			}
-			return withTokens(ctx, e, func(st *store.Store, tokens *auth.Tokens) error {
-				return createToken(ctx, e, st, tokens, *email, *name, *scope, lifetime)
+			return withTokens(ctx, e, func(tokens *auth.Tokens) error {
+				return createToken(ctx, e, tokens, *email, *name, *scope, lifetime)
 			})
 		case "list":
 			if len(args) != 1 {
 				return usagef("usage: token list [--email E]")
 			}
-			return withTokens(ctx, e, func(st *store.Store, tokens *auth.Tokens) error {
-				return listTokens(ctx, e, st, tokens, *email)
+			return withTokens(ctx, e, func(tokens *auth.Tokens) error {
+				return listTokens(ctx, e, tokens, *email)
 			})
 		case "revoke":
 			if len(args) != 2 {
@@ -56,7 +55,7 @@ func defineToken(fs *flag.FlagSet) runFunc {
 			if err != nil || id <= 0 {
 				return usagef("token revoke: %q is not a token id", args[1])
 			}
-			return withTokens(ctx, e, func(st *store.Store, tokens *auth.Tokens) error {
+			return withTokens(ctx, e, func(tokens *auth.Tokens) error {
 				if err := tokens.Revoke(ctx, cliActor, id); err != nil {
 					if errors.Is(err, store.ErrNotFound) {
 						return fmt.Errorf("no token with id %d", id)
@@ -75,17 +74,17 @@ func defineToken(fs *flag.FlagSet) runFunc {
 // command line has the database, so there is no user to name.
 var cliActor = audit.Actor{Label: "cli"}
 
-func withTokens(ctx context.Context, e *env, fn func(st *store.Store, tokens *auth.Tokens) error) error {
+func withTokens(ctx context.Context, e *env, fn func(tokens *auth.Tokens) error) error {
 	st, err := openStore(ctx, e, e.cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return fn(st, auth.NewTokens(st))
+	return fn(auth.NewTokens(st))
 }
 
-func createToken(ctx context.Context, e *env, st *store.Store, tokens *auth.Tokens, email, name, scope string, lifetime time.Duration) error {
-	userID, err := userIDByEmail(ctx, st, email)
+func createToken(ctx context.Context, e *env, tokens *auth.Tokens, email, name, scope string, lifetime time.Duration) error {
+	userID, err := userIDByEmail(ctx, tokens, email)
 	if err != nil {
 		return err
 	}
@@ -112,10 +111,10 @@ func createToken(ctx context.Context, e *env, st *store.Store, tokens *auth.Toke
 	return nil
 }
 
-func listTokens(ctx context.Context, e *env, st *store.Store, tokens *auth.Tokens, email string) error {
+func listTokens(ctx context.Context, e *env, tokens *auth.Tokens, email string) error {
 	var userID *int64
 	if email != "" {
-		id, err := userIDByEmail(ctx, st, email)
+		id, err := userIDByEmail(ctx, tokens, email)
 		if err != nil {
 			return err
 		}
@@ -142,17 +141,12 @@ func day(t *time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04")
 }
 
-func userIDByEmail(ctx context.Context, st *store.Store, email string) (int64, error) {
-	var u db.User
-	err := st.Read(ctx, func(q *db.Queries) error {
-		var err error
-		u, err = q.GetUserByEmail(ctx, email)
-		return err
-	})
+func userIDByEmail(ctx context.Context, tokens *auth.Tokens, email string) (int64, error) {
+	id, err := tokens.UserID(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, fmt.Errorf("no user with email %s", email)
 	}
-	return u.ID, err
+	return id, err
 }
 
 // parseLifetime reads --expires: whole days as "90d", or a Go duration ("12h"); ""

@@ -20,6 +20,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
 // newAuth builds the auth service from the config: the process's one password hasher
@@ -31,8 +32,8 @@ func newAuth(e *env, st *store.Store, log *slog.Logger) *auth.Service {
 // newSessions builds the session manager; a session store failure is a logged 500,
 // unless the client went away meanwhile (then nothing is written, and the access log
 // says 499).
-func newSessions(e *env, st *store.Store, svc *auth.Service, log *slog.Logger) *auth.Sessions {
-	return auth.NewSessions(st, svc, log, auth.SessionOptions{
+func newSessions(e *env, st *store.Store, svc *auth.Service, log *slog.Logger) *session.Manager {
+	return session.New(st, svc, log, session.Options{
 		Idle: e.cfg.SessionIdle, Lifetime: e.cfg.SessionLifetime, Secure: e.cfg.SecureCookies,
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			if web.ClientGone(err) {

@@ -21,7 +21,7 @@ import (
 
 // stockroomIn is stockroom with stdin.
 func stockroomIn(ctx context.Context, env map[string]string, stdin string, args ...string) (code int, stdout, stderr string) {
-	var out, errOut syncBuffer
+	var out, errOut dbtest.LogBuffer
 	err := run(ctx, args, func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
 	code = exitCode(err, &errOut)
 	return code, out.String(), errOut.String()
@@ -117,7 +117,7 @@ func TestDevAdmin(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var out syncBuffer
+	var out dbtest.LogBuffer
 	e := &env{stdout: &out, stderr: io.Discard}
 	e.cfg.DataDir = filepath.Join(dir, "data")
 	e.cfg.LoginFailureLimit = 5
@@ -139,7 +139,7 @@ func TestDevAdmin(t *testing.T) {
 	if err := signIn(t, url, "admin@example.com", pw); err != nil {
 		t.Errorf("sign in as the dev admin: %v", err)
 	}
-	var again syncBuffer
+	var again dbtest.LogBuffer
 	e.stdout = &again
 	if err := prepareDev(ctx, e, st); err != nil {
 		t.Fatal(err)

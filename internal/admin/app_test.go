@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
 func TestMain(m *testing.M) {
@@ -45,24 +44,6 @@ const (
 	viewEmail  = "viewer@example.com" // every .view permission
 )
 
-// syncBuffer collects log output written by concurrent requests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testApp is the admin on its own database behind the real middleware, in an
 // httptest server.
 type testApp struct {
@@ -74,7 +55,7 @@ type testApp struct {
 	ord    *orders.Orders
 	media  string // the media directory
 	routes []web.Route
-	logs   *syncBuffer
+	logs   *dbtest.LogBuffer
 	ids    map[string]int64 // fixture email → user id
 }
 
@@ -90,7 +71,7 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 			c.ConnConfig.Tracer = tracer
 		}
 	}))
-	logs := &syncBuffer{}
+	logs := &dbtest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	w := wire(t, st, log, opts)
 	srv := httptest.NewServer(w.handler)
@@ -129,7 +110,7 @@ func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wi
 func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options, now func() time.Time) wired {
 	t.Helper()
 	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)
-	sessions := auth.NewSessions(st, svc, log, auth.SessionOptions{Idle: time.Hour, Lifetime: 2 * time.Hour})
+	sessions := session.New(st, svc, log, session.Options{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)
 	media := t.TempDir()
 	cat := catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5})
@@ -290,7 +271,7 @@ func (a *testApp) signedIn(email string) *client {
 func (c *client) token() string {
 	u, _ := url.Parse(c.a.srv.URL)
 	for _, ck := range c.c.Jar.Cookies(u) {
-		if ck.Name == auth.CookieName {
+		if ck.Name == session.CookieName {
 			return ck.Value
 		}
 	}

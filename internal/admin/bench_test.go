@@ -18,6 +18,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/seed"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
 // benchEmail is the user the benchmark signs in as. On a database of its own
@@ -115,7 +116,7 @@ func benchSignIn(b *testing.B, h http.Handler) *http.Cookie {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	for _, c := range rec.Result().Cookies() {
-		if c.Name == auth.CookieName {
+		if c.Name == session.CookieName {
 			return c
 		}
 	}

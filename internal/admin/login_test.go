@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
 // Acceptance 1: signed out, the admin sends you to sign in and remembers where to.
@@ -138,13 +139,13 @@ func TestSignInRenewsToken(t *testing.T) {
 	a := newTestApp(t)
 	c := a.client()
 	u, _ := url.Parse(a.srv.URL)
-	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: auth.CookieName, Value: "planted-by-an-attacker-0123456789abcdef"}})
+	c.c.Jar.SetCookies(u, []*http.Cookie{{Name: session.CookieName, Value: "planted-by-an-attacker-0123456789abcdef"}})
 	r := c.login(superEmail, password)
 	if r.status != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", r.status)
 	}
 	set := r.header.Get("Set-Cookie")
-	for _, want := range []string{auth.CookieName + "=", "HttpOnly", "SameSite=Lax", "Path=/"} {
+	for _, want := range []string{session.CookieName + "=", "HttpOnly", "SameSite=Lax", "Path=/"} {
 		if !strings.Contains(set, want) {
 			t.Errorf("Set-Cookie %q lacks %s", set, want)
 		}
@@ -395,7 +396,7 @@ func TestExpiredSessionsAreDeleted(t *testing.T) {
 		VALUES ('old@example.com', '127.0.0.1', now() - interval '2 days'), ('new@example.com', '127.0.0.1', now())`); err != nil {
 		t.Fatal(err)
 	}
-	s := auth.NewSessions(a.st, a.auth, slog.New(slog.DiscardHandler), auth.SessionOptions{
+	s := session.New(a.st, a.auth, slog.New(slog.DiscardHandler), session.Options{
 		Idle: time.Hour, Lifetime: time.Hour, Cleanup: time.Millisecond})
 	defer s.Close()
 	for range 500 {

@@ -26,13 +26,14 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 	"github.com/stockroom-dev/stockroom/templates"
 )
 
 // Options are the admin's dependencies, wired by main.
 type Options struct {
 	Auth     *auth.Service
-	Sessions *auth.Sessions
+	Sessions *session.Manager
 	Log      *slog.Logger
 	Catalog  *catalog.Catalog
 	Orders   *orders.Orders
@@ -44,7 +45,7 @@ type Options struct {
 // Server holds what the admin handlers share. Build it with New.
 type Server struct {
 	auth     *auth.Service
-	sessions *auth.Sessions
+	sessions *session.Manager
 	log      *slog.Logger
 	pages    map[string]*template.Template // "users/list" → layout + partials + page
 	static   fs.FS

@@ -47,7 +47,7 @@ type harness struct {
 	srv     *httptest.Server
 	client  *http.Client
 	counter *dbtest.Counter
-	logs    *syncBuffer
+	logs    *dbtest.LogBuffer
 	widgets *widgets
 	routes  []web.Route  // the whole API route table, test routes included
 	seq     atomic.Int64 // numbers fixture users
@@ -66,7 +66,7 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 	for _, f := range adjust {
 		f(&o)
 	}
-	h := &harness{counter: &dbtest.Counter{}, logs: &syncBuffer{}}
+	h := &harness{counter: &dbtest.Counter{}, logs: &dbtest.LogBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("server log:\n%s", h.logs)
@@ -352,29 +352,4 @@ func (c *contract) checkUnrouted(resp *http.Response, body []byte) error {
 		return err
 	}
 	return doc.Components.Schemas["Problem"].Value.VisitJSON(v, openapi3.EnableJSONSchema2020())
-}
-
-// syncBuffer is a log sink safe to read while the server writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// Reset empties the buffer: benchmarks drop the access log between requests.
-func (s *syncBuffer) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.Reset()
 }

@@ -129,7 +129,7 @@ func (s *Service) UpdateGroup(ctx context.Context, actor *Principal, id int64, v
 			return err
 		}
 		g, err = q.UpdateGroup(ctx, db.UpdateGroupParams{ID: id, Version: version, Name: in.Name})
-		if store.NoRows(err) {
+		if store.IsNotFound(err) {
 			return store.ErrStale
 		} else if err != nil {
 			return err

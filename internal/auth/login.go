@@ -179,3 +179,31 @@ func principalOf(su db.GetSessionUserRow) *Principal {
 	p.AuthVersion = su.AuthVersion
 	return p
 }
+
+// RecordSignOut writes p's sign-out to the audit log. The session itself is the
+// transport's: it deletes the session row after this (scs does that on its own, so
+// there is no transaction to share).
+func (s *Service) RecordSignOut(ctx context.Context, p *Principal) error {
+	s.log.InfoContext(ctx, "signed out", "user_id", p.UserID, "email", p.Email)
+	err := s.st.InTx(ctx, func(q *db.Queries) error {
+		return audit.Record(ctx, q, p.Actor(), ActionSignOut, ResourceSessions, p.UserID, p.Email, nil)
+	})
+	if err != nil {
+		return fmt.Errorf("record sign-out: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpired deletes expired sessions and sign-in failures too old to count, in
+// one transaction, and says how many of each went.
+func (s *Service) DeleteExpired(ctx context.Context) (sessions, failures int64, err error) {
+	err = s.st.InTx(ctx, func(q *db.Queries) error {
+		var err error
+		if sessions, err = q.DeleteExpiredSessions(ctx); err != nil {
+			return err
+		}
+		failures, err = q.DeleteOldLoginAttempts(ctx)
+		return err
+	})
+	return sessions, failures, err
+}

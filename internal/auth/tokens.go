@@ -97,6 +97,20 @@ func NewTokens(st *store.Store) *Tokens { return &Tokens{st: st} }
 // through the auth service it already has.
 func (s *Service) Tokens() *Tokens { return NewTokens(s.st) }
 
+// UserID returns the id of the staff user with email, for the command line, which
+// names a token's owner by email. An unknown email is store.ErrNotFound.
+func (t *Tokens) UserID(ctx context.Context, email string) (int64, error) {
+	var u db.User
+	err := t.st.Read(ctx, func(q *db.Queries) (err error) {
+		u, err = q.GetUserByEmail(ctx, email)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("user %s: %w", email, err)
+	}
+	return u.ID, nil
+}
+
 // Create makes a token for userID and returns its secret, which exists only in this
 // return value: the database keeps its SHA-256. expiresAt may be nil (no expiry).
 // The token and its audit row (by actor: name, owner, scope, expiry and prefix,
@@ -259,7 +273,7 @@ func (t *Tokens) Revoke(ctx context.Context, actor audit.Actor, id int64) error 
 			return audit.Record(ctx, q, actor, ActionRevoke, ResourceTokens, row.ID, tokenRepr(row.Name, row.Prefix),
 				audit.Changes{"revoked_at": {nil, row.RevokedAt}})
 		}
-		if !store.NoRows(err) {
+		if !store.IsNotFound(err) {
 			return err
 		}
 		exists, err := q.APITokenExists(ctx, id)

@@ -184,7 +184,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *Principal, id int64, ve
 		after.User, err = q.UpdateUser(ctx, db.UpdateUserParams{
 			ID: id, Version: version, Email: in.Email, Name: in.Name, IsActive: in.Active, IsSuperuser: in.Superuser,
 		})
-		if store.NoRows(err) {
+		if store.IsNotFound(err) {
 			return store.ErrStale // it existed a moment ago: someone saved in between
 		}
 		if err != nil {

@@ -14,7 +14,7 @@ DELETE FROM sessions WHERE expiry < now()
 `
 
 // DeleteExpiredSessions removes sessions past their expiry; the sessions' own
-// cleanup goroutine runs it (pgxstore's is racy to stop, see auth.Sessions).
+// cleanup goroutine runs it (pgxstore's is racy to stop, see session.Manager).
 func (q *Queries) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteExpiredSessions)
 	if err != nil {

@@ -4,9 +4,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
 // Metrics are the request metrics, registered on a registry of the process's own
@@ -39,18 +40,19 @@ func (m *Metrics) observe(route string, status int, d time.Duration) {
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
-// poolCollector exports pgxpool's statistics as gauges and counters at scrape time.
+// poolCollector exports the pool's statistics as gauges and counters at scrape time.
 type poolCollector struct {
-	pool  *pgxpool.Pool
+	stats func() store.PoolStats
 	descs map[string]*prometheus.Desc
 }
 
-// RegisterPool exports pool statistics (connections total, idle, in use, waits).
-func RegisterPool(reg prometheus.Registerer, pool *pgxpool.Pool) {
+// RegisterPool exports pool statistics (connections total, idle, in use, waits), read
+// from stats at each scrape (store.Store.PoolStats).
+func RegisterPool(reg prometheus.Registerer, stats func() store.PoolStats) {
 	d := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc("stockroom_db_pool_"+name, help, nil, nil)
 	}
-	reg.MustRegister(&poolCollector{pool: pool, descs: map[string]*prometheus.Desc{
+	reg.MustRegister(&poolCollector{stats: stats, descs: map[string]*prometheus.Desc{
 		"total":     d("connections", "Connections open in the pool."),
 		"idle":      d("connections_idle", "Idle connections."),
 		"acquired":  d("connections_acquired", "Connections in use."),
@@ -68,14 +70,14 @@ func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.pool.Stat()
+	s := c.stats()
 	g := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.GaugeValue, v) }
 	n := func(k string, v float64) { ch <- prometheus.MustNewConstMetric(c.descs[k], prometheus.CounterValue, v) }
-	g("total", float64(s.TotalConns()))
-	g("idle", float64(s.IdleConns()))
-	g("acquired", float64(s.AcquiredConns()))
-	g("max", float64(s.MaxConns()))
-	n("waits", float64(s.EmptyAcquireCount()))
-	n("wait_secs", s.EmptyAcquireWaitTime().Seconds())
-	n("acquires", float64(s.AcquireCount()))
+	g("total", float64(s.Total))
+	g("idle", float64(s.Idle))
+	g("acquired", float64(s.Acquired))
+	g("max", float64(s.Max))
+	n("waits", float64(s.Waits))
+	n("wait_secs", s.WaitTotal.Seconds())
+	n("acquires", float64(s.Acquires))
 }

@@ -1,4 +1,4 @@
-package auth
+package session
 
 import (
 	"context"
@@ -16,7 +16,7 @@ const (
 // whose result cannot be redirected to (the API token form, whose response is the
 // only place its secret ever appears), so that the browser re-posting it (Reload or
 // Back on the result, confirmed) is recognised instead of creating a second token.
-func (s *Sessions) MarkFormUsed(ctx context.Context, key string) {
+func (s *Manager) MarkFormUsed(ctx context.Context, key string) {
 	used, _ := s.sm.Get(ctx, keyUsedForms).([]string)
 	used = append(used, key)
 	if len(used) > maxUsedForms {
@@ -26,7 +26,7 @@ func (s *Sessions) MarkFormUsed(ctx context.Context, key string) {
 }
 
 // FormUsed reports whether MarkFormUsed recorded key in this session.
-func (s *Sessions) FormUsed(ctx context.Context, key string) bool {
+func (s *Manager) FormUsed(ctx context.Context, key string) bool {
 	used, _ := s.sm.Get(ctx, keyUsedForms).([]string)
 	return slices.Contains(used, key)
 }

@@ -1,4 +1,8 @@
-package auth
+// Package session is the HTTP side of staff sessions: the cookie, loading and saving
+// the session around a request (scs with its pgxstore, so every instance serves every
+// session), the principal it stands for, flash messages and one-shot form keys. Who a
+// session may stand for is auth's rule; this package only carries it between requests.
+package session
 
 import (
 	"context"
@@ -11,8 +15,7 @@ import (
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 
-	"github.com/stockroom-dev/stockroom/internal/audit"
-	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
@@ -27,21 +30,21 @@ const (
 	keyFlash       = "flash"
 )
 
-// Sessions are staff sessions: scs with its pgxstore, so every instance serves every
+// Manager runs staff sessions: scs with its pgxstore, so every instance serves every
 // session. Expired rows are deleted by a goroutine of our own, which Close stops:
 // pgxstore's own cleanup goroutine creates its stop channel inside the goroutine, so
 // stopping it races (and, called early, misses it and leaks it).
-type Sessions struct {
+type Manager struct {
 	sm   *scs.SessionManager
-	svc  *Service
+	svc  *auth.Service
 	log  *slog.Logger
 	stop chan struct{}
 	done chan struct{}
 }
 
-// SessionOptions are the cookie and timeout settings (STOCKROOM_SESSION_*,
+// Options are the cookie and timeout settings (STOCKROOM_SESSION_*,
 // STOCKROOM_SECURE_COOKIES).
-type SessionOptions struct {
+type Options struct {
 	Idle     time.Duration // sign out after this long without a request
 	Lifetime time.Duration // sign out after this long, however active
 	Secure   bool          // send the cookie over HTTPS only
@@ -51,8 +54,8 @@ type SessionOptions struct {
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
-// NewSessions returns the session manager on st's database.
-func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOptions) *Sessions {
+// New returns the session manager on st's database.
+func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Manager {
 	if opts.Cleanup <= 0 {
 		opts.Cleanup = 5 * time.Minute
 	}
@@ -69,14 +72,14 @@ func NewSessions(st *store.Store, svc *Service, log *slog.Logger, opts SessionOp
 	if opts.OnError != nil {
 		sm.ErrorFunc = opts.OnError
 	}
-	s := &Sessions{sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
-	go s.cleanup(st, opts.Cleanup)
+	s := &Manager{sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	go s.cleanup(opts.Cleanup)
 	return s
 }
 
 // cleanup deletes expired sessions, and sign-in failures too old to count, every
 // interval until Close.
-func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
+func (s *Manager) cleanup(interval time.Duration) {
 	defer close(s.done)
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -86,18 +89,11 @@ func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			err := st.InTx(ctx, func(q *db.Queries) error {
-				n, err := q.DeleteExpiredSessions(ctx)
-				if err != nil {
-					return err
-				}
-				old, err := q.DeleteOldLoginAttempts(ctx)
-				if n+old > 0 {
-					s.log.Debug("expired sessions and old sign-in failures deleted", "sessions", n, "failures", old)
-				}
-				return err
-			})
+			n, old, err := s.svc.DeleteExpired(ctx)
 			cancel()
+			if n+old > 0 {
+				s.log.Debug("expired sessions and old sign-in failures deleted", "sessions", n, "failures", old)
+			}
 			if err != nil {
 				s.log.Warn("delete expired sessions", "err", err)
 			}
@@ -107,19 +103,19 @@ func (s *Sessions) cleanup(st *store.Store, interval time.Duration) {
 
 // Close stops the goroutine that deletes expired sessions and waits for it, so the
 // pool can close after it. Call it once.
-func (s *Sessions) Close() {
+func (s *Manager) Close() {
 	close(s.stop)
 	<-s.done
 }
 
 // LoadAndSave loads the request's session and saves it (and sets the cookie) when
 // the handler changed it.
-func (s *Sessions) LoadAndSave(next http.Handler) http.Handler { return s.sm.LoadAndSave(next) }
+func (s *Manager) LoadAndSave(next http.Handler) http.Handler { return s.sm.LoadAndSave(next) }
 
 // Authenticate puts the signed-in principal into the request's context (see
-// FromContext); a session that no longer stands for anyone is destroyed and the
+// auth.FromContext); a session that no longer stands for anyone is destroyed and the
 // request goes on anonymous. It must run inside LoadAndSave.
-func (s *Sessions) Authenticate(next http.Handler) http.Handler {
+func (s *Manager) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		uid := s.sm.GetInt64(ctx, keyUserID)
@@ -129,7 +125,7 @@ func (s *Sessions) Authenticate(next http.Handler) http.Handler {
 		}
 		p, err := s.svc.SessionPrincipal(ctx, uid, s.sm.GetInt32(ctx, keyAuthVersion))
 		switch {
-		case errors.Is(err, ErrSignedOut):
+		case errors.Is(err, auth.ErrSignedOut):
 			s.log.InfoContext(ctx, "session ended", "user_id", uid, "reason", "user inactive, gone or credentials changed")
 			if err := s.sm.Destroy(ctx); err != nil {
 				s.sm.ErrorFunc(w, r, err)
@@ -139,7 +135,7 @@ func (s *Sessions) Authenticate(next http.Handler) http.Handler {
 			s.sm.ErrorFunc(w, r, err)
 			return
 		default:
-			ctx = WithPrincipal(ctx, p)
+			ctx = auth.WithPrincipal(ctx, p)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -148,7 +144,7 @@ func (s *Sessions) Authenticate(next http.Handler) http.Handler {
 // RequestPrincipal returns the principal r's session cookie stands for, or nil when
 // it stands for nobody. It reads the session without LoadAndSave, so a JSON API call
 // made with the admin's cookie never writes or renews the session.
-func (s *Sessions) RequestPrincipal(r *http.Request) (*Principal, error) {
+func (s *Manager) RequestPrincipal(r *http.Request) (*auth.Principal, error) {
 	c, err := r.Cookie(s.sm.Cookie.Name)
 	if err != nil {
 		return nil, nil // no cookie: anonymous
@@ -162,7 +158,7 @@ func (s *Sessions) RequestPrincipal(r *http.Request) (*Principal, error) {
 		return nil, nil
 	}
 	p, err := s.svc.SessionPrincipal(ctx, uid, s.sm.GetInt32(ctx, keyAuthVersion))
-	if errors.Is(err, ErrSignedOut) {
+	if errors.Is(err, auth.ErrSignedOut) {
 		return nil, nil
 	}
 	return p, err
@@ -170,7 +166,7 @@ func (s *Sessions) RequestPrincipal(r *http.Request) (*Principal, error) {
 
 // SignIn makes the session stand for p under a new token, so a token planted before
 // sign-in (session fixation) is worth nothing after it.
-func (s *Sessions) SignIn(ctx context.Context, p *Principal) error {
+func (s *Manager) SignIn(ctx context.Context, p *auth.Principal) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -182,14 +178,10 @@ func (s *Sessions) SignIn(ctx context.Context, p *Principal) error {
 // SignOut ends the session: its row is deleted and the next Put (a flash) starts a
 // new one under a new token. The sign-out is recorded in the audit log first (scs
 // deletes the session row on its own, so there is no transaction to share).
-func (s *Sessions) SignOut(ctx context.Context) error {
-	if p := FromContext(ctx); p != nil {
-		s.log.InfoContext(ctx, "signed out", "user_id", p.UserID, "email", p.Email)
-		err := s.svc.st.InTx(ctx, func(q *db.Queries) error {
-			return audit.Record(ctx, q, p.Actor(), ActionSignOut, ResourceSessions, p.UserID, p.Email, nil)
-		})
-		if err != nil {
-			return fmt.Errorf("record sign-out: %w", err)
+func (s *Manager) SignOut(ctx context.Context) error {
+	if p := auth.FromContext(ctx); p != nil {
+		if err := s.svc.RecordSignOut(ctx, p); err != nil {
+			return err
 		}
 	}
 	return s.sm.Destroy(ctx)
@@ -198,7 +190,7 @@ func (s *Sessions) SignOut(ctx context.Context) error {
 // KeepSignedIn records a new auth_version in the current session, after its own user
 // changed their password: the change ends every other session, not this one. The
 // token is renewed too.
-func (s *Sessions) KeepSignedIn(ctx context.Context, authVersion int32) error {
+func (s *Manager) KeepSignedIn(ctx context.Context, authVersion int32) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -207,13 +199,13 @@ func (s *Sessions) KeepSignedIn(ctx context.Context, authVersion int32) error {
 }
 
 // Flash queues a message for the next page the session sees (post/redirect/get).
-func (s *Sessions) Flash(ctx context.Context, msg string) {
+func (s *Manager) Flash(ctx context.Context, msg string) {
 	msgs, _ := s.sm.Get(ctx, keyFlash).([]string)
 	s.sm.Put(ctx, keyFlash, append(msgs, msg))
 }
 
 // Flashes returns and forgets the queued messages.
-func (s *Sessions) Flashes(ctx context.Context) []string {
+func (s *Manager) Flashes(ctx context.Context) []string {
 	if !s.sm.Exists(ctx, keyFlash) {
 		return nil // no Pop: it would mark the session modified and rewrite it
 	}
