@@ -53,7 +53,7 @@ deps-chromium:
 		echo "chromium not found: install the package 'chromium' for the browser tests" >&2; exit 1; \
 	fi
 
-# The load harness (bench/run): seeds a database, starts stockroom, the floor and the
+# The load harness (bench/run): seeds a database, starts stockroom, the lean and same-SQL floors and the
 # HTTP limit on 127.0.0.1, and measures S1-S6 with wrk next to pgbench's database
 # limit. About 11 minutes; the report goes to bench/results/. Never part of `test`.
 bench: deps-postgres

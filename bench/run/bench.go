@@ -58,8 +58,8 @@ type bench struct {
 	in       inputs
 	missing  map[string]string // scenario → why it does not run in this build
 
-	stockroom, floor, httplimit *server
-	debugBase                   string // stockroom's profiler (BENCH_PROFILE), http://127.0.0.1:port
+	stockroom, lean, samesql, httplimit *server
+	debugBase                           string // stockroom's profiler (BENCH_PROFILE), http://127.0.0.1:port
 
 	budgets []budget
 	results []*measurement
@@ -93,7 +93,7 @@ func (b *bench) logf(format string, a ...any) {
 
 // close stops what the run started, servers first, and removes the cluster.
 func (b *bench) close() {
-	for _, s := range []*server{b.stockroom, b.floor, b.httplimit} {
+	for _, s := range []*server{b.stockroom, b.lean, b.samesql, b.httplimit} {
 		if s != nil {
 			s.stop()
 		}
@@ -111,8 +111,9 @@ func (b *bench) prepare(ctx context.Context) error {
 	if err := b.tools(ctx); err != nil {
 		return err
 	}
-	b.logf("building bin/stockroom, bin/bench-floor, bin/bench-httplimit")
-	for _, t := range [][2]string{{"bin/stockroom", "./cmd/stockroom"}, {"bin/bench-floor", "./bench/floor"}, {"bin/bench-httplimit", "./bench/httplimit"}} {
+	b.logf("building bin/stockroom, bin/bench-lean, bin/bench-samesql, bin/bench-httplimit")
+	for _, t := range [][2]string{{"bin/stockroom", "./cmd/stockroom"}, {"bin/bench-lean", "./bench/lean"},
+		{"bin/bench-samesql", "./bench/samesql"}, {"bin/bench-httplimit", "./bench/httplimit"}} {
 		out, err := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", t[0], t[1]).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go build %s: %w\n%s", t[1], err, out)
@@ -361,7 +362,7 @@ func (b *bench) startServer(ctx context.Context, name, bin string, env []string,
 	defer logf.Close() // the child has its own descriptor
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "STOCKROOM_ADDR="+addr, "FLOOR_ADDR="+addr, "HTTPLIMIT_ADDR="+addr)
+	cmd.Env = append(cmd.Env, "STOCKROOM_ADDR="+addr, "LEAN_ADDR="+addr, "SAMESQL_ADDR="+addr, "HTTPLIMIT_ADDR="+addr)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
@@ -412,8 +413,14 @@ func (b *bench) startServers(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.floor, err = b.startServer(ctx, "floor", "bin/bench-floor", []string{
-		"FLOOR_DATABASE_URL=" + b.dbURL, "FLOOR_MAX_CONNS=" + b.poolSize(),
+	// The lean floor runs with pgxpool's defaults, as the smallest program would.
+	b.lean, err = b.startServer(ctx, "lean", "bin/bench-lean", []string{"LEAN_DATABASE_URL=" + b.dbURL},
+		"/api/v1/products", http.StatusUnauthorized)
+	if err != nil {
+		return err
+	}
+	b.samesql, err = b.startServer(ctx, "samesql", "bin/bench-samesql", []string{
+		"SAMESQL_DATABASE_URL=" + b.dbURL, "SAMESQL_MAX_CONNS=" + b.poolSize(),
 	}, "/api/v1/products", http.StatusUnauthorized)
 	if err != nil {
 		return err

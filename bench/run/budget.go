@@ -15,12 +15,13 @@ import (
 const budgetRequests = 20
 
 // budget is the statements one request of a scenario runs, counted by
-// pg_stat_statements (calls over requests): for stockroom, the floor and the pgbench
-// script of the database limit.
+// pg_stat_statements (calls over requests): for stockroom, the lean floor, the
+// same-SQL floor and the pgbench script of the database limit.
 type budget struct {
 	scenario   string
 	stockroom  float64
-	floor      float64 // -1: the floor does not answer this scenario
+	lean       float64 // -1: the floors do not answer this scenario
+	samesql    float64
 	pgbench    float64 // -1: no pgbench script
 	statements []string
 	note       string
@@ -58,12 +59,16 @@ func (b *bench) queryBudgets(ctx context.Context) {
 		if !b.cfg.scenarios[s.name] || b.missing[s.name] != "" {
 			continue
 		}
-		bu := budget{scenario: s.name, floor: -1, pgbench: -1}
+		bu := budget{scenario: s.name, lean: -1, samesql: -1, pgbench: -1}
 		var list []string
 		bu.stockroom, bu.statements, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
 		if err == nil && s.floor {
-			bu.floor, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.floor, s, 2) })
-			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
+			bu.lean, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.lean, s, 2) })
+			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("lean floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
+		}
+		if err == nil && s.floor {
+			bu.samesql, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.samesql, s, 3) })
+			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("same-SQL floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
 		}
 		if err == nil && s.floor {
 			bu.pgbench, list, err = b.countStatements(ctx, conn, func() error {

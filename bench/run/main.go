@@ -1,8 +1,8 @@
-// Command run is `make bench`: it builds stockroom, the floor and the HTTP limit,
+// Command run is `make bench`: it builds stockroom, the lean and same-SQL floors and the HTTP limit,
 // seeds a database, starts the three servers on 127.0.0.1, loads them with wrk (and
 // the database with pgbench) scenario by scenario at each connection count, and
 // writes one markdown report of requests/s, latency, errors, memory and CPU per
-// request, with ratios to the floor and the database limit measured in the same run.
+// request, with ratios to the floors and the database limit measured in the same run.
 //
 // Settings are environment variables (see README.md, "Benchmarks"):
 //
@@ -10,7 +10,7 @@
 //	BENCH_DURATION, BENCH_WARMUP  measured window and warm-up per run (15s, 5s)
 //	BENCH_CONNS                   connection counts (16,256)
 //	BENCH_SCENARIOS               which of S1..S6 to run (all)
-//	BENCH_MAX_CONNS               pool size of stockroom and the floor (0: store.DefaultMaxConns)
+//	BENCH_MAX_CONNS               pool size of stockroom and the same-SQL floor (0: store.DefaultMaxConns)
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
 //	BENCH_OUT                     where the report goes (bench/results)
 //	BENCH_VACUUM=off              leave dead rows after S3 and S6 to autovacuum (default: VACUUM)

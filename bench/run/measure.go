@@ -23,13 +23,14 @@ import (
 // Targets: who answers a measured window.
 const (
 	targetStockroom = "stockroom"
-	targetFloor     = "floor"
+	targetLean      = "lean floor"
+	targetSameSQL   = "same SQL"
 	targetHTTP      = "HTTP limit"
 	targetDB        = "DB limit"
 )
 
 // measure runs every window: per connection count, the HTTP limit, then for each
-// scenario stockroom, the floor and pgbench back to back, so that the ratios compare
+// scenario stockroom, the lean floor, the same-SQL floor and pgbench back to back, so that the ratios compare
 // numbers measured minutes apart at most.
 func (b *bench) measure(ctx context.Context) error {
 	scripts, err := b.pgbenchScripts(ctx)
@@ -49,7 +50,8 @@ func (b *bench) measure(ctx context.Context) error {
 			}
 			b.record(b.wrkWindow(ctx, targetStockroom, b.stockroom, s, conns))
 			if s.floor {
-				b.record(b.wrkWindow(ctx, targetFloor, b.floor, s, conns))
+				b.record(b.wrkWindow(ctx, targetLean, b.lean, s, conns))
+				b.record(b.wrkWindow(ctx, targetSameSQL, b.samesql, s, conns))
 				b.record(b.pgbenchWindow(ctx, s, scripts[s.name], conns))
 			}
 			if s.writes && b.cfg.vacuum {

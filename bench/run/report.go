@@ -53,8 +53,8 @@ func (b *bench) report() string {
 func (b *bench) table(w *strings.Builder, conns int) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
 	p("## %d connections\n\n", conns)
-	p("| scenario | req/s | %% of floor | %% of DB limit | p50 | p99 | non-2xx | socket errors | server RSS max | server CPU s/1k req | postgres CPU s/1k req |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| scenario | req/s | %% of lean floor | %% of same-SQL floor | %% of DB limit | p50 | p99 | non-2xx | socket errors | server RSS max | server CPU s/1k req | postgres CPU s/1k req | postgres CPU ÷ lean floor's |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var notes []string
 	for _, s := range scenarios {
 		m := b.find(targetStockroom, s.name, conns)
@@ -62,23 +62,29 @@ func (b *bench) table(w *strings.Builder, conns int) {
 			continue
 		}
 		if m.requests == 0 {
-			p("| %s | %s |  |  |  |  |  |  |  |  |  |\n", s.name, m.note)
+			p("| %s | %s |  |  |  |  |  |  |  |  |  |  |  |\n", s.name, m.note)
 			continue
 		}
-		floor, dbl := "", ""
-		if f := b.find(targetFloor, s.name, conns); f != nil && f.rps > 0 {
-			floor = fmt.Sprintf("%.0f%%", 100*m.rps/f.rps)
+		lean, same, dbl, pgRatio := "", "", "", ""
+		if f := b.find(targetLean, s.name, conns); f != nil && f.rps > 0 {
+			lean = fmt.Sprintf("%.0f%%", 100*m.rps/f.rps)
+			if m.pgCPU > 0 && f.pgCPU > 0 {
+				pgRatio = fmt.Sprintf("%.2f×", m.perK(m.pgCPU)/f.perK(f.pgCPU))
+			}
+		}
+		if f := b.find(targetSameSQL, s.name, conns); f != nil && f.rps > 0 {
+			same = fmt.Sprintf("%.0f%%", 100*m.rps/f.rps)
 		}
 		if d := b.find(targetDB, s.name, conns); d != nil && d.rps > 0 {
 			dbl = fmt.Sprintf("%.0f%%", 100*m.rps/d.rps)
 		}
 		if s.name == "S5" {
 			if s1 := b.find(targetStockroom, "S1", conns); s1 != nil && s1.rps > 0 {
-				floor = fmt.Sprintf("(%.0f%% of S1)", 100*m.rps/s1.rps)
+				lean = fmt.Sprintf("(%.0f%% of S1)", 100*m.rps/s1.rps)
 			}
 		}
-		p("| %s | %.0f | %s | %s | %s | %s | %d | %d | %s | %s | %s |\n", s.name, m.rps, floor, dbl, ms(m.p50), ms(m.p99),
-			m.non2xx, max(m.socketErr, 0), mib(m.rssKiB), cpu(m.perK(m.serverCPU)), pgcpu(m))
+		p("| %s | %.0f | %s | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s |\n", s.name, m.rps, lean, same, dbl, ms(m.p50), ms(m.p99),
+			m.non2xx, max(m.socketErr, 0), mib(m.rssKiB), cpu(m.perK(m.serverCPU)), pgcpu(m), pgRatio)
 		if bad := nonOK(m.statuses); bad != "" && m.non2xx == 0 {
 			notes = append(notes, fmt.Sprintf("%s: the server logged %s in the window (/metrics), none of which wrk received: "+
 				"requests wrk abandoned when the window closed, answered after their client had gone", s.name, bad))
@@ -96,8 +102,13 @@ func (b *bench) table(w *strings.Builder, conns int) {
 		b.refRow(w, "HTTP limit (bare net/http)", h)
 	}
 	for _, s := range scenarios {
-		if f := b.find(targetFloor, s.name, conns); f != nil {
-			b.refRow(w, "floor "+s.name, f)
+		if f := b.find(targetLean, s.name, conns); f != nil {
+			b.refRow(w, "lean floor "+s.name, f)
+		}
+	}
+	for _, s := range scenarios {
+		if f := b.find(targetSameSQL, s.name, conns); f != nil {
+			b.refRow(w, "same-SQL floor "+s.name, f)
 		}
 	}
 	for _, s := range scenarios {
@@ -138,7 +149,7 @@ func (b *bench) budgetReport(w *strings.Builder) {
 		p("%s\n\n", b.budgets[0].note)
 		return
 	}
-	p("| scenario | stockroom | floor | pgbench script |\n|---|---:|---:|---:|\n")
+	p("| scenario | stockroom | lean floor | same-SQL floor | pgbench script |\n|---|---:|---:|---:|---:|\n")
 	num := func(v float64) string {
 		if v < 0 {
 			return "–"
@@ -147,10 +158,10 @@ func (b *bench) budgetReport(w *strings.Builder) {
 	}
 	for _, bu := range b.budgets {
 		if bu.note != "" {
-			p("| %s | %s |  |  |\n", bu.scenario, oneLine(bu.note))
+			p("| %s | %s |  |  |  |\n", bu.scenario, oneLine(bu.note))
 			continue
 		}
-		p("| %s | %s | %s | %s |\n", bu.scenario, num(bu.stockroom), num(bu.floor), num(bu.pgbench))
+		p("| %s | %s | %s | %s | %s |\n", bu.scenario, num(bu.stockroom), num(bu.lean), num(bu.samesql), num(bu.pgbench))
 	}
 	p("\nstockroom's statements per request:\n\n")
 	for _, bu := range b.budgets {
@@ -181,7 +192,7 @@ func (b *bench) machine(w *strings.Builder) {
 	for _, s := range b.settings {
 		p(" %s=%s;", s[0], s[1])
 	}
-	p("\n- stockroom serve: STOCKROOM_LOG_LEVEL=warn, STOCKROOM_API_RATE_LIMIT=100000000, STOCKROOM_DATABASE_MAX_CONNS=%s (0: store.DefaultMaxConns, %d here); the floor's pool the same\n", b.poolSize(), store.DefaultMaxConns())
+	p("\n- stockroom serve: STOCKROOM_LOG_LEVEL=warn, STOCKROOM_API_RATE_LIMIT=100000000, STOCKROOM_DATABASE_MAX_CONNS=%s (0: store.DefaultMaxConns, %d here); the same-SQL floor's pool the same; the lean floor's is pgxpool's default (max(4, CPUs))\n", b.poolSize(), store.DefaultMaxConns())
 	p("- pgbench: -M prepared, -j %d, PGOPTIONS=-c plan_cache_mode=force_custom_plan (as stockroom's pool)\n", b.cfg.threads)
 	p("- raw output: %s (not committed)\n", b.scratch)
 }

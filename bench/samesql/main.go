@@ -1,12 +1,16 @@
-// Command floor is the bench's floor: the smallest Go net/http + pgxpool server that
-// answers S1–S4 of `make bench` with the same SQL per request as stockroom (token
-// lookup included, through the sqlc queries in internal/db) and the same JSON. What
-// stockroom spends beyond it — middleware, the principal, validation, audit diffs,
-// cursors, templates — is the overhead the bench measures and shrinks.
+// Command samesql is the bench's same-SQL floor: the smallest Go net/http + pgxpool
+// server that answers S1–S4 of `make bench` with the same SQL per request as
+// stockroom (token lookup included, through the sqlc queries in internal/db), the
+// same pool settings (store.Tune) and the same JSON. What stockroom spends beyond it
+// — middleware, the principal, validation, audit diffs, cursors, templates — is the
+// overhead of its Go code; what it spends beyond bench/lean, the lean floor, is that
+// plus the cost of its SQL and pool settings. Comparing stockroom with this one alone
+// compares stockroom with itself (issue #19): the report's headline ratio is the
+// lean floor's.
 //
 // It is a reference, not a product: no logging, no metrics, no error pages beyond a
-// status code. It listens on FLOOR_ADDR and connects to FLOOR_DATABASE_URL with a pool
-// of FLOOR_MAX_CONNS connections (0: store.DefaultMaxConns, as stockroom's).
+// status code. It listens on SAMESQL_ADDR and connects to SAMESQL_DATABASE_URL with a pool
+// of SAMESQL_MAX_CONNS connections (0: store.DefaultMaxConns, as stockroom's).
 package main
 
 import (
@@ -39,18 +43,18 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "floor:", err)
+		fmt.Fprintln(os.Stderr, "samesql:", err)
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context) error {
-	cfg, err := pgxpool.ParseConfig(os.Getenv("FLOOR_DATABASE_URL"))
+	cfg, err := pgxpool.ParseConfig(os.Getenv("SAMESQL_DATABASE_URL"))
 	if err != nil {
-		return errors.New("FLOOR_DATABASE_URL is missing or malformed")
+		return errors.New("SAMESQL_DATABASE_URL is missing or malformed")
 	}
 	cfg.MaxConns = store.DefaultMaxConns()
-	if n, _ := strconv.Atoi(os.Getenv("FLOOR_MAX_CONNS")); n > 0 {
+	if n, _ := strconv.Atoi(os.Getenv("SAMESQL_MAX_CONNS")); n > 0 {
 		cfg.MaxConns = int32(n)
 	}
 	store.Tune(cfg) // plan like stockroom: the database's work must be the same
@@ -69,7 +73,7 @@ func run(ctx context.Context) error {
 	mux.HandleFunc("GET /api/v1/products", f.list)
 	mux.HandleFunc("GET /api/v1/products/{id}", f.product)
 	mux.HandleFunc("PATCH /api/v1/products/{id}/variants/{vid}", f.patchVariant)
-	srv := &http.Server{Addr: os.Getenv("FLOOR_ADDR"), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: os.Getenv("SAMESQL_ADDR"), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()
