@@ -6,10 +6,11 @@
 -- sortable key and direction, so that each has an ORDER BY its index can serve (an
 -- ORDER BY that picked its column from a parameter would defeat every index). They
 -- share one shape:
---   - every filter is optional: NULL means "not filtered". The pool plans each
---     execution with its actual values (plan_cache_mode=force_custom_plan, see
---     store.Open), so a NULL filter folds away instead of leaving a generic plan
---     that has to serve every combination;
+--   - every filter is optional: NULL means "not filtered". The store runs these
+--     statements unnamed, planned at each execution with their actual values (see
+--     store/plans.go), so a NULL filter folds away instead of leaving a generic plan
+--     that has to serve every combination; the unfiltered first page has statements
+--     of its own (ListAllProductsByNameAsc, ...) whose plan can be made once;
 --   - category_ids is the category and its subcategories, computed first
 --     (CategoryDescendantIDs), so the planner sees the actual ids;
 --   - pattern is an ILIKE pattern ('%oak%', wildcards in the user's text escaped by
@@ -27,7 +28,7 @@
 --     caller decides from the planner's estimate of the matches (store.Estimate):
 --     true replaces the sort key by an equal expression no index has, which leaves
 --     matching first as the only plan; false leaves the planner free. It folds away
---     before planning (force_custom_plan), so the queries otherwise stay the same;
+--     before planning (a custom plan), so the queries otherwise stay the same;
 --   - callers ask for one row more than they show, to learn whether there is more.
 -- "Previous page" is the opposite direction's query from the first row shown, read
 -- back to front; "last page" is the opposite direction's first page.
@@ -148,6 +149,67 @@ WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
 ORDER BY (CASE WHEN @match_first::boolean THEN p.stock_total + 0 ELSE p.stock_total END) DESC, p.id DESC
 LIMIT @row_limit;
 
+-- name: ListAllProductsByNameAsc :many
+-- ListAllProductsByNameAsc is the first page of the whole catalog by name
+-- (ascending), then id: ListProductsByNameAsc without filters or keyset. The
+-- unfiltered first page is the list's most common request (the API's default, the
+-- admin's first view), and this shape's best plan is the same whatever the limit:
+-- read the ordering's index from its start. So it is planned once per connection
+-- (store/plans.go lists it), where the filtered statement is planned at every
+-- execution.
+SELECT p.* FROM product_listings p
+ORDER BY p.name, p.id
+LIMIT @row_limit;
+
+-- name: ListAllProductsByNameDesc :many
+-- ListAllProductsByNameDesc is the first page of the whole catalog by name
+-- (descending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.name DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: ListAllProductsByUpdatedAtAsc :many
+-- ListAllProductsByUpdatedAtAsc is the first page of the whole catalog by updated at
+-- (ascending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.updated_at, p.id
+LIMIT @row_limit;
+
+-- name: ListAllProductsByUpdatedAtDesc :many
+-- ListAllProductsByUpdatedAtDesc is the first page of the whole catalog by updated at
+-- (descending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.updated_at DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: ListAllProductsByPriceAsc :many
+-- ListAllProductsByPriceAsc is the first page of the whole catalog by lowest variant price
+-- (ascending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.price_min_cents, p.id
+LIMIT @row_limit;
+
+-- name: ListAllProductsByPriceDesc :many
+-- ListAllProductsByPriceDesc is the first page of the whole catalog by lowest variant price
+-- (descending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.price_min_cents DESC, p.id DESC
+LIMIT @row_limit;
+
+-- name: ListAllProductsByStockAsc :many
+-- ListAllProductsByStockAsc is the first page of the whole catalog by total stock
+-- (ascending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.stock_total, p.id
+LIMIT @row_limit;
+
+-- name: ListAllProductsByStockDesc :many
+-- ListAllProductsByStockDesc is the first page of the whole catalog by total stock
+-- (descending), then id. See ListAllProductsByNameAsc.
+SELECT p.* FROM product_listings p
+ORDER BY p.stock_total DESC, p.id DESC
+LIMIT @row_limit;
+
 -- name: CountProducts :one
 -- CountProducts counts the products the list filters match, but stops at @max_count:
 -- an exact count is shown only when it is small, so it never scans a million rows.
@@ -161,6 +223,29 @@ SELECT count(*) FROM (
       AND (sqlc.narg(pattern)::text IS NULL OR p.name ILIKE sqlc.narg(pattern)::text OR p.skus ILIKE sqlc.narg(pattern)::text)
     LIMIT @max_count
 ) AS matched;
+
+-- name: GetProductDetail :one
+-- GetProductDetail returns one product with its category's name, its variants and
+-- its images (both in position, id order) in one statement: a product page is one
+-- round trip instead of three. The rows travel as JSON arrays whose keys are the
+-- fields of db.ProductVariant and db.ProductImage, so encoding/json fills those
+-- structs as the separate queries' rows would be.
+SELECT sqlc.embed(p),
+       coalesce((SELECT json_agg(json_build_object(
+                    'ID', v.id, 'ProductID', v.product_id, 'Sku', v.sku, 'Title', v.title,
+                    'OptionValues', v.option_values, 'PriceCents', v.price_cents,
+                    'CompareAtPriceCents', v.compare_at_price_cents, 'CostCents', v.cost_cents,
+                    'Stock', v.stock, 'Position', v.position, 'CreatedAt', v.created_at,
+                    'UpdatedAt', v.updated_at, 'Version', v.version) ORDER BY v.position, v.id)
+                 FROM product_variants v WHERE v.product_id = p.id), '[]')::json AS variants,
+       coalesce((SELECT json_agg(json_build_object(
+                    'ID', i.id, 'ProductID', i.product_id, 'Sha256', i.sha256,
+                    'ContentType', i.content_type, 'Width', i.width, 'Height', i.height,
+                    'Bytes', i.bytes, 'Alt', i.alt, 'Position', i.position,
+                    'CreatedAt', i.created_at, 'UpdatedAt', i.updated_at, 'Version', i.version)
+                    ORDER BY i.position, i.id)
+                 FROM product_images i WHERE i.product_id = p.id), '[]')::json AS images
+FROM product_listings p WHERE p.id = @id;
 
 -- name: GetProductListing :one
 -- GetProductListing returns one product with its category's name.

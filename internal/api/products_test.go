@@ -431,9 +431,9 @@ func TestProductQueryBudget(t *testing.T) {
 		{"/api/v1/products?limit=1", 2},   // token, page
 		{"/api/v1/products?limit=50", 2},  // token, page
 		{"/api/v1/products?limit=200", 2}, // token, page
-		{"/api/v1/products/7", 4},         // token, product, variants, images
-		{"/api/v1/products/8", 4},
-		{"/api/v1/products/7/variants?limit=1", 4},
+		{"/api/v1/products/7", 2},         // token, product with its variants and images
+		{"/api/v1/products/8", 2},
+		{"/api/v1/products/7/variants?limit=1", 2},
 		{"/api/v1/categories?limit=1", 2},
 		{"/api/v1/categories?limit=200", 2},
 	}

@@ -151,6 +151,12 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 		args.RowLimit = int32(limit + 1)
 		order := p.Sort
 		order.Desc = order.Desc != back // backwards: the opposite order, read back to front
+		if unfiltered(args) {
+			// No filter, no keyset: the whole catalog's first page (or, backwards,
+			// its last), a statement with a plan made once (ListAllProductsByNameAsc).
+			rows, err = listAllQuery(order)(q, ctx, args.RowLimit)
+			return err
+		}
 		list := listQuery(order)
 		if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
 			return err
@@ -443,6 +449,35 @@ func listQuery(s Sort) listFunc {
 		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
 			return q.ListProductsByStockDesc(ctx, db.ListProductsByStockDescParams(p))
 		}
+	}
+}
+
+// unfiltered reports whether args select every product from the start of the
+// ordering: no filter, no keyset.
+func unfiltered(args db.ListProductsByNameAscParams) bool {
+	return args.Status == nil && args.CategoryIds == nil && args.StockMin == nil && args.StockMax == nil &&
+		args.UpdatedSince == nil && args.Pattern == nil && args.AfterID == nil && args.AfterValue == nil
+}
+
+// listAllQuery picks the unfiltered first-page query for an ordering.
+func listAllQuery(s Sort) func(q *db.Queries, ctx context.Context, limit int32) ([]db.ProductListing, error) {
+	switch {
+	case s.Key == SortName && !s.Desc:
+		return (*db.Queries).ListAllProductsByNameAsc
+	case s.Key == SortName:
+		return (*db.Queries).ListAllProductsByNameDesc
+	case s.Key == SortUpdatedAt && !s.Desc:
+		return (*db.Queries).ListAllProductsByUpdatedAtAsc
+	case s.Key == SortUpdatedAt:
+		return (*db.Queries).ListAllProductsByUpdatedAtDesc
+	case s.Key == SortPrice && !s.Desc:
+		return (*db.Queries).ListAllProductsByPriceAsc
+	case s.Key == SortPrice:
+		return (*db.Queries).ListAllProductsByPriceDesc
+	case s.Key == SortStock && !s.Desc:
+		return (*db.Queries).ListAllProductsByStockAsc
+	default:
+		return (*db.Queries).ListAllProductsByStockDesc
 	}
 }
 

@@ -261,8 +261,8 @@ func TestQueryBudget(t *testing.T) {
 			if _, err := e.cat.Product(ctx, id); err != nil {
 				t.Fatal(err)
 			}
-		}); n != 3 {
-			t.Errorf("Product(%d): %d statements, want 3", id, n)
+		}); n != 1 {
+			t.Errorf("Product(%d): %d statements, want 1", id, n)
 		}
 	}
 	top := e.scalar(t, "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1")

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -24,8 +25,8 @@ const MaxBulk = 1000
 // caller of InTx turns it into a ConflictError with what it loaded.
 var errStale = errors.New("stale")
 
-// Product returns product id with its category's name, variants and images, in a
-// fixed three statements whatever their number.
+// Product returns product id with its category's name, variants and images, in one
+// statement whatever their number.
 func (c *Catalog) Product(ctx context.Context, id int64) (*Product, error) {
 	var p *Product
 	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
@@ -38,20 +39,21 @@ func (c *Catalog) Product(ctx context.Context, id int64) (*Product, error) {
 	return p, nil
 }
 
+// loadProduct reads a product with its variants and images (GetProductDetail: one
+// statement, the rows as JSON).
 func loadProduct(ctx context.Context, q *db.Queries, id int64) (*Product, error) {
-	listing, err := q.GetProductListing(ctx, id)
+	row, err := q.GetProductDetail(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	variants, err := q.ListProductVariants(ctx, id)
-	if err != nil {
-		return nil, err
+	p := &Product{ProductListing: row.ProductListing}
+	if err := json.Unmarshal(row.Variants, &p.Variants); err != nil {
+		return nil, fmt.Errorf("variants of product %d: %w", id, err)
 	}
-	images, err := q.ListProductImages(ctx, id)
-	if err != nil {
-		return nil, err
+	if err := json.Unmarshal(row.Images, &p.Images); err != nil {
+		return nil, fmt.Errorf("images of product %d: %w", id, err)
 	}
-	return &Product{ProductListing: listing, Variants: variants, Images: images}, nil
+	return p, nil
 }
 
 // CreateProduct validates in and stores it as a new product with its variants. A

@@ -202,6 +202,62 @@ func (q *Queries) FreeProductSlug(ctx context.Context, arg FreeProductSlugParams
 	return slug, err
 }
 
+const getProductDetail = `-- name: GetProductDetail :one
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version,
+       coalesce((SELECT json_agg(json_build_object(
+                    'ID', v.id, 'ProductID', v.product_id, 'Sku', v.sku, 'Title', v.title,
+                    'OptionValues', v.option_values, 'PriceCents', v.price_cents,
+                    'CompareAtPriceCents', v.compare_at_price_cents, 'CostCents', v.cost_cents,
+                    'Stock', v.stock, 'Position', v.position, 'CreatedAt', v.created_at,
+                    'UpdatedAt', v.updated_at, 'Version', v.version) ORDER BY v.position, v.id)
+                 FROM product_variants v WHERE v.product_id = p.id), '[]')::json AS variants,
+       coalesce((SELECT json_agg(json_build_object(
+                    'ID', i.id, 'ProductID', i.product_id, 'Sha256', i.sha256,
+                    'ContentType', i.content_type, 'Width', i.width, 'Height', i.height,
+                    'Bytes', i.bytes, 'Alt', i.alt, 'Position', i.position,
+                    'CreatedAt', i.created_at, 'UpdatedAt', i.updated_at, 'Version', i.version)
+                    ORDER BY i.position, i.id)
+                 FROM product_images i WHERE i.product_id = p.id), '[]')::json AS images
+FROM product_listings p WHERE p.id = $1
+`
+
+type GetProductDetailRow struct {
+	ProductListing ProductListing
+	Variants       []byte
+	Images         []byte
+}
+
+// GetProductDetail returns one product with its category's name, its variants and
+// its images (both in position, id order) in one statement: a product page is one
+// round trip instead of three. The rows travel as JSON arrays whose keys are the
+// fields of db.ProductVariant and db.ProductImage, so encoding/json fills those
+// structs as the separate queries' rows would be.
+func (q *Queries) GetProductDetail(ctx context.Context, id int64) (GetProductDetailRow, error) {
+	row := q.db.QueryRow(ctx, getProductDetail, id)
+	var i GetProductDetailRow
+	err := row.Scan(
+		&i.ProductListing.ID,
+		&i.ProductListing.Name,
+		&i.ProductListing.Slug,
+		&i.ProductListing.Description,
+		&i.ProductListing.Status,
+		&i.ProductListing.CategoryID,
+		&i.ProductListing.CategoryName,
+		&i.ProductListing.PriceMinCents,
+		&i.ProductListing.PriceMaxCents,
+		&i.ProductListing.StockTotal,
+		&i.ProductListing.VariantCount,
+		&i.ProductListing.FirstSku,
+		&i.ProductListing.Skus,
+		&i.ProductListing.CreatedAt,
+		&i.ProductListing.UpdatedAt,
+		&i.ProductListing.Version,
+		&i.Variants,
+		&i.Images,
+	)
+	return i, err
+}
+
 const getProductListing = `-- name: GetProductListing :one
 SELECT id, name, slug, description, status, category_id, category_name, price_min_cents, price_max_cents, stock_total, variant_count, first_sku, skus, created_at, updated_at, version FROM product_listings WHERE id = $1
 `
@@ -242,6 +298,371 @@ func (q *Queries) GetProductVersion(ctx context.Context, id int64) (int32, error
 	var version int32
 	err := row.Scan(&version)
 	return version, err
+}
+
+const listAllProductsByNameAsc = `-- name: ListAllProductsByNameAsc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.name, p.id
+LIMIT $1
+`
+
+// ListAllProductsByNameAsc is the first page of the whole catalog by name
+// (ascending), then id: ListProductsByNameAsc without filters or keyset. The
+// unfiltered first page is the list's most common request (the API's default, the
+// admin's first view), and this shape's best plan is the same whatever the limit:
+// read the ordering's index from its start. So it is planned once per connection
+// (store/plans.go lists it), where the filtered statement is planned at every
+// execution.
+func (q *Queries) ListAllProductsByNameAsc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByNameAsc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByNameDesc = `-- name: ListAllProductsByNameDesc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.name DESC, p.id DESC
+LIMIT $1
+`
+
+// ListAllProductsByNameDesc is the first page of the whole catalog by name
+// (descending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByNameDesc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByNameDesc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByPriceAsc = `-- name: ListAllProductsByPriceAsc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.price_min_cents, p.id
+LIMIT $1
+`
+
+// ListAllProductsByPriceAsc is the first page of the whole catalog by lowest variant price
+// (ascending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByPriceAsc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByPriceAsc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByPriceDesc = `-- name: ListAllProductsByPriceDesc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.price_min_cents DESC, p.id DESC
+LIMIT $1
+`
+
+// ListAllProductsByPriceDesc is the first page of the whole catalog by lowest variant price
+// (descending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByPriceDesc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByPriceDesc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByStockAsc = `-- name: ListAllProductsByStockAsc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.stock_total, p.id
+LIMIT $1
+`
+
+// ListAllProductsByStockAsc is the first page of the whole catalog by total stock
+// (ascending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByStockAsc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByStockAsc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByStockDesc = `-- name: ListAllProductsByStockDesc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.stock_total DESC, p.id DESC
+LIMIT $1
+`
+
+// ListAllProductsByStockDesc is the first page of the whole catalog by total stock
+// (descending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByStockDesc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByStockDesc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByUpdatedAtAsc = `-- name: ListAllProductsByUpdatedAtAsc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.updated_at, p.id
+LIMIT $1
+`
+
+// ListAllProductsByUpdatedAtAsc is the first page of the whole catalog by updated at
+// (ascending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByUpdatedAtAsc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByUpdatedAtAsc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listAllProductsByUpdatedAtDesc = `-- name: ListAllProductsByUpdatedAtDesc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+ORDER BY p.updated_at DESC, p.id DESC
+LIMIT $1
+`
+
+// ListAllProductsByUpdatedAtDesc is the first page of the whole catalog by updated at
+// (descending), then id. See ListAllProductsByNameAsc.
+func (q *Queries) ListAllProductsByUpdatedAtDesc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, listAllProductsByUpdatedAtDesc, rowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const listProductListingsByID = `-- name: ListProductListingsByID :many
@@ -321,10 +742,11 @@ type ListProductsByNameAscParams struct {
 // sortable key and direction, so that each has an ORDER BY its index can serve (an
 // ORDER BY that picked its column from a parameter would defeat every index). They
 // share one shape:
-//   - every filter is optional: NULL means "not filtered". The pool plans each
-//     execution with its actual values (plan_cache_mode=force_custom_plan, see
-//     store.Open), so a NULL filter folds away instead of leaving a generic plan
-//     that has to serve every combination;
+//   - every filter is optional: NULL means "not filtered". The store runs these
+//     statements unnamed, planned at each execution with their actual values (see
+//     store/plans.go), so a NULL filter folds away instead of leaving a generic plan
+//     that has to serve every combination; the unfiltered first page has statements
+//     of its own (ListAllProductsByNameAsc, ...) whose plan can be made once;
 //   - category_ids is the category and its subcategories, computed first
 //     (CategoryDescendantIDs), so the planner sees the actual ids;
 //   - pattern is an ILIKE pattern ('%oak%', wildcards in the user's text escaped by
@@ -342,7 +764,7 @@ type ListProductsByNameAscParams struct {
 //     caller decides from the planner's estimate of the matches (store.Estimate):
 //     true replaces the sort key by an equal expression no index has, which leaves
 //     matching first as the only plan; false leaves the planner free. It folds away
-//     before planning (force_custom_plan), so the queries otherwise stay the same;
+//     before planning (a custom plan), so the queries otherwise stay the same;
 //   - callers ask for one row more than they show, to learn whether there is more.
 //
 // "Previous page" is the opposite direction's query from the first row shown, read

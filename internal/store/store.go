@@ -67,25 +67,21 @@ func DefaultMaxConns() int32 {
 // it; tests that build their own pool (dbtest.NewWithConfig(t, store.Tune)) call it
 // to plan like production.
 //
-// plan_cache_mode=force_custom_plan: pgx prepares each statement once per connection
-// and PostgreSQL may then switch it to a generic plan, made without the parameters'
-// values. The list queries have optional filters ("$1 IS NULL OR status = $1") and a
-// planner hint that only fold away when the values are known: generic, the product
-// list plans a sequential scan and a sort of every row, 440 ms for the first page
-// at a million products, against 0.6 ms custom (EXPLAIN ANALYZE, 2026-11-25); with
-// the default (auto) a statement keeps custom plans only while their cost stays
-// below the generic one's, which is a guess that can flip. Planning every execution
-// costs 0.2–1.5 ms here, which the fixed plan quality is worth.
+// plan_cache_mode=auto (PostgreSQL's default, set so that a database or role
+// default cannot change it): the store decides per statement whether it may keep a
+// generic plan (see plans.go). Until issue #19 this was force_custom_plan, which
+// planned every statement at every execution: 0.2–1.5 ms a statement here, most of
+// each request's database time.
 func Tune(cfg *pgxpool.Config) {
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
-	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "auto"
 }
 
 // New wraps an existing pool (tests get theirs from dbtest).
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, queries: db.New(pool)}
+	return &Store{pool: pool, queries: db.New(planner{pool})}
 }
 
 // Pool is the underlying pool, for metrics and for the few callers (COPY, migrations)
@@ -121,7 +117,7 @@ func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
 		return fmt.Errorf("begin: %w", classify(err))
 	}
 	defer tx.Rollback(ctx) // a no-op once Commit has succeeded
-	if err := fn(s.queries.WithTx(tx)); err != nil {
+	if err := fn(db.New(planner{tx})); err != nil {
 		return classify(err)
 	}
 	return classify(tx.Commit(ctx))
