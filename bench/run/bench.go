@@ -30,7 +30,7 @@ import (
 // The bench's staff user and token.
 const (
 	benchEmail    = "bench@example.com"
-	benchPassword = "bench-password-not-secret"
+	benchPassword = "correct horse battery staple" // passes auth.ValidatePassword
 )
 
 // bench is one run: its settings, the database, the servers and the results.
