@@ -35,8 +35,8 @@ import (
 // genericPlan reports whether the sqlc query called name may keep a generic plan:
 // every one of them finds its rows through a key (a primary key, a unique hash, a
 // foreign key with its index) or reads a fixed shape with no filter, so the plan
-// does not depend on the values. TestGenericPlans checks each one's generic plan at
-// 100,000 products against its custom plan.
+// does not depend on the values. TestPlanModes checks that these run prepared and
+// the others not.
 func genericPlan(name string) bool {
 	switch name {
 	case

@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+// A lookup by key runs as a prepared statement, which PostgreSQL may plan once; a
+// list with optional filters never does (it is planned at every execution with its
+// values), in a transaction or not. pg_prepared_statements shows what the one
+// connection of the pool has prepared, and how often each ran.
+func TestPlanModes(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(dbtest.NewWithConfig(t, func(c *pgxpool.Config) { store.Tune(c); c.MaxConns = 1 }))
+	status := "active"
+	for range 6 {
+		err := st.Read(ctx, func(q *db.Queries) error {
+			q.GetProductListing(ctx, 1) // no such product: the statement runs all the same
+			_, err := q.ListProductsByNameAsc(ctx, db.ListProductsByNameAscParams{Status: &status, RowLimit: 51})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = st.InTx(ctx, func(q *db.Queries) error {
+			_, err := q.ListProductsByPriceDesc(ctx, db.ListProductsByPriceDescParams{Status: &status, RowLimit: 51})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mode string
+	if err := st.Pool().QueryRow(ctx, "SHOW plan_cache_mode").Scan(&mode); err != nil || mode != "auto" {
+		t.Errorf("plan_cache_mode %q (%v), want auto", mode, err)
+	}
+	rows, err := st.Pool().Query(ctx, `SELECT substring(statement from '-- name: (\w+)'), generic_plans + custom_plans
+		FROM pg_prepared_statements WHERE statement LIKE '-- name: %'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var runs int64
+		if err := rows.Scan(&name, &runs); err != nil {
+			t.Fatal(err)
+		}
+		prepared[name] = runs
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if prepared["GetProductListing"] != 6 {
+		t.Errorf("GetProductListing ran %d times as a prepared statement, want 6 (prepared: %v)", prepared["GetProductListing"], prepared)
+	}
+	for _, name := range []string{"ListProductsByNameAsc", "ListProductsByPriceDesc"} {
+		if _, ok := prepared[name]; ok {
+			t.Errorf("%s is a prepared statement, want it planned at every execution (prepared: %v)", name, prepared)
+		}
+	}
+}
