@@ -16,6 +16,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/admin"
 	"github.com/stockroom-dev/stockroom/internal/api"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -66,7 +67,15 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, draining, log)))
 	ops.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	svc := newAuth(e, st, log)
+	// The process's one LISTEN connection (internal/listen): every channel's handler
+	// is registered below, then it runs for as long as the app.
+	lst := listen.New(st.Pool(), log)
+	// Principals (token or session → user and permissions) kept for seconds, forgotten
+	// on every auth change on any instance (migration 0011 notifies ChangesChannel).
+	principals := auth.NewPrincipalCache(0, 0)
+	lst.Handle(auth.ChangesChannel, principals.Handler())
+
+	svc := newAuth(e, st, log, principals)
 	sessions := newSessions(e, st, svc, log)
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
 	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
@@ -84,7 +93,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	// browser calls.
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
 		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
-		SessionPrincipal: sessions.RequestPrincipal,
+		SessionPrincipal: sessions.RequestPrincipal, Tokens: auth.NewTokens(st).WithCache(principals),
 	})
 	if err == nil {
 		err = errors.Join(ops.Err(), jsonAPI.Routes(mux).Err())
@@ -95,6 +104,11 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		return nil, err
 	}
 	go jsonAPI.RunPurger(ctx, time.Hour) // idempotency keys older than 24 h
+	go func() {
+		if err := lst.Run(ctx); err != nil && ctx.Err() == nil {
+			log.Error("listener stopped", "err", err)
+		}
+	}()
 	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux),
 		draining: draining}, nil
 }

@@ -25,8 +25,8 @@ import (
 
 // newAuth builds the auth service from the config: the process's one password hasher
 // (bounded to GOMAXPROCS hashes at once) and the sign-in throttle.
-func newAuth(e *env, st *store.Store, log *slog.Logger) *auth.Service {
-	return auth.New(st, auth.NewHasher(auth.DefaultParams, 0), log, auth.Options{FailureLimit: e.cfg.LoginFailureLimit})
+func newAuth(e *env, st *store.Store, log *slog.Logger, cache *auth.PrincipalCache) *auth.Service {
+	return auth.New(st, auth.NewHasher(auth.DefaultParams, 0), log, auth.Options{FailureLimit: e.cfg.LoginFailureLimit, Cache: cache})
 }
 
 // newSessions builds the session manager; a session store failure is a logged 500,
@@ -95,7 +95,7 @@ func withPassword(ctx context.Context, e *env, fromStdin bool, fn func(svc *auth
 		return err
 	}
 	defer st.Close()
-	return fn(newAuth(e, st, e.cfg.Logger(io.Discard)), pw)
+	return fn(newAuth(e, st, e.cfg.Logger(io.Discard), nil), pw)
 }
 
 // userError words a failed user command for the terminal.
@@ -159,7 +159,7 @@ const devAdmin = "admin@example.com"
 func ensureDevAdmin(ctx context.Context, e *env, st *store.Store) error {
 	file := filepath.Join(e.cfg.DataDir, "admin-password")
 	pw := rand.Text() // 26 letters and digits: no leading "-" to trip a shell or a flag parser
-	svc := newAuth(e, st, e.cfg.Logger(io.Discard))
+	svc := newAuth(e, st, e.cfg.Logger(io.Discard), nil)
 	_, err := svc.CreateUser(ctx, nil, auth.UserInput{Email: devAdmin, Name: "Admin", Password: pw, Active: true, Superuser: true})
 	var fe validator.Errors
 	if errors.As(err, &fe) && fe["email"] == "is already used" {

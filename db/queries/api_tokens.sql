@@ -18,7 +18,7 @@ FROM t JOIN users u ON u.id = t.user_id;
 -- permission codenames, in one statement: a revoked or expired token, or one whose
 -- user is deactivated, finds nothing. touch_due says last_used_at is more than a
 -- minute old (by the database's clock), so the caller writes it only then.
-SELECT t.id, t.user_id, t.name, t.scope, u.email, u.name AS user_name, u.is_superuser,
+SELECT t.id, t.user_id, t.name, t.scope, u.email, u.name AS user_name, u.is_superuser, t.expires_at,
        (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS touch_due,
        ARRAY(
            SELECT p.codename FROM permissions p

@@ -47,6 +47,9 @@ type Options struct {
 	// make, counted for the whole cluster (rate_limits). Zero or less means no limit.
 	RatePerMinute int
 
+	// Tokens checks bearer tokens (default: auth.NewTokens(st), without a cache).
+	Tokens *auth.Tokens
+
 	// SessionPrincipal, when set, lets same-origin browser calls authenticate with the
 	// admin session cookie: it returns the signed-in principal, or nil and no error
 	// when the request carries no valid session. Requests with an Authorization
@@ -84,11 +87,14 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		catalog:   opts.Catalog,
 		orders:    opts.Orders,
 		currency:  opts.Currency,
-		tokens:    auth.NewTokens(st),
+		tokens:    opts.Tokens,
 		log:       log,
 		session:   opts.SessionPrincipal,
 		csrf:      http.NewCrossOriginProtection(),
 		cursorKey: key,
+	}
+	if s.tokens == nil {
+		s.tokens = auth.NewTokens(st)
 	}
 	if opts.RatePerMinute > 0 {
 		s.limiter = newLimiter(st, log, opts.RatePerMinute, time.Now)

@@ -158,11 +158,18 @@ func (s *Service) failed(ctx context.Context, userID int64, email, clientAddr, w
 // returns ErrSignedOut when the user is gone or inactive, or when authVersion is not
 // the user's current one (password changed, deactivated since).
 func (s *Service) SessionPrincipal(ctx context.Context, userID int64, authVersion int32) (*Principal, error) {
-	var su db.GetSessionUserRow
-	err := s.st.Read(ctx, func(q *db.Queries) (err error) {
-		su, err = q.GetSessionUser(ctx, userID)
-		return err
-	})
+	su, ok := s.opts.Cache.user(userID)
+	var err error
+	if !ok {
+		gen, _ := s.opts.Cache.generation()
+		err = s.st.Read(ctx, func(q *db.Queries) (err error) {
+			su, err = q.GetSessionUser(ctx, userID)
+			return err
+		})
+		if err == nil {
+			s.opts.Cache.putUser(gen, su)
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, ErrSignedOut

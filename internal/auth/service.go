@@ -21,6 +21,9 @@ type Options struct {
 	FailureLimit int           // failed sign-ins for one email within Window before refusal (default 5)
 	AddressLimit int           // failed sign-ins from one client address within Window (default 50)
 	Window       time.Duration // how far back failures count (default 15 minutes)
+	// Cache keeps session users' principals for a few seconds (nil: none); give the
+	// API's Tokens the same one (Tokens.WithCache).
+	Cache *PrincipalCache
 }
 
 // New returns the service. Zero options take their defaults.

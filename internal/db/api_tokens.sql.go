@@ -24,7 +24,7 @@ func (q *Queries) APITokenExists(ctx context.Context, id int64) (bool, error) {
 }
 
 const authenticateAPIToken = `-- name: AuthenticateAPIToken :one
-SELECT t.id, t.user_id, t.name, t.scope, u.email, u.name AS user_name, u.is_superuser,
+SELECT t.id, t.user_id, t.name, t.scope, u.email, u.name AS user_name, u.is_superuser, t.expires_at,
        (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS touch_due,
        ARRAY(
            SELECT p.codename FROM permissions p
@@ -53,6 +53,7 @@ type AuthenticateAPITokenRow struct {
 	Email       string
 	UserName    string
 	IsSuperuser bool
+	ExpiresAt   *time.Time
 	TouchDue    bool
 	Permissions []string
 }
@@ -72,6 +73,7 @@ func (q *Queries) AuthenticateAPIToken(ctx context.Context, tokenHash []byte) (A
 		&i.Email,
 		&i.UserName,
 		&i.IsSuperuser,
+		&i.ExpiresAt,
 		&i.TouchDue,
 		&i.Permissions,
 	)

@@ -23,7 +23,8 @@ import (
 const CookieName = "stockroom_session"
 
 // Session keys. The session holds who signed in and the auth_version they signed in
-// with; permissions are loaded fresh on every request, so a change applies at once.
+// with; permissions are loaded per request (from PrincipalCache for a few seconds at
+// most, emptied by every auth change on any instance), so a change applies at once.
 const (
 	keyUserID      = "user_id"
 	keyAuthVersion = "auth_version"
