@@ -15,6 +15,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/admin"
 	"github.com/stockroom-dev/stockroom/internal/api"
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/orders"
