@@ -3,6 +3,8 @@ package admin
 import (
 	"strconv"
 	"strings"
+
+	stockmoney "github.com/stockroom-dev/stockroom/internal/money"
 )
 
 // money shows amounts in minor units (cents) in the shop's currency, and reads
@@ -13,42 +15,17 @@ type money struct {
 	decimals int    // digits of the minor unit
 }
 
-// minorDigits lists the ISO 4217 currencies whose minor unit is not a hundredth.
-var minorDigits = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-	"RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-}
-
 func moneyOf(code string) money {
 	if code == "" {
 		code = "EUR"
 	}
-	d, ok := minorDigits[code]
-	if !ok {
-		d = 2
-	}
-	return money{code: code, decimals: d}
+	return money{code: code, decimals: stockmoney.Digits(code)}
 }
 
 // plain writes cents as a decimal without grouping: "1234.50", what a form input
 // holds and a CSV cell carries.
 func (m money) plain(cents int64) string {
-	neg := cents < 0
-	if neg {
-		cents = -cents
-	}
-	s := strconv.FormatInt(cents, 10)
-	if m.decimals > 0 {
-		if len(s) <= m.decimals {
-			s = strings.Repeat("0", m.decimals-len(s)+1) + s
-		}
-		s = s[:len(s)-m.decimals] + "." + s[len(s)-m.decimals:]
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
+	return stockmoney.Plain(cents, m.decimals)
 }
 
 // format writes cents for reading: "1,234.50".
