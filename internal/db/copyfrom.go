@@ -49,6 +49,88 @@ func (q *Queries) CopyCustomers(ctx context.Context, arg []CopyCustomersParams) 
 	return q.db.CopyFrom(ctx, []string{"customers"}, []string{"id", "email", "name", "phone", "shipping_address", "billing_address", "created_at", "updated_at"}, &iteratorForCopyCustomers{rows: arg})
 }
 
+// iteratorForCopyImportChanges implements pgx.CopyFromSource.
+type iteratorForCopyImportChanges struct {
+	rows                 []CopyImportChangesParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyImportChanges) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyImportChanges) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].ImportID,
+		r.rows[0].RowNumber,
+		r.rows[0].GroupKey,
+		r.rows[0].Kind,
+		r.rows[0].Sku,
+		r.rows[0].ProductID,
+		r.rows[0].VariantID,
+		r.rows[0].ProductVersion,
+		r.rows[0].VariantVersion,
+		r.rows[0].Repr,
+		r.rows[0].Fields,
+		r.rows[0].Changes,
+	}, nil
+}
+
+func (r iteratorForCopyImportChanges) Err() error {
+	return nil
+}
+
+// CopyImportChanges stores a batch of the plan.
+func (q *Queries) CopyImportChanges(ctx context.Context, arg []CopyImportChangesParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"import_changes"}, []string{"import_id", "row_number", "group_key", "kind", "sku", "product_id", "variant_id", "product_version", "variant_version", "repr", "fields", "changes"}, &iteratorForCopyImportChanges{rows: arg})
+}
+
+// iteratorForCopyImportErrors implements pgx.CopyFromSource.
+type iteratorForCopyImportErrors struct {
+	rows                 []CopyImportErrorsParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCopyImportErrors) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCopyImportErrors) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].ImportID,
+		r.rows[0].Seq,
+		r.rows[0].RowNumber,
+		r.rows[0].Col,
+		r.rows[0].Message,
+		r.rows[0].Cell,
+	}, nil
+}
+
+func (r iteratorForCopyImportErrors) Err() error {
+	return nil
+}
+
+// CopyImportErrors stores a batch of row errors.
+func (q *Queries) CopyImportErrors(ctx context.Context, arg []CopyImportErrorsParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"import_errors"}, []string{"import_id", "seq", "row_number", "col", "message", "cell"}, &iteratorForCopyImportErrors{rows: arg})
+}
+
 // iteratorForCopyOrderEvents implements pgx.CopyFromSource.
 type iteratorForCopyOrderEvents struct {
 	rows                 []CopyOrderEventsParams

@@ -112,6 +112,69 @@ type IdempotencyKey struct {
 	CreatedAt   time.Time
 }
 
+type Import struct {
+	ID              int64
+	FileName        string
+	FileSize        int64
+	FileSha256      string
+	ActorUserID     *int64
+	ActorTokenID    *int64
+	ActorLabel      string
+	CanCreate       bool
+	Status          string
+	ApplyRequested  bool
+	CancelRequested bool
+	Columns         []string
+	RowsTotal       int32
+	RowsDone        int32
+	ToCreate        int32
+	ToUpdate        int32
+	Unchanged       int32
+	ErrorRows       int32
+	ErrorsTotal     int32
+	ErrorsCapped    bool
+	Applied         int32
+	Conflicts       int32
+	Failed          int32
+	Failure         string
+	CreatedAt       time.Time
+	PhaseStartedAt  *time.Time
+	PlannedAt       *time.Time
+	FinishedAt      *time.Time
+	UpdatedAt       time.Time
+}
+
+type ImportChange struct {
+	ImportID       int64
+	RowNumber      int32
+	GroupKey       int64
+	Kind           string
+	Sku            string
+	ProductID      *int64
+	VariantID      *int64
+	ProductVersion int32
+	VariantVersion int32
+	Repr           string
+	Fields         json.RawMessage
+	Changes        json.RawMessage
+	Outcome        string
+	Message        string
+}
+
+type ImportError struct {
+	ImportID  int64
+	Seq       int32
+	RowNumber int32
+	Col       string
+	Message   string
+	Cell      string
+}
+
+type ImportFile struct {
+	ImportID int64
+	Data     []byte
+}
+
 type LoginAttempt struct {
 	ID          int64
 	Email       string
