@@ -385,7 +385,8 @@ func dropOldTemplates(ctx context.Context, conn *pgx.Conn, keep string) {
 }
 
 // templateName is stockroom_tmpl_ and the first 12 hex digits of a SHA-256 over the
-// names and contents of all migration files: new migrations, new template.
+// names and contents of all migration files and River's schema version: new
+// migrations, new template.
 func templateName() (string, error) {
 	h := sha256.New()
 	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
@@ -404,6 +405,8 @@ func templateName() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hash migrations: %w", err)
 	}
+	// River's migrations come from its module: a new River, a new template.
+	fmt.Fprintf(h, "river:%d", store.RiverVersion())
 	return templatePrefix + hex.EncodeToString(h.Sum(nil))[:12], nil
 }
 
