@@ -22,8 +22,9 @@ type Options struct {
 
 // Store is the database: a pool and the sqlc queries bound to it.
 type Store struct {
-	pool    *pgxpool.Pool
-	queries *db.Queries
+	pool         *pgxpool.Pool
+	queries      *db.Queries
+	beforeCommit []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -112,13 +113,45 @@ func (s *Store) Primary(ctx context.Context, fn func(q *db.Queries) error) error
 // InTx runs fn in one transaction and commits if fn returns nil. Errors come back
 // classified (ErrNotFound, ErrConflict, ...), so callers never see pgx types.
 func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
-	tx, err := s.pool.Begin(ctx)
+	return s.Transact(ctx, func(tx *Tx) error { return fn(tx.Q) })
+}
+
+// Tx is one open transaction: the queries bound to it, and the pgx transaction for
+// the job queue (jobs.Queue.InsertTx hands it to River), so that a job commits with
+// the change that asks for it, or vanishes with it.
+type Tx struct {
+	Q  *db.Queries
+	tx pgx.Tx
+}
+
+// Pgx is the pgx transaction, for packages that give it to a pgx-based library
+// (River). Handlers and domain packages never call it.
+func (t *Tx) Pgx() pgx.Tx { return t.tx }
+
+// Transact is InTx for callers that need the transaction itself, to enqueue a job
+// in it (see internal/jobs).
+func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
+	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", classify(err))
 	}
-	defer tx.Rollback(ctx) // a no-op once Commit has succeeded
-	if err := fn(db.New(planner{tx})); err != nil {
+	defer ptx.Rollback(ctx) // a no-op once Commit has succeeded
+	tx := &Tx{Q: db.New(planner{ptx}), tx: ptx}
+	if err := fn(tx); err != nil {
 		return classify(err)
 	}
-	return classify(tx.Commit(ctx))
+	for _, h := range s.beforeCommit {
+		if err := h(ctx, tx); err != nil {
+			return classify(err)
+		}
+	}
+	return classify(ptx.Commit(ctx))
+}
+
+// BeforeCommit adds h to what runs at the end of every transaction of InTx and
+// Transact, after fn succeeded and before the commit: a failing h rolls the
+// transaction back. Webhooks use it to enqueue a delivery for every event the
+// transaction wrote. Call it while wiring the program, before any transaction runs.
+func (s *Store) BeforeCommit(h func(ctx context.Context, tx *Tx) error) {
+	s.beforeCommit = append(s.beforeCommit, h)
 }
