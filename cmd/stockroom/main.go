@@ -52,6 +52,8 @@ type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// noWorkers: serve or dev with --no-workers (insert jobs, run none).
+	noWorkers bool
 }
 
 // runFunc runs a command once its flags are parsed.
@@ -74,8 +76,9 @@ func noFlags(run runFunc) func(fs *flag.FlagSet) runFunc {
 
 func commands() map[string]command {
 	return map[string]command{
-		"dev":     {"", "run on a private PostgreSQL cluster with demo data (no config needed)", config.Dev, noFlags(runDev)},
-		"serve":   {"", "run the production server (config from STOCKROOM_* variables)", config.Serve, noFlags(runServe)},
+		"dev":     {"[--no-workers]", "run on a private PostgreSQL cluster with demo data (no config needed)", config.Dev, defineServing(runDev)},
+		"serve":   {"[--no-workers]", "run the production server (config from STOCKROOM_* variables)", config.Serve, defineServing(runServe)},
+		"worker":  {"", "run background jobs only (for deployments that serve with --no-workers)", config.Serve, noFlags(runWorker)},
 		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},
 		"check":   {"[--deploy]", "check config, database and migrations; --deploy: production settings too", config.Serve, defineCheck},
 		"seed":    {"[--products N] [--categories C] [--orders M] [--append]", "load deterministic demo data (products, orders) into an empty shop", config.Serve, defineSeed},

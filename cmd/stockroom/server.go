@@ -17,6 +17,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/api"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -32,6 +33,8 @@ type app struct {
 	log      *slog.Logger
 	handler  http.Handler
 	draining *atomic.Bool // set on SIGTERM: /readyz fails while requests are still served
+	jobs     *jobs.Queue
+	e        *env
 }
 
 // openStore connects to the configured database.
@@ -76,6 +79,13 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	principals := auth.NewPrincipalCache(0, 0)
 	lst.Handle(auth.ChangesChannel, principals.Handler())
 
+	// The job queue: every worker registered, working unless --no-workers. Its
+	// periodic cleanup deletes expired sessions, so the sessions run none of their own.
+	queue, err := newQueue(ctx, e, st, log, !e.noWorkers)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
 	svc := newAuth(e, st, log, principals)
 	sessions := newSessions(e, st, svc, log)
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
@@ -85,6 +95,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		_, err = adm.Routes(mux)
 	}
 	if err != nil {
+		stopQueue(e, queue, log)
 		sessions.Close()
 		m.Close()
 		return nil, fmt.Errorf("admin: %w", err)
@@ -100,18 +111,18 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		err = errors.Join(ops.Err(), jsonAPI.Routes(mux).Err())
 	}
 	if err != nil {
+		stopQueue(e, queue, log)
 		sessions.Close()
 		m.Close()
 		return nil, err
 	}
-	go jsonAPI.RunPurger(ctx, time.Hour) // idempotency keys older than 24 h
 	go func() {
 		if err := lst.Run(ctx); err != nil && ctx.Err() == nil {
 			log.Error("listener stopped", "err", err)
 		}
 	}()
 	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux),
-		draining: draining}, nil
+		draining: draining, jobs: queue, e: e}, nil
 }
 
 // readiness reports whether the database answers and is migrated to this binary's
@@ -169,7 +180,10 @@ func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr
 	return err
 }
 
+// close stops the app once it serves no more: running jobs get the shutdown grace
+// to finish (see stopQueue), then sessions and migrator go.
 func (a *app) close() {
+	stopQueue(a.e, a.jobs, a.log)
 	a.sessions.Close()
 	a.migrator.Close()
 }

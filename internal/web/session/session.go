@@ -49,7 +49,8 @@ type Options struct {
 	Idle     time.Duration // sign out after this long without a request
 	Lifetime time.Duration // sign out after this long, however active
 	Secure   bool          // send the cookie over HTTPS only
-	// Cleanup is how often expired sessions are deleted (default 5 minutes).
+	// Cleanup is how often expired sessions are deleted (default 5 minutes);
+	// negative: never, for a program whose job queue does it (internal/jobs).
 	Cleanup time.Duration
 	// OnError renders a failure to load or save a session (default: a bare 500).
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
@@ -57,7 +58,7 @@ type Options struct {
 
 // New returns the session manager on st's database.
 func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Manager {
-	if opts.Cleanup <= 0 {
+	if opts.Cleanup == 0 {
 		opts.Cleanup = 5 * time.Minute
 	}
 	sm := scs.New()
@@ -74,6 +75,10 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 		sm.ErrorFunc = opts.OnError
 	}
 	s := &Manager{sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	if opts.Cleanup < 0 {
+		close(s.done)
+		return s
+	}
 	go s.cleanup(opts.Cleanup)
 	return s
 }

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/jobs"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+// defineServing is define for serve and dev: the common settings and --no-workers,
+// for a deployment that runs its jobs in separate `stockroom worker` processes.
+func defineServing(run runFunc) func(fs *flag.FlagSet) runFunc {
+	return func(fs *flag.FlagSet) runFunc {
+		noWorkers := fs.Bool("no-workers", false, "serve only: insert background jobs but leave running them to `stockroom worker`")
+		return func(ctx context.Context, e *env, args []string) error {
+			e.noWorkers = *noWorkers
+			return run(ctx, e, args)
+		}
+	}
+}
+
+// newQueue builds the process's job queue, registers every worker on it (any process
+// may insert any job) and starts it: working when work is set, inserting only
+// otherwise. Stop it with stopQueue.
+func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, error) {
+	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace})
+	if err := q.Start(ctx); err != nil {
+		return nil, err
+	}
+	if work {
+		log.Info("background jobs: working")
+	}
+	return q, nil
+}
+
+// stopQueue lets running jobs finish for the shutdown grace, then cancels them (they
+// go back to the queue), and waits a little longer for them to return.
+func stopQueue(e *env, q *jobs.Queue, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.ShutdownGrace+5*time.Second)
+	defer cancel()
+	if err := q.Stop(ctx); err != nil {
+		log.Error("stop background jobs", "err", err)
+	}
+}
+
+// runWorker is `stockroom worker`: run background jobs, serve nothing, until stopped.
+func runWorker(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usagef("worker takes no arguments")
+	}
+	log := e.cfg.Logger(e.stderr)
+	st, err := openStore(ctx, e, e.cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	m, err := store.NewMigrator(st.Pool())
+	if err != nil {
+		return err
+	}
+	err = m.Check(ctx)
+	m.Close()
+	if err != nil {
+		return err
+	}
+	q, err := newQueue(ctx, e, st, log, true)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	log.Info("stopping background jobs", "grace", e.cfg.ShutdownGrace.String())
+	stopQueue(e, q, log)
+	fmt.Fprintln(e.stdout, "worker stopped")
+	return nil
+}
