@@ -109,7 +109,11 @@ func TestCheckDeploy(t *testing.T) {
 	}
 	env["STOCKROOM_SECURE_COOKIES"] = "true"
 	env["STOCKROOM_BASE_URL"] = "https://shop.example"
-	if code, out, _ := stockroom(context.Background(), env, "check", "--deploy"); code != 0 {
+	if code, out, _ := stockroom(context.Background(), env, "check", "--deploy"); code != 1 || !strings.Contains(out, "STOCKROOM_SECRET_KEY") {
+		t.Errorf("check --deploy without a secret key: exit %d, out %q", code, out)
+	}
+	env["STOCKROOM_SECRET_KEY"] = "a-deploy-test-secret-key-hunter2-and-more"
+	if code, out, _ := stockroom(context.Background(), env, "check", "--deploy"); code != 0 || strings.Contains(out, "hunter2") {
 		t.Errorf("check --deploy with safe settings: exit %d, out %q", code, out)
 	}
 }

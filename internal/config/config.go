@@ -49,7 +49,12 @@ type Config struct {
 	LoginFailureLimit int           // STOCKROOM_LOGIN_FAILURES: failures in 15 min before refusal
 	TaxRateBPS        int           // STOCKROOM_TAX_RATE_BPS: tax on new orders, basis points (1900 = 19%)
 	DebugAddr         string        // STOCKROOM_DEBUG_ADDR: loopback host:port for /debug/pprof/; "" is off
+	SecretKey         string        // STOCKROOM_SECRET_KEY: seals second-factor secrets at rest; never logged
 }
+
+// DevSecretKey is STOCKROOM_SECRET_KEY's default for `stockroom dev` only: anyone can
+// read it here, so `check --deploy` refuses it and serve has no default at all.
+const DevSecretKey = "stockroom-dev-secret-key-not-for-production"
 
 // setting is one variable: its name, its flag, its default per mode and its parser.
 type setting struct {
@@ -101,6 +106,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.APIRatePerMinute, err = intIn(v, 1, 100_000_000); return err }},
 	{"STOCKROOM_LOGIN_FAILURES", "login-failures", "failed sign-ins in 15 minutes before refusal", "5", "5",
 		func(c *Config, v string) (err error) { c.LoginFailureLimit, err = intIn(v, 1, 1000); return err }},
+	{"STOCKROOM_SECRET_KEY", "secret-key", "at least 32 characters of random text sealing second-factor secrets (dev: a fixed key)", DevSecretKey, "",
+		func(c *Config, v string) error { c.SecretKey = v; return checkSecretKey(v) }},
 	{"STOCKROOM_DEBUG_ADDR", "debug-addr", "loopback host:port serving Go's profiler at /debug/pprof/ (empty: off)", "", "",
 		func(c *Config, v string) error { c.DebugAddr = v; return checkDebugAddr(v) }},
 }
@@ -145,7 +152,7 @@ func Load(mode Mode, fs *flag.FlagSet, args []string, getenv func(string) string
 			v, from = *given[s.flag], "--"+s.flag
 		}
 		if err := s.set(&c, strings.TrimSpace(v)); err != nil {
-			if strings.HasSuffix(s.env, "_URL") && strings.Contains(s.env, "DATABASE") {
+			if strings.HasSuffix(s.env, "_URL") && strings.Contains(s.env, "DATABASE") || strings.Contains(s.env, "SECRET") {
 				return Config{}, nil, fmt.Errorf("%s: %w", from, err) // it may hold a password
 			}
 			return Config{}, nil, fmt.Errorf("%s: %q: %w", from, v, err)
@@ -180,6 +187,12 @@ func (c Config) DeployProblems() []string {
 	if c.DatabaseURL == "" {
 		p = append(p, "STOCKROOM_DATABASE_URL is not set")
 	}
+	switch c.SecretKey {
+	case "":
+		p = append(p, "STOCKROOM_SECRET_KEY is not set: two-factor sign-in with an authenticator app is unavailable")
+	case DevSecretKey:
+		p = append(p, "STOCKROOM_SECRET_KEY is the published dev key")
+	}
 	if c.LogLevel < slog.LevelInfo {
 		p = append(p, "STOCKROOM_LOG_LEVEL is debug")
 	}
@@ -212,6 +225,15 @@ func checkDebugAddr(v string) error {
 	host, _, _ := net.SplitHostPort(v)
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return errors.New("must be a loopback address, e.g. 127.0.0.1:6060")
+	}
+	return nil
+}
+
+// checkSecretKey accepts "" (no key: TOTP is unavailable) or at least 32 characters.
+// The message never quotes the value.
+func checkSecretKey(v string) error {
+	if v != "" && len(v) < 32 {
+		return errors.New("must be at least 32 characters (e.g. `openssl rand -base64 48`)")
 	}
 	return nil
 }

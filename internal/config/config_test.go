@@ -107,7 +107,8 @@ func TestDatabasePasswordNeverInError(t *testing.T) {
 }
 
 func TestDeployProblems(t *testing.T) {
-	c := Config{DatabaseURL: "postgres://x", BaseURL: "https://shop.example", SecureCookies: true, LogLevel: slog.LevelInfo}
+	c := Config{DatabaseURL: "postgres://x", BaseURL: "https://shop.example", SecureCookies: true, LogLevel: slog.LevelInfo,
+		SecretKey: strings.Repeat("k", 40)}
 	if p := c.DeployProblems(); len(p) != 0 {
 		t.Errorf("safe config: problems %q", p)
 	}
@@ -115,5 +116,30 @@ func TestDeployProblems(t *testing.T) {
 	c.BaseURL = "http://shop.example"
 	if p := c.DeployProblems(); len(p) != 2 {
 		t.Errorf("insecure config: problems %q, want 2", p)
+	}
+	for _, key := range []string{"", DevSecretKey} {
+		c := c
+		c.SecretKey = key
+		if p := c.DeployProblems(); len(p) != 3 || !strings.Contains(strings.Join(p, "\n"), "STOCKROOM_SECRET_KEY") {
+			t.Errorf("secret key %q: problems %q, want one about STOCKROOM_SECRET_KEY", key, p)
+		}
+	}
+}
+
+// The secret key has a dev default only; a short one is refused without being
+// quoted.
+func TestSecretKey(t *testing.T) {
+	c, _, err := Load(Dev, testFlags(), nil, func(string) string { return "" })
+	if err != nil || c.SecretKey != DevSecretKey {
+		t.Errorf("dev: key %q, %v; want the dev key", c.SecretKey, err)
+	}
+	c, _, err = Load(Serve, testFlags(), nil, func(string) string { return "" })
+	if err != nil || c.SecretKey != "" {
+		t.Errorf("serve: key %q, %v; want none", c.SecretKey, err)
+	}
+	env := map[string]string{"STOCKROOM_SECRET_KEY": "short-hunter2"}
+	_, _, err = Load(Serve, testFlags(), nil, func(k string) string { return env[k] })
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "STOCKROOM_SECRET_KEY") {
+		t.Errorf("short key: error %v, want one naming the variable and not quoting the value", err)
 	}
 }
