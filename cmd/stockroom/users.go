@@ -26,7 +26,8 @@ import (
 // newAuth builds the auth service from the config: the process's one password hasher
 // (bounded to GOMAXPROCS hashes at once) and the sign-in throttle.
 func newAuth(e *env, st *store.Store, log *slog.Logger, cache *auth.PrincipalCache) *auth.Service {
-	return auth.New(st, auth.NewHasher(auth.DefaultParams, 0), log, auth.Options{FailureLimit: e.cfg.LoginFailureLimit, Cache: cache})
+	return auth.New(st, auth.NewHasher(auth.DefaultParams, 0), log, auth.Options{FailureLimit: e.cfg.LoginFailureLimit, Cache: cache,
+		SecretKey: e.cfg.SecretKey})
 }
 
 // newSessions builds the session manager; a session store failure is a logged 500,

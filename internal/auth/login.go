@@ -113,6 +113,11 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientAddr 
 		}
 		newHash = &h
 	}
+	// A user with a second factor is not signed in yet: the error says who passed the
+	// password step, and VerifySecondFactor finishes the sign-in.
+	if err := s.needsSecondFactor(ctx, u, newHash, clientAddr); err != nil {
+		return nil, err
+	}
 	var su db.GetSessionUserRow
 	err = s.st.InTx(ctx, func(q *db.Queries) error {
 		if err := q.RecordLogin(ctx, db.RecordLoginParams{ID: u.ID, NewHash: newHash}); err != nil {
@@ -184,6 +189,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID int64, authVersio
 func principalOf(su db.GetSessionUserRow) *Principal {
 	p := NewPrincipal(su.ID, su.Email, su.Name, su.IsSuperuser, su.Perms)
 	p.AuthVersion = su.AuthVersion
+	p.SecondFactor = su.HasSecondFactor
 	return p
 }
 

@@ -18,7 +18,10 @@ type Principal struct {
 	// carries it and is void once the stored one moves on.
 	AuthVersion int32
 	TokenName   string // "" for a session; the token's name, for audit labels
-	perms       map[string]bool
+	// SecondFactor says the user has a second factor switched on (an authenticator
+	// app): the 2FA policy sends users without one to enrolment.
+	SecondFactor bool
+	perms        map[string]bool
 }
 
 // NewPrincipal builds a principal from a user's standing and the union of their own

@@ -14,6 +14,7 @@ type Service struct {
 	hasher *Hasher
 	log    *slog.Logger
 	opts   Options
+	sealer *sealer // nil without STOCKROOM_SECRET_KEY
 }
 
 // Options tune the sign-in throttle.
@@ -24,6 +25,13 @@ type Options struct {
 	// Cache keeps session users' principals for a few seconds (nil: none); give the
 	// API's Tokens the same one (Tokens.WithCache).
 	Cache *PrincipalCache
+	// SecretKey is STOCKROOM_SECRET_KEY, which seals authenticator apps' secrets
+	// ("": enrolling one is refused with ErrNoSecretKey).
+	SecretKey string
+	// Issuer names the site in authenticator apps (default "stockroom").
+	Issuer string
+	// Now is the clock of TOTP codes (default time.Now); tests step it.
+	Now func() time.Time
 }
 
 // New returns the service. Zero options take their defaults.
@@ -37,5 +45,16 @@ func New(st *store.Store, hasher *Hasher, log *slog.Logger, opts Options) *Servi
 	if opts.Window <= 0 {
 		opts.Window = 15 * time.Minute
 	}
-	return &Service{st: st, hasher: hasher, log: log, opts: opts}
+	if opts.Issuer == "" {
+		opts.Issuer = "stockroom"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	// A 32-byte HKDF output and an AES-256 key cannot fail: an error here is a bug.
+	sl, err := newSealer(opts.SecretKey)
+	if err != nil {
+		panic("auth: " + err.Error())
+	}
+	return &Service{st: st, hasher: hasher, log: log, opts: opts, sealer: sl}
 }

@@ -345,3 +345,37 @@ func (r iteratorForCopyVariants) Err() error {
 func (q *Queries) CopyVariants(ctx context.Context, arg []CopyVariantsParams) (int64, error) {
 	return q.db.CopyFrom(ctx, []string{"product_variants"}, []string{"id", "product_id", "sku", "title", "option_values", "price_cents", "compare_at_price_cents", "cost_cents", "stock", "position", "created_at", "updated_at"}, &iteratorForCopyVariants{rows: arg})
 }
+
+// iteratorForCreateRecoveryCodes implements pgx.CopyFromSource.
+type iteratorForCreateRecoveryCodes struct {
+	rows                 []CreateRecoveryCodesParams
+	skippedFirstNextCall bool
+}
+
+func (r *iteratorForCreateRecoveryCodes) Next() bool {
+	if len(r.rows) == 0 {
+		return false
+	}
+	if !r.skippedFirstNextCall {
+		r.skippedFirstNextCall = true
+		return true
+	}
+	r.rows = r.rows[1:]
+	return len(r.rows) > 0
+}
+
+func (r iteratorForCreateRecoveryCodes) Values() ([]interface{}, error) {
+	return []interface{}{
+		r.rows[0].UserID,
+		r.rows[0].CodeHash,
+	}, nil
+}
+
+func (r iteratorForCreateRecoveryCodes) Err() error {
+	return nil
+}
+
+// CreateRecoveryCodes stores a new set of hashed codes.
+func (q *Queries) CreateRecoveryCodes(ctx context.Context, arg []CreateRecoveryCodesParams) (int64, error) {
+	return q.db.CopyFrom(ctx, []string{"recovery_codes"}, []string{"user_id", "code_hash"}, &iteratorForCreateRecoveryCodes{rows: arg})
+}

@@ -328,6 +328,14 @@ type RateLimit struct {
 	At     time.Time
 }
 
+type RecoveryCode struct {
+	ID        int64
+	UserID    int64
+	CodeHash  []byte
+	UsedAt    *time.Time
+	CreatedAt time.Time
+}
+
 type Session struct {
 	Token  string
 	Data   []byte
@@ -356,4 +364,12 @@ type UserGroup struct {
 type UserPermission struct {
 	UserID       int64
 	PermissionID int64
+}
+
+type UserTotp struct {
+	UserID      int64
+	Secret      []byte
+	ConfirmedAt *time.Time
+	LastStep    int64
+	CreatedAt   time.Time
 }

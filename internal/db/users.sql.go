@@ -139,6 +139,7 @@ func (q *Queries) DeleteUser(ctx context.Context, id int64) (int64, error) {
 
 const getSessionUser = `-- name: GetSessionUser :one
 SELECT u.id, u.email, u.name, u.is_active, u.is_superuser, u.auth_version,
+    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS has_second_factor,
     ARRAY(
         SELECT p.codename FROM permissions p
         WHERE p.id IN (
@@ -155,18 +156,20 @@ WHERE u.id = $1
 `
 
 type GetSessionUserRow struct {
-	ID          int64
-	Email       string
-	Name        string
-	IsActive    bool
-	IsSuperuser bool
-	AuthVersion int32
-	Perms       []string
+	ID              int64
+	Email           string
+	Name            string
+	IsActive        bool
+	IsSuperuser     bool
+	AuthVersion     int32
+	HasSecondFactor bool
+	Perms           []string
 }
 
 // GetSessionUser loads what every signed-in request needs in one statement: the
 // user's standing, the auth_version the session must match, and the union of their
-// own and their groups' permission codenames.
+// own and their groups' permission codenames, and whether they have a second factor
+// (the 2FA policy sends those without one to enrolment).
 func (q *Queries) GetSessionUser(ctx context.Context, id int64) (GetSessionUserRow, error) {
 	row := q.db.QueryRow(ctx, getSessionUser, id)
 	var i GetSessionUserRow
@@ -177,6 +180,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id int64) (GetSessionUserR
 		&i.IsActive,
 		&i.IsSuperuser,
 		&i.AuthVersion,
+		&i.HasSecondFactor,
 		&i.Perms,
 	)
 	return i, err

@@ -176,6 +176,7 @@ func (s *Manager) SignIn(ctx context.Context, p *auth.Principal) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
+	s.CancelSecondFactor(ctx)
 	s.sm.Put(ctx, keyUserID, p.UserID)
 	s.sm.Put(ctx, keyAuthVersion, p.AuthVersion)
 	return nil
