@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 // testParams make hashing cheap under -race; the format is the real one.
 var testParams = auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// testSecretKey is STOCKROOM_SECRET_KEY in tests.
+const testSecretKey = "test-secret-key-of-at-least-32-characters"
+
 // Fixture users, all with the same password.
 const (
 	password   = "correct horse battery staple"
@@ -109,6 +112,9 @@ func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wi
 // seeded data).
 func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options, now func() time.Time) wired {
 	t.Helper()
+	if opts.SecretKey == "" {
+		opts.SecretKey = testSecretKey
+	}
 	svc := auth.New(st, auth.NewHasher(testParams, 0), log, opts)
 	sessions := session.New(st, svc, log, session.Options{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)

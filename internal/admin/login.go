@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
@@ -42,11 +43,18 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	page := &loginPage{Layout: Layout{Title: "Sign in"}, Email: email, Next: safeNext(r.PostFormValue("next"))}
 	p, err := s.auth.Authenticate(r.Context(), email, r.PostFormValue("password"), clientAddr(r))
 	var throttled *auth.ThrottleError
+	var pending *auth.SecondFactorRequired
 	switch {
 	case errors.As(err, &throttled):
 		page.Message = throttled.Message()
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.Wait.Seconds())))
 		return s.render(w, r, http.StatusTooManyRequests, "auth/login", page)
+	case errors.As(err, &pending):
+		if err := s.sessions.BeginSecondFactor(r.Context(), pending.UserID, pending.AuthVersion); err != nil {
+			return err
+		}
+		http.Redirect(w, r, "/admin/login/verify?next="+url.QueryEscape(page.Next), http.StatusSeeOther)
+		return nil
 	case errors.Is(err, auth.ErrBadCredentials):
 		page.Message = badCredentials
 		return s.render(w, r, http.StatusUnauthorized, "auth/login", page)

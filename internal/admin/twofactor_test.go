@@ -1,0 +1,369 @@
+package admin
+
+import (
+	"context"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+// stepClock is the TOTP clock of a test: codes of a step are accepted once, so a
+// test moves the clock on instead of waiting 30 seconds.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newStepClock() *stepClock {
+	return &stepClock{now: time.Date(2026, 3, 18, 15, 30, 0, 0, time.UTC)}
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// step moves the clock on by n TOTP steps.
+func (c *stepClock) step(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Duration(n) * 30 * time.Second)
+}
+
+// code is the app's code for secret at the clock's time plus offset steps.
+func (c *stepClock) code(t *testing.T, secret string, offset int) string {
+	t.Helper()
+	code, err := totp.GenerateCode(secret, c.Now().Add(time.Duration(offset)*30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+// newTOTPApp is the test app on a step clock.
+func newTOTPApp(t *testing.T) (*testApp, *stepClock) {
+	clock := newStepClock()
+	return newTestAppWith(t, auth.Options{Now: clock.Now}, nil), clock
+}
+
+var (
+	secretRe = regexp.MustCompile(`<code id="totp-secret">([A-Z2-7]+)</code>`)
+	codesRe  = regexp.MustCompile(`<li><code>([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})</code></li>`)
+)
+
+// recoveryCodes are the codes a page shows.
+func recoveryCodes(t *testing.T, body string) []string {
+	t.Helper()
+	var codes []string
+	for _, m := range codesRe.FindAllStringSubmatch(body, -1) {
+		codes = append(codes, m[1])
+	}
+	if len(codes) != 10 {
+		t.Fatalf("page shows %d recovery codes, want 10:\n%.3000s", len(codes), body)
+	}
+	return codes
+}
+
+// enrol switches an authenticator app on for c's user through the pages and returns
+// its secret (read off the page, as a person would type it) and the recovery codes.
+func enrol(t *testing.T, c *client, clock *stepClock) (string, []string) {
+	t.Helper()
+	r := c.post("/admin/account/security/totp/start", nil)
+	must(t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != securityPath+"/totp" {
+		t.Fatalf("start went to %q", loc)
+	}
+	r = c.get(securityPath + "/totp")
+	must(t, r, http.StatusOK, `src="data:image/png;base64,`, "Switch on")
+	m := secretRe.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("no secret on the enrolment page:\n%.3000s", r.body)
+	}
+	secret := m[1]
+	r = c.post(securityPath+"/totp", url.Values{"code": {clock.code(t, secret, 0)}})
+	must(t, r, http.StatusOK, "You will not see these codes again")
+	return secret, recoveryCodes(t, r.body)
+}
+
+// signInWithCode signs c in as email: password, then code; it returns the answer to
+// the code.
+func signInWithCode(t *testing.T, c *client, email, code string) response {
+	t.Helper()
+	r := c.login(email, password)
+	must(t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); !strings.HasPrefix(loc, "/admin/login/verify") {
+		t.Fatalf("after the password: Location %q, want the code page", loc)
+	}
+	return c.post("/admin/login/verify", url.Values{"code": {code}, "next": {"/admin/"}})
+}
+
+// auditCount counts audit rows of action on user id.
+func (a *testApp) auditCount(action, resource string, id int64) int {
+	a.t.Helper()
+	var n int
+	err := a.st.Pool().QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_log WHERE action = $1 AND resource = $2 AND object_id = $3`, action, resource, id).Scan(&n)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+// Acceptance 2: enrol, sign out, sign in with a code; the code page is the only thing
+// a half-signed-in session reaches; a reused code and a code two steps old are
+// refused; the secret is sealed at rest.
+func TestTOTPEnrolAndSignIn(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	c := a.signedIn(superEmail)
+	uid := a.ids[superEmail]
+
+	// A wrong code does not switch it on, and says why.
+	must(t, c.post("/admin/account/security/totp/start", nil), http.StatusSeeOther)
+	r := c.post(securityPath+"/totp", url.Values{"code": {"000000"}})
+	must(t, r, http.StatusUnprocessableEntity, "is not the app&#39;s current code", `src="data:image/png;base64,`)
+	must(t, c.get(securityPath), http.StatusOK, "You started setting one up")
+
+	secret, _ := enrol(t, c, clock)
+	must(t, c.get(securityPath), http.StatusOK, "<strong>On:</strong>", "10 of 10 recovery codes left")
+	if n := a.auditCount(auth.ActionEnableTOTP, auth.ResourceUsers, uid); n != 1 {
+		t.Errorf("%d enable_totp audit rows, want 1", n)
+	}
+	var sealed []byte
+	if err := a.st.Pool().QueryRow(context.Background(), `SELECT secret FROM user_totp WHERE user_id = $1`, uid).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), secret) || len(sealed) < len(secret)+28 {
+		t.Errorf("stored secret %q is not sealed", sealed)
+	}
+	if strings.Contains(a.logs.String(), secret) {
+		t.Error("the secret is in the log")
+	}
+	// Enrolling again while on is refused.
+	r = c.post("/admin/account/security/totp/start", nil)
+	must(t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != securityPath {
+		t.Errorf("second start went to %q, want the security page", loc)
+	}
+	must(t, c.post("/admin/logout", nil), http.StatusSeeOther)
+
+	// The password alone signs nobody in: the half-signed-in session reaches no route
+	// but the public ones.
+	half := a.client()
+	must(t, half.login(superEmail, password), http.StatusSeeOther)
+	must(t, half.get("/admin/login/verify?next=/admin/"), http.StatusOK, "Two-factor sign-in")
+	for _, rt := range a.routes {
+		if rt.Perm == web.Public {
+			continue
+		}
+		method, path := requestFor(t, a, rt)
+		if method == "GET" {
+			if r := half.get(path); !isLoginRedirect(r) {
+				t.Errorf("half-signed-in GET %s = %d %q, want the sign-in page", path, r.status, r.header.Get("Location"))
+			}
+		} else if r := half.post(path, url.Values{}); r.status != http.StatusUnauthorized {
+			t.Errorf("half-signed-in %s %s = %d, want 401", method, path, r.status)
+		}
+	}
+	r = half.post("/admin/login/verify", url.Values{"code": {"123456"}})
+	must(t, r, http.StatusUnauthorized, html.EscapeString(badCode))
+
+	clock.step(1) // the enrolment used this step's code
+	code := clock.code(t, secret, 0)
+	r = half.post("/admin/login/verify", url.Values{"code": {code[:3] + " " + code[3:]}, "next": {"/admin/orders/"}})
+	must(t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/admin/orders/" {
+		t.Errorf("after the code: Location %q, want next", loc)
+	}
+	must(t, half.get("/admin/"), http.StatusOK)
+	if n := a.auditCount(auth.ActionSignIn, auth.ResourceSessions, uid); n < 2 {
+		t.Errorf("%d sign_in audit rows, want the code's too", n)
+	}
+
+	// The same code again, from another browser: refused (replay).
+	other := a.client()
+	must(t, signInWithCode(t, other, superEmail, code), http.StatusUnauthorized)
+	// A code two steps old: refused; one step ahead: accepted (±1 step).
+	clock.step(2)
+	must(t, other.post("/admin/login/verify", url.Values{"code": {clock.code(t, secret, -2)}}), http.StatusUnauthorized)
+	must(t, other.post("/admin/login/verify", url.Values{"code": {clock.code(t, secret, 1)}}), http.StatusSeeOther)
+	// The current step's code is older than the one just used: refused too.
+	third := a.client()
+	must(t, signInWithCode(t, third, superEmail, clock.code(t, secret, 0)), http.StatusUnauthorized)
+}
+
+// Acceptance 2: wrong codes count toward the sign-in throttle: after 5, even the
+// right code is refused for a while.
+func TestTOTPThrottle(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	secret, _ := enrol(t, a.signedIn(superEmail), clock)
+	clock.step(1)
+	c := a.client()
+	must(t, signInWithCode(t, c, superEmail, "111111"), http.StatusUnauthorized)
+	for range 4 {
+		must(t, c.post("/admin/login/verify", url.Values{"code": {"111111"}}), http.StatusUnauthorized)
+	}
+	r := c.post("/admin/login/verify", url.Values{"code": {clock.code(t, secret, 0)}})
+	must(t, r, http.StatusTooManyRequests, "Too many failed sign-ins")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+	// The password step is throttled too: the failures were the email's.
+	must(t, a.client().login(superEmail, password), http.StatusTooManyRequests)
+	if n := a.auditCount(auth.ActionSignInFailed, auth.ResourceSessions, a.ids[superEmail]); n != 5 {
+		t.Errorf("%d sign_in_failed audit rows, want 5", n)
+	}
+}
+
+// Acceptance 3: a recovery code signs in once; regenerating makes the old set void.
+func TestRecoveryCodes(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	uid := a.ids[staffEmail]
+	owner := a.signedIn(staffEmail)
+	_, codes := enrol(t, owner, clock)
+
+	c := a.client()
+	r := signInWithCode(t, c, staffEmail, codes[0])
+	must(t, r, http.StatusSeeOther)
+	must(t, c.get("/admin/"), http.StatusOK, "You signed in with a recovery code", "9 recovery codes left")
+	if n := a.auditCount(auth.ActionRecoveryCodeUsed, auth.ResourceUsers, uid); n != 1 {
+		t.Errorf("%d recovery_code_used audit rows, want 1", n)
+	}
+	must(t, signInWithCode(t, a.client(), staffEmail, codes[0]), http.StatusUnauthorized)
+	// Typed in lower case with spaces: still the code.
+	must(t, signInWithCode(t, a.client(), staffEmail, strings.ToLower(strings.ReplaceAll(codes[1], "-", " "))), http.StatusSeeOther)
+	must(t, owner.get(securityPath), http.StatusOK, "8 of 10 recovery codes left")
+
+	// Regenerating needs the password.
+	must(t, owner.get(securityPath+"/recovery-codes"), http.StatusOK, "Make new codes")
+	must(t, owner.post(securityPath+"/recovery-codes", url.Values{"password": {"wrong password here"}}),
+		http.StatusUnprocessableEntity, "is not your current password")
+	r = owner.post(securityPath+"/recovery-codes", url.Values{"password": {password}})
+	must(t, r, http.StatusOK, "Your old codes no longer work")
+	fresh := recoveryCodes(t, r.body)
+	must(t, signInWithCode(t, a.client(), staffEmail, codes[2]), http.StatusUnauthorized)
+	must(t, signInWithCode(t, a.client(), staffEmail, fresh[0]), http.StatusSeeOther)
+	if n := a.auditCount(auth.ActionNewRecoveryCodes, auth.ResourceUsers, uid); n != 1 {
+		t.Errorf("%d new_recovery_codes audit rows, want 1", n)
+	}
+}
+
+// Switching the app off needs the password; then the password alone signs in.
+func TestDisableTOTP(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	c := a.signedIn(viewEmail)
+	enrol(t, c, clock)
+	must(t, c.get(securityPath+"/totp/disable"), http.StatusOK, "Switch off")
+	must(t, c.post(securityPath+"/totp/disable", url.Values{}), http.StatusUnprocessableEntity, "is required")
+	must(t, c.post(securityPath+"/totp/disable", url.Values{"password": {"not the password"}}), http.StatusUnprocessableEntity, "is not your current password")
+	must(t, c.get(securityPath), http.StatusOK, "<strong>On:</strong>")
+	must(t, c.post(securityPath+"/totp/disable", url.Values{"password": {password}}), http.StatusSeeOther)
+	must(t, c.get(securityPath), http.StatusOK, "<strong>Off:</strong>", "The authenticator app is off")
+	if n := a.auditCount(auth.ActionDisableTOTP, auth.ResourceUsers, a.ids[viewEmail]); n != 1 {
+		t.Errorf("%d disable_totp audit rows, want 1", n)
+	}
+	r := a.client().login(viewEmail, password)
+	must(t, r, http.StatusSeeOther)
+	if loc := r.header.Get("Location"); loc != "/admin/" {
+		t.Errorf("sign-in without a second factor went to %q", loc)
+	}
+}
+
+// The code page without a password step behind it sends people to sign in; a
+// changed password voids a waiting password step.
+func TestVerifyNeedsPasswordStep(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	secret, _ := enrol(t, a.signedIn(superEmail), clock)
+	clock.step(1)
+	c := a.client()
+	if r := c.get("/admin/login/verify"); !isLoginRedirect(r) {
+		t.Errorf("code page without a password step: %d %q", r.status, r.header.Get("Location"))
+	}
+	if r := c.post("/admin/login/verify", url.Values{"code": {clock.code(t, secret, 0)}}); !isLoginRedirect(r) {
+		t.Errorf("code without a password step: %d %q", r.status, r.header.Get("Location"))
+	}
+	must(t, c.login(superEmail, password), http.StatusSeeOther)
+	if err := a.auth.SetPasswordByEmail(context.Background(), superEmail, "another long passphrase here"); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.post("/admin/login/verify", url.Values{"code": {clock.code(t, secret, 0)}}); !isLoginRedirect(r) {
+		t.Errorf("code after a password change: %d %q, want the sign-in page", r.status, r.header.Get("Location"))
+	}
+	if r := c.get("/admin/"); !isLoginRedirect(r) {
+		t.Errorf("dashboard after a refused code: %d", r.status)
+	}
+}
+
+// Acceptance 2 in a browser: enrol with the code computed from the secret shown on
+// the page, sign out, sign in with password and code.
+func TestBrowserTOTP(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	ctx := newTab(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/admin/login"),
+		chromedp.SendKeys(chromedp.ID("email"), superEmail),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("dashboard")),
+		chromedp.Click(chromedp.ID("account-security")),
+		chromedp.Click(chromedp.ID("start-totp")),
+		chromedp.WaitVisible(chromedp.ID("totp-qr")),
+	)
+	if err != nil {
+		t.Fatalf("to the enrolment page: %v", err)
+	}
+	secret, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("totp-secret")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The QR code is an image the browser decoded, not a broken link.
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.getElementById("totp-qr").naturalWidth`)); err != nil || w < 100 {
+		t.Errorf("QR code image width %d (%v)", w, err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("code"), clock.code(t, secret, 0)),
+		chromedp.Click(chromedp.CSS("#confirm-totp button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("recovery-codes")),
+	)
+	if err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#recovery-codes li").length`))
+	if err != nil || n != 10 {
+		t.Errorf("%d recovery codes shown (%v), want 10", n, err)
+	}
+	clock.step(1)
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("codes-saved")),
+		chromedp.WaitVisible(chromedp.ID("totp-status")),
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("email"), superEmail),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("verify")),
+		chromedp.SendKeys(chromedp.ID("code"), clock.code(t, secret, 0)),
+		chromedp.Click(chromedp.CSS("#verify button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("dashboard")),
+	)
+	if err != nil {
+		t.Fatalf("sign in with a code: %v", err)
+	}
+}
