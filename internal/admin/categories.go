@@ -190,13 +190,15 @@ func (s *Server) newCategoryForm(w http.ResponseWriter, r *http.Request) error {
 
 // createCategory is POST /admin/categories/new.
 func (s *Server) createCategory(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	f, in, own := postedCategory(r)
+	own = withText(own, bad)
 	var c db.Category
-	err := in.Validate().Err()
+	err = in.Validate().Err()
 	if err == nil && len(own) == 0 {
 		c, err = s.catalog.CreateCategory(ctx, auth.FromContext(ctx).Actor(), in)
 	}
@@ -243,12 +245,13 @@ func (s *Server) editCategoryForm(w http.ResponseWriter, r *http.Request) error 
 // product form: a stale save shows both values per field and keeps what was typed
 // with the new version.
 func (s *Server) updateCategory(w http.ResponseWriter, r *http.Request) error {
-	id, version, err := parseEdit(w, r)
+	id, version, bad, err := readEdit(w, r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	f, in, own := postedCategory(r)
+	own = withText(own, bad)
 	f.ID, f.Version = id, version
 	var c db.Category
 	err = in.Validate().Err()

@@ -124,11 +124,12 @@ func (s *Server) newCustomerForm(w http.ResponseWriter, r *http.Request) error {
 
 // createCustomer is POST /admin/customers/new.
 func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	in := postedCustomer(r)
-	c, err := s.orders.CreateCustomer(r.Context(), s.orderActor(r), in)
+	c, err := saveUnless(bad, func() (db.Customer, error) { return s.orders.CreateCustomer(r.Context(), s.orderActor(r), in) })
 	if fe := fieldErrors(err); fe != nil {
 		pg := s.customerPageFor(r.Context(), "Add customer")
 		pg.New, pg.ReadOnly, pg.Form, pg.Errors = true, false, customerForm{CustomerInput: in}, fe
@@ -179,13 +180,13 @@ func (s *Server) editCustomerForm(w http.ResponseWriter, r *http.Request) error 
 // updateCustomer is POST /admin/customers/{id}/. A save over a newer one shows the
 // stored values and the typed ones per field (409), the typed ones kept.
 func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) error {
-	id, version, err := parseEdit(w, r)
+	id, version, bad, err := readEdit(w, r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	in := postedCustomer(r)
-	c, err := s.orders.UpdateCustomer(ctx, s.orderActor(r), id, version, in)
+	c, err := saveUnless(bad, func() (db.Customer, error) { return s.orders.UpdateCustomer(ctx, s.orderActor(r), id, version, in) })
 	switch {
 	case errors.Is(err, store.ErrStale):
 		pg, err := s.loadCustomerPage(ctx, id)

@@ -20,16 +20,42 @@ import (
 const maxFormBytes = 1 << 20
 
 // parseForm reads a posted form, at most maxFormBytes. An oversized body becomes 413
-// through web.Status; a malformed one 400.
+// through web.Status; a malformed one 400; a field whose text PostgreSQL could not
+// store (see readForm) a 422 naming it. Handlers that show a form call readForm
+// instead, to show those errors on the form.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
+	bad, err := readForm(w, r)
+	if err != nil {
+		return err
+	}
+	return bad.Err()
+}
+
+// readForm reads a posted form like parseForm, and returns the fields whose text
+// PostgreSQL could not store (a NUL, bytes that are not UTF-8), each with its
+// message, for the form to show: every form field is checked here, where it is
+// read, so no field can forget. The caller must not save when there are any.
+func readForm(w http.ResponseWriter, r *http.Request) (validator.Errors, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		if errors.As(err, new(*http.MaxBytesError)) {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("%w: %w", web.ErrBadRequest, err)
+		return nil, fmt.Errorf("%w: %w", web.ErrBadRequest, err)
 	}
-	return nil
+	bad := validator.Errors{}
+	for name, values := range r.PostForm {
+		if msg := validator.Storable(name); msg != "" {
+			bad.Add(validator.FieldName(name), "is a field name that "+msg)
+			continue
+		}
+		for _, v := range values {
+			if msg := validator.Storable(v); msg != "" {
+				bad.Add(name, msg)
+			}
+		}
+	}
+	return bad, nil
 }
 
 // pathID reads the {id} path value; a malformed id is not found, like an unknown one.
@@ -64,19 +90,57 @@ func formIDs(r *http.Request, name string) []int64 {
 }
 
 // parseEdit reads a posted edit form: the {id} path value, the form, and its hidden
-// version field (the version the editor read, for the optimistic check).
+// version field (the version the editor read, for the optimistic check). Text
+// PostgreSQL could not store is a 422, as in parseForm; readEdit hands it back.
 func parseEdit(w http.ResponseWriter, r *http.Request) (id int64, version int32, err error) {
-	if id, err = pathID(r); err != nil {
+	id, version, bad, err := readEdit(w, r)
+	if err != nil {
 		return 0, 0, err
 	}
-	if err := parseForm(w, r); err != nil {
-		return 0, 0, err
+	return id, version, bad.Err()
+}
+
+// readEdit is parseEdit for a handler that shows its form again: the fields with
+// text PostgreSQL could not store come back as errors (see readForm).
+func readEdit(w http.ResponseWriter, r *http.Request) (id int64, version int32, bad validator.Errors, err error) {
+	if id, err = pathID(r); err != nil {
+		return 0, 0, nil, err
+	}
+	if bad, err = readForm(w, r); err != nil {
+		return 0, 0, nil, err
 	}
 	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 32)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%w: version %q", web.ErrBadRequest, r.PostFormValue("version"))
+	if err != nil && bad["version"] != "" {
+		return 0, 0, nil, validator.Errors{"version": bad["version"]}
+	} else if err != nil {
+		return 0, 0, nil, fmt.Errorf("%w: version %q", web.ErrBadRequest, r.PostFormValue("version"))
 	}
-	return id, int32(v), nil
+	return id, int32(v), bad, nil
+}
+
+// withText is own, the errors a form found reading its values, with bad (readForm's)
+// over them: the text that cannot be stored is the first thing to fix.
+func withText(own, bad validator.Errors) validator.Errors {
+	if len(bad) == 0 {
+		return own
+	}
+	if own == nil {
+		own = validator.Errors{}
+	}
+	for k, v := range bad {
+		own[k] = v
+	}
+	return own
+}
+
+// saveUnless runs save only when bad (readForm's errors) is empty; else bad is the
+// error, which the handler shows on its form like the domain's own field errors.
+func saveUnless[T any](bad validator.Errors, save func() (T, error)) (T, error) {
+	if err := bad.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	return save()
 }
 
 // Field is what the input partials need to draw one labelled input with its error,

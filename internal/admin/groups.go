@@ -104,12 +104,13 @@ func (s *Server) newGroupForm(w http.ResponseWriter, r *http.Request) error {
 
 // createGroup is POST /admin/groups/new.
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	in := postedGroup(r)
-	g, err := s.auth.CreateGroup(ctx, auth.FromContext(ctx), in)
+	g, err := saveUnless(bad, func() (db.Group, error) { return s.auth.CreateGroup(ctx, auth.FromContext(ctx), in) })
 	if fe := fieldErrors(err); fe != nil {
 		pg, err := s.groupPage(ctx, "Add group")
 		if err != nil {
@@ -140,13 +141,13 @@ func (s *Server) editGroupForm(w http.ResponseWriter, r *http.Request) error {
 
 // updateGroup is POST /admin/groups/{id}/, version-checked like updateUser.
 func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request) error {
-	id, version, err := parseEdit(w, r)
+	id, version, bad, err := readEdit(w, r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	in := postedGroup(r)
-	g, err := s.auth.UpdateGroup(ctx, auth.FromContext(ctx), id, version, in)
+	g, err := saveUnless(bad, func() (db.Group, error) { return s.auth.UpdateGroup(ctx, auth.FromContext(ctx), id, version, in) })
 	switch {
 	case errors.Is(err, store.ErrStale):
 		cur, err := s.auth.GetGroup(ctx, id)

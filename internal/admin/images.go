@@ -88,6 +88,9 @@ func (s *Server) uploadImage(w http.ResponseWriter, r *http.Request) error {
 				return fail(http.StatusRequestEntityTooLarge, alt, validator.Errors{"image": tooLarge})
 			}
 			alt = strings.TrimSpace(string(b))
+			if msg := validator.Storable(alt); msg != "" { // multipart is read here, not by readForm
+				return fail(http.StatusUnprocessableEntity, "", validator.Errors{"alt": msg})
+			}
 		case "image":
 			if part.FileName() == "" {
 				continue // the browser sends an empty part when no file was chosen

@@ -36,11 +36,17 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 
 // login signs in (POST /admin/login): a new session token, then on to next.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	email := r.PostFormValue("email")
 	page := &loginPage{Layout: Layout{Title: "Sign in"}, Email: email, Next: safeNext(r.PostFormValue("next"))}
+	if len(bad) > 0 {
+		page.Email = "" // not shown again: it cannot be stored, and may not be shown either
+		page.Message = "Not signed in: " + fieldSentence(bad)
+		return s.render(w, r, http.StatusUnprocessableEntity, "auth/login", page)
+	}
 	p, err := s.auth.Authenticate(r.Context(), email, r.PostFormValue("password"), clientAddr(r))
 	var throttled *auth.ThrottleError
 	var pending *auth.SecondFactorRequired
@@ -100,16 +106,17 @@ func (s *Server) passwordForm(w http.ResponseWriter, r *http.Request) error {
 // changePassword changes the user's own password (POST /admin/password). Their other
 // sessions end; this one goes on under a new token.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	p := auth.FromContext(ctx)
-	errs := validator.Errors{}
+	errs := withText(validator.Errors{}, bad)
 	errs.Check(validator.Required(r.PostFormValue("current")), "current", "is required")
 	errs.Check(r.PostFormValue("password") == r.PostFormValue("password2"), "password2", "does not match the new password")
 	var v int32
-	err := errs.Err()
+	err = errs.Err()
 	if err == nil {
 		v, err = s.auth.ChangeOwnPassword(ctx, p, r.PostFormValue("current"), r.PostFormValue("password"))
 	}

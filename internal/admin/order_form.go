@@ -137,7 +137,8 @@ func postedOrderForm(r *http.Request) orderForm {
 // for input to correct, 409 when the stock is short (each short line says what is
 // available).
 func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -145,6 +146,11 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 	pg, err := s.orderFormPage(ctx, f)
 	if err != nil {
 		return err
+	}
+	if len(bad) > 0 { // whichever button: nothing is searched or placed with such text
+		pg.Errors = withText(pg.Errors, bad)
+		pg.Alert = "Not placed: please correct the fields marked below."
+		return s.render(w, r, http.StatusUnprocessableEntity, "orders/form", pg)
 	}
 	switch {
 	case r.PostFormValue("more") != "":

@@ -453,11 +453,15 @@ func (s *Server) addOrderNote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
+	if len(bad) > 0 && bad["note"] == "" {
+		return bad // a hidden field: the error page names it
+	}
 	note := r.PostFormValue("note")
-	_, err = s.orders.AddNote(r.Context(), s.orderActor(r), id, note)
+	_, err = saveUnless(bad, func() (db.OrderEvent, error) { return s.orders.AddNote(r.Context(), s.orderActor(r), id, note) })
 	if fe := fieldErrors(err); fe != nil {
 		return s.orderAgain(w, r, id, http.StatusUnprocessableEntity, func(pg *orderPage) {
 			pg.Note, pg.NoteError = note, fe["note"]

@@ -318,7 +318,8 @@ func afterSave(r *http.Request, id int64, back string) string {
 
 // createProduct is POST /admin/products/new.
 func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -327,6 +328,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f, in, rowOf, own := s.postedProduct(r)
+	own = withText(own, bad)
 	if r.PostFormValue("add_variant") != "" {
 		return s.addVariantRow(w, r, pg, f)
 	}
@@ -350,7 +352,7 @@ func (s *Server) createProduct(w http.ResponseWriter, r *http.Request) error {
 // a form that carries the typed values and the new version, so saving again applies
 // them over the other save knowingly.
 func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request) error {
-	id, version, err := parseEdit(w, r)
+	id, version, bad, err := readEdit(w, r)
 	if err != nil {
 		return err
 	}
@@ -364,6 +366,7 @@ func (s *Server) updateProduct(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f, in, rowOf, own := s.postedProduct(r)
+	own = withText(own, bad)
 	f.ID, f.Version = id, version
 	if r.PostFormValue("add_variant") != "" {
 		return s.addVariantRow(w, r, pg, f)

@@ -125,6 +125,10 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 	}
 	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.FromContext(r.Context())
+		if msg := checkQuery(r); msg != "" {
+			s.renderErrorSaying(w, r, http.StatusBadRequest, msg)
+			return
+		}
 		switch {
 		case perm == web.Public:
 		case p == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):

@@ -8,10 +8,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path"
@@ -25,6 +27,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/orders"
+	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
 	"github.com/stockroom-dev/stockroom/templates"
@@ -300,7 +303,16 @@ func errorText(status int) (heading, msg string) {
 
 // renderError writes the error page for status.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int) {
+	s.renderErrorSaying(w, r, status, "")
+}
+
+// renderErrorSaying writes the error page for status, with detail (when not "")
+// after the status's own message.
+func (s *Server) renderErrorSaying(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	heading, msg := errorText(status)
+	if detail != "" {
+		msg += " " + detail
+	}
 	data := &errorPage{Layout: Layout{Title: heading}, Status: status, Heading: heading, Message: msg}
 	if err := s.render(w, r, status, "errors/error", data); err != nil {
 		s.log.ErrorContext(r.Context(), "render error page", "err", err, "request_id", web.RequestID(r.Context()))
@@ -327,7 +339,42 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.ErrorContext(r.Context(), "request failed", "err", err,
 			"request_id", web.RequestID(r.Context()), "route", r.Pattern)
 	}
+	var fields validator.Errors
+	if status == http.StatusUnprocessableEntity && errors.As(err, &fields) {
+		s.renderErrorSaying(w, r, status, fieldSentence(fields))
+		return
+	}
 	s.renderError(w, r, status)
+}
+
+// fieldSentence tells field errors in one sentence, for a page that has no form
+// to show them on: "name must not contain ...; note must ...".
+func fieldSentence(errs validator.Errors) string {
+	var b strings.Builder
+	for i, f := range errs.Fields() {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f + " " + errs[f])
+	}
+	return b.String() + "."
+}
+
+// checkQuery refuses a query string with a parameter (name or value) that is not
+// storable text: a 400 naming it, before any handler reads it.
+func checkQuery(r *http.Request) string {
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if msg := validator.Storable(name); msg != "" {
+			return fmt.Sprintf("The parameter name %s %s.", validator.FieldName(name), msg)
+		}
+		for _, v := range q[name] {
+			if msg := validator.Storable(v); msg != "" {
+				return fmt.Sprintf("The parameter %s %s.", name, msg)
+			}
+		}
+	}
+	return ""
 }
 
 // redirect answers a form post with 303 See Other and queues msg as a flash.

@@ -165,7 +165,8 @@ type tokenCreatedPage struct {
 // browser asks): its key, recorded in the session on success, turns that into a
 // redirect to the list instead of a second token.
 func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
@@ -182,7 +183,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if f.Key == "" {
 		f.Key = newFormKey()
 	}
-	errs := validator.Errors{}
+	errs := withText(validator.Errors{}, bad)
 	if v := r.PostFormValue("user"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		switch {
@@ -195,7 +196,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	expiresAt := tokenExpiry(f.Expires, f.ExpiresOn, time.Now(), errs)
-	err := errs.Err()
+	err = errs.Err()
 	var secret string
 	var tok auth.Token
 	if err == nil {

@@ -143,14 +143,15 @@ func (s *Server) newUserForm(w http.ResponseWriter, r *http.Request) error {
 
 // createUser is POST /admin/users/new.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	if err := parseForm(w, r); err != nil {
+	bad, err := readForm(w, r)
+	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	in := postedUser(r)
-	errs := validator.Errors{}
+	errs := withText(validator.Errors{}, bad)
 	errs.Check(in.Password == r.PostFormValue("password2"), "password2", "does not match the password")
-	err := errs.Err()
+	err = errs.Err()
 	var u db.User
 	if err == nil {
 		u, err = s.auth.CreateUser(ctx, auth.FromContext(ctx), in)
@@ -193,13 +194,13 @@ func (s *Server) editUserPage(r *http.Request, u auth.User) *userPage {
 // updateUser is POST /admin/users/{id}/. A save over someone else's newer one is
 // refused with both versions side by side, never applied.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
-	id, version, err := parseEdit(w, r)
+	id, version, bad, err := readEdit(w, r)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
 	in := postedUser(r)
-	u, err := s.auth.UpdateUser(ctx, auth.FromContext(ctx), id, version, in)
+	u, err := saveUnless(bad, func() (db.User, error) { return s.auth.UpdateUser(ctx, auth.FromContext(ctx), id, version, in) })
 	switch {
 	case errors.Is(err, store.ErrStale):
 		cur, err := s.auth.GetUser(ctx, id)

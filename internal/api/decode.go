@@ -65,6 +65,9 @@ func decode(r *http.Request, dst any, readOnly ...string) (body, error) {
 	if err := checkMembers(members, dst, readOnly); err != nil {
 		return body{}, err
 	}
+	if err := checkText(raw); err != nil {
+		return body{}, err
+	}
 	strict := json.NewDecoder(bytes.NewReader(raw))
 	strict.DisallowUnknownFields() // checkMembers caught them; this is the backstop
 	if err := strict.Decode(dst); err != nil {
@@ -80,6 +83,50 @@ func decode(r *http.Request, dst any, readOnly ...string) (body, error) {
 		return body{}, badRequest("Malformed JSON: %s.", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	return body{members: members}, nil
+}
+
+// checkText refuses a body with a string PostgreSQL could not store as text,
+// naming every such member by its path ("variants[0].title"). JSON can only carry
+// a NUL as the escape \u0000 (encoding/json turns bytes that are not UTF-8 into
+// U+FFFD), so a body without that escape is passed without a second parse.
+func checkText(raw []byte) error {
+	if !bytes.Contains(raw, []byte(`\u0000`)) {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil // decode has parsed raw already: this cannot fail
+	}
+	errs := validator.Errors{}
+	walkText(v, "", errs)
+	return errs.Err()
+}
+
+// walkText adds to errs every string in v (keys included) that is not storable
+// text, under its path from prefix.
+func walkText(v any, prefix string, errs validator.Errors) {
+	switch v := v.(type) {
+	case string:
+		if msg := validator.Storable(v); msg != "" {
+			errs.Add(prefix, msg)
+		}
+	case []any:
+		for i, e := range v {
+			walkText(e, fmt.Sprintf("%s[%d]", prefix, i), errs)
+		}
+	case map[string]any:
+		for k, e := range v {
+			path := validator.FieldName(k)
+			if prefix != "" {
+				path = prefix + "." + path
+			}
+			if msg := validator.Storable(k); msg != "" {
+				errs.Add(path, "is a member name that "+msg)
+				continue
+			}
+			walkText(e, path, errs)
+		}
+	}
 }
 
 // checkJSONType accepts application/json and every application/*+json type

@@ -13,7 +13,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
@@ -207,12 +210,34 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := checkQuery(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if perm == web.Public {
 			h.ServeHTTP(w, r)
 			return
 		}
 		protected.ServeHTTP(w, r)
 	})
+}
+
+// checkQuery refuses a query string with a parameter (name or value) that is not
+// storable text, on every route before any handler reads it: a 400 naming the
+// first such parameter.
+func checkQuery(r *http.Request) error {
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		if msg := validator.Storable(name); msg != "" {
+			return badParam(validator.FieldName(name), "is a parameter name that "+msg)
+		}
+		for _, v := range q[name] {
+			if msg := validator.Storable(v); msg != "" {
+				return badParam(name, msg)
+			}
+		}
+	}
+	return nil
 }
 
 func forbiddenDetail(p *auth.Principal, perm string) string {

@@ -4,6 +4,7 @@ package validator
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -63,3 +64,45 @@ func Required(s string) bool { return strings.TrimSpace(s) != "" }
 
 // MaxLen reports whether s has at most n characters.
 func MaxLen(s string, n int) bool { return utf8.RuneCountInString(s) <= n }
+
+// Storable says what keeps s from being stored as PostgreSQL text, or "" when
+// nothing does: PostgreSQL refuses the NUL character and bytes that are not UTF-8.
+// Both transports check every string from outside with it where they read it (the
+// JSON decoder, the form parser, the query string), so no field can forget it.
+func Storable(s string) string {
+	switch {
+	case strings.IndexByte(s, 0) >= 0:
+		return NotNUL
+	case !utf8.ValidString(s):
+		return NotUTF8
+	}
+	return ""
+}
+
+// Storable's messages.
+const (
+	NotNUL  = "must not contain the NUL character (U+0000)"
+	NotUTF8 = "must be UTF-8 text"
+)
+
+// Unstorable returns the errors of e that Storable gave, as "field message"
+// sentences in field order: a form lists them above itself, since a hidden field
+// has no place to show its own.
+func (e Errors) Unstorable() []string {
+	var out []string
+	for _, f := range e.Fields() {
+		if strings.HasSuffix(e[f], NotNUL) || strings.HasSuffix(e[f], NotUTF8) {
+			out = append(out, f+" "+e[f]+".")
+		}
+	}
+	return out
+}
+
+// FieldName is name fit to show as a field in a message: a name that is itself not
+// storable text comes back quoted, with its bad bytes escaped.
+func FieldName(name string) string {
+	if Storable(name) != "" {
+		return strconv.QuoteToASCII(name)
+	}
+	return name
+}
