@@ -214,3 +214,27 @@ func TestTextPostgreSQLRefuses(t *testing.T) {
 		t.Errorf("writes before %s, after %s: a refused request wrote", before, after)
 	}
 }
+
+// A 100 KB query string and a 100 KB header on /api/v1/products are answered with
+// problem+json, as openapi.json documents (the contract client checks it).
+func TestOversizeRequestsOnTheAPI(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok, _ := h.editor(t)
+	long := strings.Repeat("a", 100_000)
+	for _, tt := range []struct {
+		name   string
+		r      response
+		status int
+	}{
+		{"query", h.call(t, "GET", "/api/v1/products?q="+long, tok, ""), 414},
+		{"header", h.call(t, "GET", "/api/v1/products", tok, "", "X-Filler", long), 431},
+	} {
+		if tt.r.status != tt.status || tt.r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s: status %d %q, want %d problem+json", tt.name, tt.r.status, tt.r.header.Get("Content-Type"), tt.status)
+		}
+		if p := tt.r.problem(t); p.Status != tt.status || !strings.Contains(p.Detail, "at most") {
+			t.Errorf("%s: problem %+v", tt.name, p)
+		}
+	}
+}

@@ -11,9 +11,9 @@ import (
 )
 
 // Middleware wraps the whole handler tree: request id, access log and metrics,
-// panic recovery and security headers, outermost first.
+// panic recovery, security headers and the request size limits, outermost first.
 func Middleware(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
-	return withRequestID(observe(log, m, recoverPanics(log, securityHeaders(next))))
+	return withRequestID(observe(log, m, recoverPanics(log, securityHeaders(withLimits(next)))))
 }
 
 // recorder remembers the status and size of a response. Unwrap lets
