@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
@@ -28,6 +29,7 @@ func defineServing(run runFunc) func(fs *flag.FlagSet) runFunc {
 // otherwise. Stop it with stopQueue.
 func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, error) {
 	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace})
+	jobs.AddWorker(q, &imports.Worker{Imports: newImports(e, st, q)})
 	if err := q.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -76,4 +78,9 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	stopQueue(e, q, log)
 	fmt.Fprintln(e.stdout, "worker stopped")
 	return nil
+}
+
+// newImports is the CSV import service (internal/imports), whose jobs go on q.
+func newImports(e *env, st *store.Store, q *jobs.Queue) *imports.Service {
+	return imports.New(st, imports.Config{Currency: e.cfg.Currency}, q)
 }

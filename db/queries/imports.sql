@@ -225,3 +225,9 @@ UPDATE imports
 SET applied = applied + @applied, conflicts = conflicts + @conflicts, failed = failed + @failed,
     rows_done = rows_done + @done
 WHERE id = @id;
+
+-- name: LockImport :one
+-- LockImport locks an import's row until the transaction ends: apply batches of one
+-- import take it first, so two workers on one import (a job rescued while its first
+-- run still goes) write one batch after the other, each seeing what the other did.
+SELECT status FROM imports WHERE id = @id FOR UPDATE;

@@ -787,6 +787,20 @@ func (q *Queries) ListVariantVersions(ctx context.Context, ids []int64) ([]ListV
 	return items, nil
 }
 
+const lockImport = `-- name: LockImport :one
+SELECT status FROM imports WHERE id = $1 FOR UPDATE
+`
+
+// LockImport locks an import's row until the transaction ends: apply batches of one
+// import take it first, so two workers on one import (a job rescued while its first
+// run still goes) write one batch after the other, each seeing what the other did.
+func (q *Queries) LockImport(ctx context.Context, id int64) (string, error) {
+	row := q.db.QueryRow(ctx, lockImport, id)
+	var status string
+	err := row.Scan(&status)
+	return status, err
+}
+
 const lockImportProducts = `-- name: LockImportProducts :many
 SELECT id, name, slug, description, status, category_id, price_min_cents, price_max_cents, stock_total, variant_count, first_sku, skus, created_at, updated_at, version FROM products WHERE id = ANY ($1::bigint[]) ORDER BY id FOR NO KEY UPDATE
 `

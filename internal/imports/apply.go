@@ -149,6 +149,9 @@ func userError(err error) bool {
 func (a *applier) batch(ctx context.Context, limit int) (int, error) {
 	var n int
 	err := a.s.st.InTx(ctx, func(q *db.Queries) error {
+		if _, err := q.LockImport(ctx, a.imp.ID); err != nil {
+			return err
+		}
 		changes, err := q.ListPendingImportChanges(ctx, db.ListPendingImportChangesParams{ImportID: a.imp.ID, GroupLimit: int32(limit)})
 		if err != nil || len(changes) == 0 {
 			return err
@@ -173,6 +176,9 @@ func (a *applier) batch(ctx context.Context, limit int) (int, error) {
 	// One product the database refuses: mark its rows failed, with the reason.
 	msg := failureMessage(err)
 	err = a.s.st.InTx(ctx, func(q *db.Queries) error {
+		if _, err := q.LockImport(ctx, a.imp.ID); err != nil {
+			return err
+		}
 		changes, err := q.ListPendingImportChanges(ctx, db.ListPendingImportChangesParams{ImportID: a.imp.ID, GroupLimit: 1})
 		if err != nil || len(changes) == 0 {
 			return err

@@ -32,7 +32,7 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	st := store.New(dbtest.New(t))
 	return &env{st: st, cat: catalog.New(st, catalog.Config{MediaDir: t.TempDir(), LowStock: 5}),
-		imp: imports.New(st, imports.Config{Currency: "EUR"})}
+		imp: imports.New(st, imports.Config{Currency: "EUR"}, nil)}
 }
 
 // fixture is the catalog the tests import into: a one-variant chair, a two-variant

@@ -52,17 +52,28 @@ type Config struct {
 // Service plans and applies imports on one database.
 type Service struct {
 	st       *store.Store
+	queue    Queue
 	currency string
 	digits   int
 }
 
-// New returns the imports of st.
-func New(st *store.Store, cfg Config) *Service {
+// New returns the imports of st. Uploads and confirmations put a job on queue that
+// does the work (Run); with a nil queue nothing runs by itself, and the caller calls
+// Run (tests, the benchmark).
+func New(st *store.Store, cfg Config, queue Queue) *Service {
 	cur := cfg.Currency
 	if cur == "" {
 		cur = "EUR"
 	}
-	return &Service{st: st, currency: cur, digits: money.Digits(cur)}
+	return &Service{st: st, queue: queue, currency: cur, digits: money.Digits(cur)}
+}
+
+// enqueue puts import id's job on the queue in tx, when there is a queue.
+func (s *Service) enqueue(ctx context.Context, tx *store.Tx, id int64) error {
+	if s.queue == nil {
+		return nil
+	}
+	return s.queue.InsertTx(ctx, tx, Args{ImportID: id}, nil)
 }
 
 // Currency is the currency of the price columns.
@@ -99,7 +110,8 @@ func (s *Service) Create(ctx context.Context, u Upload) (db.Import, error) {
 	}
 	sum := sha256.Sum256(u.Data)
 	var imp db.Import
-	err := s.st.InTx(ctx, func(q *db.Queries) (err error) {
+	err := s.st.Transact(ctx, func(tx *store.Tx) (err error) {
+		q := tx.Q
 		imp, err = q.CreateImport(ctx, db.CreateImportParams{
 			FileName: name, FileSize: int64(len(u.Data)), FileSha256: hex.EncodeToString(sum[:]),
 			ActorUserID: idOrNil(u.Actor.UserID), ActorTokenID: idOrNil(u.Actor.TokenID),
@@ -108,7 +120,10 @@ func (s *Service) Create(ctx context.Context, u Upload) (db.Import, error) {
 		if err != nil {
 			return err
 		}
-		return q.CreateImportFile(ctx, db.CreateImportFileParams{ImportID: imp.ID, Data: u.Data})
+		if err := q.CreateImportFile(ctx, db.CreateImportFileParams{ImportID: imp.ID, Data: u.Data}); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, imp.ID)
 	})
 	if err != nil {
 		return db.Import{}, fmt.Errorf("create import: %w", err)
@@ -178,9 +193,11 @@ var ErrNotConfirmable = fmt.Errorf("%w: this import cannot be applied: it has er
 // Confirm asks for import id to be applied once planned.
 func (s *Service) Confirm(ctx context.Context, id int64) (db.Import, error) {
 	var imp db.Import
-	err := s.st.Primary(ctx, func(q *db.Queries) (err error) {
-		imp, err = q.RequestImportApply(ctx, id)
-		return err
+	err := s.st.Transact(ctx, func(tx *store.Tx) (err error) {
+		if imp, err = tx.Q.RequestImportApply(ctx, id); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, id)
 	})
 	if store.IsNotFound(err) {
 		if _, gerr := s.Get(ctx, id); gerr != nil {
