@@ -399,6 +399,7 @@ func (b *bench) startServers(ctx context.Context) error {
 		"STOCKROOM_LOG_LEVEL=warn", // the access log is at info: one line a request would dominate
 		"STOCKROOM_API_RATE_LIMIT=100000000",
 		"STOCKROOM_MEDIA_DIR=" + filepath.Join(b.tmp, "media"),
+		"STOCKROOM_REQUIRE_2FA=off", // S5 signs in with the password alone
 	}
 	if len(b.cfg.profile) > 0 {
 		addr, err := freeAddr()

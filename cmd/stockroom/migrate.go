@@ -72,6 +72,11 @@ func runCheck(ctx context.Context, e *env, deploy bool) error {
 			}
 		}
 	}
+	if deploy {
+		for _, w := range e.cfg.DeployWarnings() {
+			fmt.Fprintln(e.stdout, "warning: "+w)
+		}
+	}
 	for _, p := range problems {
 		fmt.Fprintln(e.stdout, "problem: "+p)
 	}

@@ -50,6 +50,7 @@ type Config struct {
 	TaxRateBPS        int           // STOCKROOM_TAX_RATE_BPS: tax on new orders, basis points (1900 = 19%)
 	DebugAddr         string        // STOCKROOM_DEBUG_ADDR: loopback host:port for /debug/pprof/; "" is off
 	SecretKey         string        // STOCKROOM_SECRET_KEY: seals second-factor secrets at rest; never logged
+	Require2FA        string        // STOCKROOM_REQUIRE_2FA: superusers, staff or off
 }
 
 // DevSecretKey is STOCKROOM_SECRET_KEY's default for `stockroom dev` only: anyone can
@@ -108,6 +109,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.LoginFailureLimit, err = intIn(v, 1, 1000); return err }},
 	{"STOCKROOM_SECRET_KEY", "secret-key", "at least 32 characters of random text sealing second-factor secrets (dev: a fixed key)", DevSecretKey, "",
 		func(c *Config, v string) error { c.SecretKey = v; return checkSecretKey(v) }},
+	{"STOCKROOM_REQUIRE_2FA", "require-2fa", "who must sign in with a second factor: superusers, staff or off", "off", "superusers",
+		func(c *Config, v string) error { c.Require2FA = v; return oneOf(v, "superusers", "staff", "off") }},
 	{"STOCKROOM_DEBUG_ADDR", "debug-addr", "loopback host:port serving Go's profiler at /debug/pprof/ (empty: off)", "", "",
 		func(c *Config, v string) error { c.DebugAddr = v; return checkDebugAddr(v) }},
 }
@@ -227,6 +230,16 @@ func checkDebugAddr(v string) error {
 		return errors.New("must be a loopback address, e.g. 127.0.0.1:6060")
 	}
 	return nil
+}
+
+// DeployWarnings lists production settings worth a second look that are not unsafe
+// as such (stockroom check --deploy prints them and still passes).
+func (c Config) DeployWarnings() []string {
+	var w []string
+	if c.Require2FA == "off" {
+		w = append(w, "STOCKROOM_REQUIRE_2FA is off: staff may sign in with a password alone")
+	}
+	return w
 }
 
 // checkSecretKey accepts "" (no key: TOTP is unavailable) or at least 32 characters.

@@ -126,6 +126,37 @@ func TestDeployProblems(t *testing.T) {
 	}
 }
 
+// STOCKROOM_REQUIRE_2FA: superusers in production, off in dev (make run signs a new
+// user straight in), a warning from check --deploy when off, and nothing but its
+// three words.
+func TestRequire2FA(t *testing.T) {
+	for _, tt := range []struct {
+		mode Mode
+		env  string
+		want string
+		ok   bool
+	}{
+		{Serve, "", "superusers", true},
+		{Dev, "", "off", true},
+		{Serve, "staff", "staff", true},
+		{Serve, "off", "off", true},
+		{Serve, "admins", "", false},
+	} {
+		c, _, err := Load(tt.mode, testFlags(), nil, func(k string) string {
+			if k == "STOCKROOM_REQUIRE_2FA" {
+				return tt.env
+			}
+			return ""
+		})
+		if (err == nil) != tt.ok || tt.ok && c.Require2FA != tt.want {
+			t.Errorf("mode %d, %q: %q, %v; want %q (ok %v)", tt.mode, tt.env, c.Require2FA, err, tt.want, tt.ok)
+		}
+		if tt.ok && (len(c.DeployWarnings()) == 1) != (tt.want == "off") {
+			t.Errorf("%q: deploy warnings %q", tt.want, c.DeployWarnings())
+		}
+	}
+}
+
 // The secret key has a dev default only; a short one is refused without being
 // quoted.
 func TestSecretKey(t *testing.T) {
