@@ -50,3 +50,8 @@ FROM recovery_codes WHERE user_id = @user_id;
 -- password step of a sign-in that waits for a second factor (same password: no
 -- version moves, no session ends).
 UPDATE users SET password_hash = @password_hash WHERE id = @id;
+
+-- name: BumpAuthVersion :one
+-- BumpAuthVersion ends every session of a user (they carry the old auth_version)
+-- and returns the user's email.
+UPDATE users SET auth_version = auth_version + 1 WHERE id = @id RETURNING email;

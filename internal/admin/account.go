@@ -2,6 +2,7 @@ package admin
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
+	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
 // securityPath is the account's security page: second factors and recovery codes.
@@ -222,4 +224,63 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	return nil
+}
+
+// resetPage confirms a superuser's reset of another user's second factor.
+type resetPage struct {
+	Layout
+	User      auth.User
+	TwoFactor auth.TwoFactor
+	Error     string
+}
+
+func (s *Server) resetPageOf(r *http.Request) (*resetPage, error) {
+	p := auth.FromContext(r.Context())
+	if !p.Superuser {
+		return nil, web.ErrForbidden // users.change is not enough: this unlocks an account
+	}
+	u, err := byPathID(r, s.auth.GetUser)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.auth.TwoFactorStatus(r.Context(), u.ID)
+	if err != nil {
+		return nil, err
+	}
+	pg := &resetPage{Layout: Layout{Title: "Two-factor sign-in of " + u.Email}, User: u, TwoFactor: st}
+	if p.UserID == u.ID {
+		pg.Error = "This is you: switch your own authenticator app off on your Account security page."
+	}
+	return pg, nil
+}
+
+// resetTwoFactorForm shows a user's second factors and asks to confirm the reset
+// (GET /admin/users/{id}/two-factor).
+func (s *Server) resetTwoFactorForm(w http.ResponseWriter, r *http.Request) error {
+	pg, err := s.resetPageOf(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "users/two-factor", pg)
+}
+
+// resetTwoFactor removes the user's second factors and ends their sessions
+// (POST /admin/users/{id}/two-factor).
+func (s *Server) resetTwoFactor(w http.ResponseWriter, r *http.Request) error {
+	pg, err := s.resetPageOf(r)
+	if err != nil {
+		return err
+	}
+	err = s.auth.ResetSecondFactor(r.Context(), auth.FromContext(r.Context()), pg.User.ID)
+	back := fmt.Sprintf("/admin/users/%d/", pg.User.ID)
+	switch {
+	case errors.Is(err, auth.ErrOwnSecondFactor):
+		return s.render(w, r, http.StatusUnprocessableEntity, "users/two-factor", pg)
+	case errors.Is(err, store.ErrNotFound):
+		return s.redirect(w, r, back, pg.User.Email+" has no second factor to reset.")
+	case err != nil:
+		return err
+	}
+	return s.redirect(w, r, back, "Two-factor sign-in of "+pg.User.Email+" was reset and their sessions ended. "+
+		"They sign in with their password alone until they set up a new authenticator app.")
 }

@@ -68,6 +68,12 @@ func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}
 // pgx tracer on every connection (to count statements).
 func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *testApp {
 	t.Helper()
+	return newPolicyTestApp(t, opts, tracer, auth.PolicyOff)
+}
+
+// newPolicyTestApp is newTestAppWith under a 2FA policy (STOCKROOM_REQUIRE_2FA).
+func newPolicyTestApp(t *testing.T, opts auth.Options, tracer pgx.QueryTracer, policy auth.Policy) *testApp {
+	t.Helper()
 	st := store.New(dbtest.NewWithConfig(t, func(c *pgxpool.Config) {
 		store.Tune(c) // plan like production
 		if tracer != nil {
@@ -76,7 +82,7 @@ func newTestAppWith(t *testing.T, opts auth.Options, tracer pgx.QueryTracer) *te
 	}))
 	logs := &dbtest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	w := wire(t, st, log, opts)
+	w := wire(t, st, log, opts, policy)
 	srv := httptest.NewServer(w.handler)
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
@@ -103,14 +109,14 @@ type wired struct {
 // filters. Fixtures that need a date set placed_at relative to it.
 var testNow = time.Date(2026, 3, 18, 15, 30, 0, 0, time.UTC)
 
-func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options) wired {
+func wire(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options, policy ...auth.Policy) wired {
 	t.Helper()
-	return wireWith(t, st, log, opts, func() time.Time { return testNow })
+	return wireWith(t, st, log, opts, func() time.Time { return testNow }, policy...)
 }
 
 // wireWith is wire with the orders' clock now (nil: the real one, for benchmarks on
 // seeded data).
-func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options, now func() time.Time) wired {
+func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options, now func() time.Time, policy ...auth.Policy) wired {
 	t.Helper()
 	if opts.SecretKey == "" {
 		opts.SecretKey = testSecretKey
@@ -122,7 +128,7 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	cat := catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5})
 	ord := orders.New(st, orders.Config{Currency: "EUR", TaxRate: 1900, Now: now})
 	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Orders: ord, Audit: audit.New(st),
-		MediaDir: media, Currency: "EUR"})
+		MediaDir: media, Currency: "EUR", Require2FA: append(policy, auth.PolicyOff)[0]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,11 +23,11 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/login", web.Public, s.handle(s.login))
 	rt.Handle("GET /admin/login/verify", web.Public, s.handle(s.verifyForm))
 	rt.Handle("POST /admin/login/verify", web.Public, s.handle(s.verify))
-	rt.Handle("POST /admin/logout", web.SignedIn, s.handle(s.logout))
-	rt.Handle("GET /admin/account/security", web.SignedIn, s.handle(s.security))
-	rt.Handle("POST /admin/account/security/totp/start", web.SignedIn, s.handle(s.startTOTP))
-	rt.Handle("GET /admin/account/security/totp", web.SignedIn, s.handle(s.totpForm))
-	rt.Handle("POST /admin/account/security/totp", web.SignedIn, s.handle(s.confirmTOTP))
+	rt.Handle("POST /admin/logout", web.SignedIn, enrolment{s.handle(s.logout)})
+	rt.Handle("GET /admin/account/security", web.SignedIn, enrolment{s.handle(s.security)})
+	rt.Handle("POST /admin/account/security/totp/start", web.SignedIn, enrolment{s.handle(s.startTOTP)})
+	rt.Handle("GET /admin/account/security/totp", web.SignedIn, enrolment{s.handle(s.totpForm)})
+	rt.Handle("POST /admin/account/security/totp", web.SignedIn, enrolment{s.handle(s.confirmTOTP)})
 	rt.Handle("GET /admin/account/security/totp/disable", web.SignedIn, s.handle(s.disableTOTPForm))
 	rt.Handle("POST /admin/account/security/totp/disable", web.SignedIn, s.handle(s.disableTOTP))
 	rt.Handle("GET /admin/account/security/recovery-codes", web.SignedIn, s.handle(s.regenerateCodesForm))
@@ -50,6 +50,8 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/users/{id}/{$}", "users.change", s.handle(s.updateUser))
 	rt.Handle("GET /admin/users/{id}/password", "users.change", s.handle(s.userPasswordForm))
 	rt.Handle("POST /admin/users/{id}/password", "users.change", s.handle(s.setUserPassword))
+	rt.Handle("GET /admin/users/{id}/two-factor", "users.change", s.handle(s.resetTwoFactorForm))
+	rt.Handle("POST /admin/users/{id}/two-factor", "users.change", s.handle(s.resetTwoFactor))
 	rt.Handle("GET /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUserForm))
 	rt.Handle("POST /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUser))
 
@@ -115,6 +117,11 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 // session read a cookie would otherwise cost on every stylesheet request.
 type sessionless struct{ http.Handler }
 
+// enrolment marks a route that a user held by the 2FA policy (covered, and no second
+// factor yet) may reach: enrolling one, and signing out. Every other route sends
+// them to the account security page.
+type enrolment struct{ http.Handler }
+
 // guard wraps every admin route, outermost first: Go's cross-origin protection (a
 // cross-site POST is refused before anything runs: CSRF), the session, the signed-in
 // principal, then the route's permission. Signed out, a GET is sent to the sign-in
@@ -122,6 +129,10 @@ type sessionless struct{ http.Handler }
 func (s *Server) guard(perm string, h http.Handler) http.Handler {
 	if sl, ok := h.(sessionless); ok {
 		return s.cop.Handler(sl.Handler)
+	}
+	e, forEnrolment := h.(enrolment)
+	if forEnrolment {
+		h = e.Handler
 	}
 	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.FromContext(r.Context())
@@ -131,6 +142,15 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 		}
 		switch {
 		case perm == web.Public:
+		case !forEnrolment && s.policy.Blocks(p):
+			s.log.InfoContext(r.Context(), "second factor required first", "request_id", web.RequestID(r.Context()),
+				"user_id", p.UserID, "path", r.URL.Path)
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, securityPath, http.StatusSeeOther)
+			} else {
+				s.renderError(w, r, http.StatusForbidden)
+			}
+			return
 		case p == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return

@@ -43,6 +43,9 @@ type Options struct {
 	Audit    *audit.Log
 	MediaDir string // STOCKROOM_MEDIA_DIR: the catalog's image files, served to staff
 	Currency string // STOCKROOM_CURRENCY: ISO 4217 code prices are shown and typed in
+	// Require2FA is STOCKROOM_REQUIRE_2FA: users it covers who have no second factor
+	// reach only enrolment and sign-out ("": off).
+	Require2FA auth.Policy
 }
 
 // Server holds what the admin handlers share. Build it with New.
@@ -59,6 +62,7 @@ type Server struct {
 	audit    *audit.Log
 	media    fs.FS // the media directory, read-only
 	money    money
+	policy   auth.Policy
 
 	users        *ListSpec[userRow]
 	groups       *ListSpec[groupRow]
@@ -76,7 +80,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
-		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency)}
+		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
+		policy: opts.Require2FA}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -170,6 +175,7 @@ type Layout struct {
 	Nav       []NavItem
 	Flashes   []string
 	RequestID string
+	MustEnrol bool // the 2FA policy holds the viewer at enrolment
 }
 
 func (l *Layout) layout() *Layout { return l }
@@ -235,6 +241,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	ctx := r.Context()
 	l.Viewer = auth.FromContext(ctx)
 	l.Nav = nav(l.Viewer, r.URL.Path)
+	if s.policy.Blocks(l.Viewer) {
+		l.Nav, l.MustEnrol = nil, true // nothing else opens until a second factor is on
+	}
 	l.RequestID = web.RequestID(ctx)
 	if hasSession(ctx) {
 		l.Flashes = s.sessions.Flashes(ctx)

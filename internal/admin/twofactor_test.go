@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -366,4 +367,121 @@ func TestBrowserTOTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sign in with a code: %v", err)
 	}
+}
+
+// enrolmentRoutes are all a user held by the 2FA policy may reach (besides the
+// public ones): the security page, enrolling an authenticator app, signing out.
+var enrolmentRoutes = map[string]bool{
+	"GET /admin/account/security":             true,
+	"POST /admin/account/security/totp/start": true,
+	"GET /admin/account/security/totp":        true,
+	"POST /admin/account/security/totp":       true,
+	"POST /admin/logout":                      true,
+}
+
+// Acceptance 4: under STOCKROOM_REQUIRE_2FA=superusers, a superuser without a second
+// factor opens no admin page but enrolment and sign-out (the whole route table is
+// walked); staff are not held; once enrolled, the superuser is free.
+func TestPolicyHoldsAtEnrolment(t *testing.T) {
+	t.Parallel()
+	clock := newStepClock()
+	a := newPolicyTestApp(t, auth.Options{Now: clock.Now}, nil, auth.PolicySuperusers)
+	c := a.signedIn(superEmail)
+	for _, rt := range a.routes {
+		if rt.Perm == web.Public || rt.Pattern == "POST /admin/logout" {
+			continue
+		}
+		method, path := requestFor(t, a, rt)
+		var r response
+		if method == "GET" {
+			r = c.get(path)
+		} else {
+			r = c.post(path, url.Values{})
+		}
+		if r.status >= 500 {
+			t.Fatalf("%s %s: %d\n%s", method, path, r.status, r.logged)
+		}
+		held := r.status == http.StatusForbidden || r.status == http.StatusSeeOther && r.header.Get("Location") == securityPath
+		if enrolmentRoutes[rt.Pattern] {
+			if held || isLoginRedirect(r) {
+				t.Errorf("enrolment route %s %s held: %d %q", method, path, r.status, r.header.Get("Location"))
+			}
+			continue
+		}
+		switch {
+		case method == "GET" && (r.status != http.StatusSeeOther || r.header.Get("Location") != securityPath):
+			t.Errorf("held superuser GET %s = %d %q, want 303 to %s", path, r.status, r.header.Get("Location"), securityPath)
+		case method != "GET" && r.status != http.StatusForbidden:
+			t.Errorf("held superuser %s %s = %d, want 403", method, path, r.status)
+		}
+	}
+	r := c.get(securityPath)
+	must(t, r, http.StatusOK, `id="must-enrol"`)
+	if strings.Contains(r.body, `href="/admin/orders/"`) {
+		t.Error("the held user's page shows the navigation")
+	}
+	// Staff are not covered by "superusers".
+	must(t, a.signedIn(staffEmail).get("/admin/"), http.StatusOK)
+
+	// Enrolled, the superuser is free (the enrolment's own request already was).
+	enrol(t, c, clock)
+	must(t, c.get("/admin/"), http.StatusOK)
+	must(t, c.get("/admin/users/"), http.StatusOK)
+	must(t, c.post("/admin/logout", nil), http.StatusSeeOther)
+}
+
+// "staff" holds every user without a second factor; "off" holds nobody.
+func TestPolicyStaff(t *testing.T) {
+	t.Parallel()
+	a := newPolicyTestApp(t, auth.Options{}, nil, auth.PolicyStaff)
+	for _, email := range []string{staffEmail, viewEmail, superEmail} {
+		r := a.signedIn(email).get("/admin/")
+		if r.status != http.StatusSeeOther || r.header.Get("Location") != securityPath {
+			t.Errorf("%s under staff: GET /admin/ = %d %q, want the security page", email, r.status, r.header.Get("Location"))
+		}
+	}
+	if !auth.PolicyStaff.Covers(&auth.Principal{UserID: 1}) || auth.PolicyOff.Covers(&auth.Principal{UserID: 1, Superuser: true}) ||
+		auth.PolicyStaff.Covers(&auth.Principal{UserID: 1, TokenID: 3}) {
+		t.Error("Covers: staff covers staff, off nobody, and no policy covers an API token")
+	}
+}
+
+// A superuser resets another user's second factor after a confirmation: the app and
+// codes go, the user's sessions end, the audit log says who did it. Nobody else may,
+// and not on themselves.
+func TestResetSecondFactor(t *testing.T) {
+	t.Parallel()
+	a, clock := newTOTPApp(t)
+	owner := a.signedIn(staffEmail)
+	enrol(t, owner, clock)
+	uid := a.ids[staffEmail]
+	path := fmt.Sprintf("/admin/users/%d/two-factor", uid)
+
+	a.user("changer@example.com", false, "users.view", "users.change")
+	changer := a.signedIn("changer@example.com")
+	must(t, changer.get(path), http.StatusForbidden)
+	must(t, changer.post(path, nil), http.StatusForbidden)
+	must(t, a.signedIn(viewEmail).get(path), http.StatusForbidden)
+
+	super := a.signedIn(superEmail)
+	must(t, super.get(fmt.Sprintf("/admin/users/%d/", uid)), http.StatusOK, `href="`+path+`"`)
+	must(t, super.get(path), http.StatusOK, "<strong>On:</strong>", "Yes, reset two-factor sign-in")
+	self := fmt.Sprintf("/admin/users/%d/two-factor", a.ids[superEmail])
+	must(t, super.post(self, nil), http.StatusUnprocessableEntity, "This is you")
+
+	r := super.post(path, nil)
+	must(t, r, http.StatusSeeOther)
+	must(t, super.get(fmt.Sprintf("/admin/users/%d/", uid)), http.StatusOK, "was reset and their sessions ended")
+	if r := owner.get("/admin/"); !isLoginRedirect(r) {
+		t.Errorf("the user's session after the reset: %d, want signed out", r.status)
+	}
+	if n := a.auditCount(auth.ActionResetSecondFactor, auth.ResourceUsers, uid); n != 1 {
+		t.Errorf("%d reset_second_factor audit rows, want 1", n)
+	}
+	r = a.client().login(staffEmail, password)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/admin/" {
+		t.Errorf("sign-in after the reset: %d %q, want straight in", r.status, r.header.Get("Location"))
+	}
+	must(t, super.get(path), http.StatusOK, "There is nothing to reset")
+	must(t, super.post(path, nil), http.StatusSeeOther)
 }

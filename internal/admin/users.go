@@ -89,6 +89,7 @@ type userPage struct {
 	ReadOnly  bool // the viewer lacks users.change
 	CanDelete bool
 	CanSetPW  bool
+	CanReset  bool // may reset the user's second factor (superusers, on others)
 	Errors    validator.Errors
 	Groups    []db.AllGroupsRow
 	Perms     []PermGroup
@@ -188,7 +189,8 @@ func (s *Server) editUserForm(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) editUserPage(r *http.Request, u auth.User) *userPage {
 	p := auth.FromContext(r.Context())
 	return &userPage{Layout: Layout{Title: u.Email}, User: &u, ReadOnly: !p.Can("users.change"),
-		CanDelete: p.Can("users.delete") && p.UserID != u.ID, CanSetPW: p.Can("users.change")}
+		CanDelete: p.Can("users.delete") && p.UserID != u.ID, CanSetPW: p.Can("users.change"),
+		CanReset: p.Superuser && p.UserID != u.ID}
 }
 
 // updateUser is POST /admin/users/{id}/. A save over someone else's newer one is

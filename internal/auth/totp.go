@@ -509,3 +509,45 @@ func replaceRecoveryCodes(ctx context.Context, q *db.Queries, userID int64, hash
 	_, err := q.CreateRecoveryCodes(ctx, rows)
 	return err
 }
+
+// ErrNotSuperuser refuses a change only a superuser may make.
+var ErrNotSuperuser = errors.New("only a superuser may do this")
+
+// ErrOwnSecondFactor refuses a reset of one's own second factor: the account page
+// switches it off, with the password.
+var ErrOwnSecondFactor = errors.New("reset your own second factor on your account page")
+
+// ResetSecondFactor removes user id's authenticator app and recovery codes and ends
+// all their sessions: for a user who lost both. Only a superuser may, never on
+// themselves; a user with nothing to reset is store.ErrNotFound.
+func (s *Service) ResetSecondFactor(ctx context.Context, actor *Principal, id int64) error {
+	switch {
+	case actor == nil || !actor.Superuser || actor.TokenID != 0:
+		return ErrNotSuperuser
+	case actor.UserID == id:
+		return ErrOwnSecondFactor
+	}
+	err := s.st.InTx(ctx, func(q *db.Queries) error {
+		n, err := q.DeleteTOTP(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return store.ErrNotFound
+		}
+		if err := q.DeleteRecoveryCodes(ctx, id); err != nil {
+			return err
+		}
+		email, err := q.BumpAuthVersion(ctx, id)
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, q, actor.Actor(), audit.Event{Action: ActionResetSecondFactor, Resource: ResourceUsers,
+			ObjectID: id, Repr: email, Note: "authenticator app and recovery codes removed; their sessions ended"})
+	})
+	if err != nil {
+		return fmt.Errorf("reset second factor of user %d: %w", id, err)
+	}
+	s.log.InfoContext(ctx, "second factor reset", "user_id", id, "by", actor.UserID)
+	return nil
+}

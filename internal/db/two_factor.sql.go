@@ -9,6 +9,19 @@ import (
 	"context"
 )
 
+const bumpAuthVersion = `-- name: BumpAuthVersion :one
+UPDATE users SET auth_version = auth_version + 1 WHERE id = $1 RETURNING email
+`
+
+// BumpAuthVersion ends every session of a user (they carry the old auth_version)
+// and returns the user's email.
+func (q *Queries) BumpAuthVersion(ctx context.Context, id int64) (string, error) {
+	row := q.db.QueryRow(ctx, bumpAuthVersion, id)
+	var email string
+	err := row.Scan(&email)
+	return email, err
+}
+
 const confirmTOTP = `-- name: ConfirmTOTP :execrows
 UPDATE user_totp SET confirmed_at = now(), last_step = $1
 WHERE user_id = $2 AND confirmed_at IS NULL AND last_step < $1
