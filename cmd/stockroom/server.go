@@ -17,6 +17,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/api"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/orders"
@@ -35,6 +36,7 @@ type app struct {
 	draining *atomic.Bool // set on SIGTERM: /readyz fails while requests are still served
 	jobs     *jobs.Queue
 	e        *env
+	stop     func() // ends the listener and the event hub, after the HTTP server
 }
 
 // openStore connects to the configured database.
@@ -78,6 +80,10 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	// on every auth change on any instance (migration 0011 notifies ChangesChannel).
 	principals := auth.NewPrincipalCache(0, 0)
 	lst.Handle(auth.ChangesChannel, principals.Handler())
+	// The event hub reads each new event once and fans it out to this process's
+	// streams (/api/v1/events, /admin/events).
+	hub := events.NewHub(st, log, events.Options{AuthGeneration: principals.Generation})
+	lst.Handle(events.Channel, hub.Handler())
 
 	// The job queue: every worker registered, working unless --no-workers. Its
 	// periodic cleanup deletes expired sessions, so the sessions run none of their own.
@@ -106,6 +112,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
 		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
 		SessionPrincipal: sessions.RequestPrincipal, Tokens: auth.NewTokens(st).WithCache(principals),
+		Events: hub,
 	})
 	if err == nil {
 		err = errors.Join(ops.Err(), jsonAPI.Routes(mux).Err())
@@ -116,13 +123,22 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		m.Close()
 		return nil, err
 	}
+	// The listener and the hub outlive ctx (the signal) until close: streams end when
+	// the HTTP server begins to stop (web.Stopping), after the drain, and until then
+	// they go on hearing events.
+	life, stop := context.WithCancel(context.WithoutCancel(ctx))
 	go func() {
-		if err := lst.Run(ctx); err != nil && ctx.Err() == nil {
+		if err := lst.Run(life); err != nil && life.Err() == nil {
 			log.Error("listener stopped", "err", err)
 		}
 	}()
+	go func() {
+		if err := hub.Run(life); err != nil && life.Err() == nil {
+			log.Error("event hub stopped", "err", err)
+		}
+	}()
 	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux),
-		draining: draining, jobs: queue, e: e}, nil
+		draining: draining, jobs: queue, e: e, stop: stop}, nil
 }
 
 // readiness reports whether the database answers and is migrated to this binary's
@@ -183,6 +199,7 @@ func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr
 // close stops the app once it serves no more: running jobs get the shutdown grace
 // to finish (see stopQueue), then sessions and migrator go.
 func (a *app) close() {
+	a.stop()
 	stopQueue(a.e, a.jobs, a.log)
 	a.sessions.Close()
 	a.migrator.Close()

@@ -30,6 +30,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -58,6 +59,8 @@ type harnessOptions struct {
 	api      Options
 	clock    func() time.Time // the rate limiter's clock
 	maxConns int32            // the pool's size; 0 is dbtest's default
+	// events, when set, makes the event hub of Options.Events once the store exists.
+	events func(st *store.Store, log *slog.Logger) *events.Hub
 }
 
 func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
@@ -82,6 +85,9 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 	h.catalog = catalog.New(h.st, catalog.Config{MediaDir: t.TempDir(), LowStock: 5})
 	h.orders = orders.New(h.st, orders.Config{Currency: "EUR", TaxRate: 1900})
 	o.api.Catalog, o.api.Orders, o.api.Currency = h.catalog, h.orders, "EUR"
+	if o.events != nil {
+		o.api.Events = o.events(h.st, log)
+	}
 	var err error
 	if h.api, err = New(context.Background(), h.st, log, o.api); err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -58,6 +59,9 @@ type Options struct {
 	// when the request carries no valid session. Requests with an Authorization
 	// header never reach it. cmd wires it to the auth package's session manager.
 	SessionPrincipal func(*http.Request) (*auth.Principal, error)
+
+	// Events, when set, serves GET /api/v1/events (the process's one hub).
+	Events *events.Hub
 }
 
 // Server is the JSON API.
@@ -73,6 +77,7 @@ type Server struct {
 	limiter   *limiter // nil: no limit
 	cursorKey []byte
 	mux       *http.ServeMux // set by Routes; unmatched requests ask it which methods exist
+	events    *events.Hub    // nil: no event stream
 }
 
 // New returns the API on st. It loads (or, on the very first start, creates) the
@@ -95,6 +100,7 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		session:   opts.SessionPrincipal,
 		csrf:      http.NewCrossOriginProtection(),
 		cursorKey: key,
+		events:    opts.Events,
 	}
 	if s.tokens == nil {
 		s.tokens = auth.NewTokens(st)
@@ -113,6 +119,10 @@ func (s *Server) Routes(mux *http.ServeMux) *web.Routes {
 	rt := web.NewRoutes(mux, s.guard)
 	rt.Handle("GET /api/v1/me", web.SignedIn, s.handle(s.me))
 	rt.Handle("GET /api/v1/openapi.json", web.Public, s.handle(s.openAPI))
+	if s.events != nil {
+		// Each event is filtered by the view permission of its resource.
+		rt.Handle("GET /api/v1/events", web.SignedIn, s.handle(s.streamEvents))
+	}
 
 	rt.Handle("GET /api/v1/products", "products.view", s.handle(s.listProducts))
 	rt.Handle("POST /api/v1/products", "products.add", s.handle(s.createProduct))

@@ -1,0 +1,295 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/web"
+)
+
+// Request is one client's stream.
+type Request struct {
+	// Principal is who the client is; it sees only events of resources it may view.
+	Principal *auth.Principal
+	// Types, when not empty, limits the stream to these event types.
+	Types []string
+	// Recheck returns who the client is now, or nil once it stands for nobody
+	// (signed out, deactivated, token revoked): the stream then ends. Called when
+	// permissions may have changed and every Options.Recheck; nil never rechecks.
+	Recheck func(ctx context.Context) (*auth.Principal, error)
+}
+
+// RefusedError is why a stream was refused before it began; Kind is one of web's
+// errors (web.ErrTooMany, web.ErrBadRequest, store.ErrUnavailable) for the status.
+type RefusedError struct {
+	Kind       error
+	Detail     string
+	RetryAfter time.Duration // for web.ErrTooMany and store.ErrUnavailable
+}
+
+func (e *RefusedError) Error() string { return e.Detail }
+func (e *RefusedError) Unwrap() error { return e.Kind }
+
+// How a stream ends, sent as its last event. A client reconnects after either
+// (EventSource does so on its own, with Last-Event-ID); after "reset" it reloads
+// whatever it shows, since the events it missed are no longer kept.
+const (
+	eventReconnect = "reconnect"
+	eventReset     = "reset"
+)
+
+// Serve streams events to the client of r as text/event-stream, until the client
+// leaves, the server shuts down, the hub stops, the client falls too far behind or
+// stops standing for anyone. A Last-Event-ID header (or, for a first connection,
+// ?since=ID; 0 means every event kept) resumes after that event: the stream replays
+// what the client missed from the table, then goes on live.
+//
+// Serve returns an error only when it refused the stream before writing anything
+// (a *RefusedError, or a failure to read the table); once the stream has begun it
+// ends it itself and returns nil.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
+	ctx := r.Context()
+	resumeFrom, resuming, err := resumeID(r)
+	if err != nil {
+		return err
+	}
+	types := map[string]bool{}
+	for _, t := range req.Types {
+		types[t] = true
+	}
+	wait := time.NewTimer(5 * time.Second)
+	defer wait.Stop()
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-h.stopped:
+		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The server is shutting down: reconnect.", RetryAfter: time.Second}
+	case <-wait.C:
+		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The event stream is not ready yet: reconnect.", RetryAfter: time.Second}
+	}
+
+	var principal atomic.Pointer[auth.Principal]
+	principal.Store(req.Principal)
+	wants := func(e *Event) bool {
+		p := principal.Load()
+		return p != nil && (len(types) == 0 || types[e.Type]) && p.Can(e.perm)
+	}
+	// Subscribe before finding where to start: whatever the hub fans out from now on
+	// is buffered, and whatever it fanned out before lies at or before the start.
+	sub, err := h.subscribe(req.Principal.UserID, wants)
+	if errors.Is(err, ErrTooManyStreams) {
+		return &RefusedError{Kind: web.ErrTooMany, RetryAfter: 10 * time.Second, Detail: fmt.Sprintf(
+			"At most %d event streams may be open per user: close one (a tab, a client) first.", h.opts.PerUser)}
+	}
+	if err != nil {
+		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The server is shutting down: reconnect.", RetryAfter: time.Second}
+	}
+	defer h.unsubscribe(sub)
+
+	from, found := position{}, false
+	if resuming {
+		if from, found, err = h.resume(ctx, resumeFrom); err != nil {
+			return err
+		}
+	}
+	if !found {
+		if from, err = h.head(ctx); err != nil {
+			return err
+		}
+	}
+
+	s := &stream{hub: h, w: w, rc: http.NewResponseController(w)}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/event-stream")
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
+	w.WriteHeader(http.StatusOK)
+	// The server's read and write timeouts are for requests, not for streams: lift
+	// them (an expired read deadline would cancel the request's context).
+	s.rc.SetReadDeadline(time.Time{})
+	// The opening id: line with no data sets the client's Last-Event-ID without an
+	// event, so a client that reconnects before any event resumes from here.
+	fmt.Fprintf(&s.buf, "retry: %d\nid: %d\n\n", h.opts.Retry.Milliseconds(), from.id)
+	if resuming && !found {
+		fmt.Fprintf(&s.buf, "event: %s\ndata: {\"reason\":%q}\n\n", eventReset,
+			"the events after "+strconv.FormatInt(resumeFrom, 10)+" are no longer kept: reload")
+	}
+	if err := s.flush(); err != nil {
+		return nil
+	}
+	if resuming && found {
+		if from, err = s.replay(ctx, from, wants); err != nil {
+			return nil
+		}
+	}
+	s.live(ctx, sub, from, &principal, req.Recheck)
+	return nil
+}
+
+// resumeID reads where the client resumes: Last-Event-ID, else ?since.
+func resumeID(r *http.Request) (id int64, resuming bool, err error) {
+	name, v := "Last-Event-ID", r.Header.Get("Last-Event-ID")
+	if v == "" {
+		name, v = "since", r.URL.Query().Get("since")
+	}
+	if v == "" {
+		return 0, false, nil
+	}
+	id, ok := parseID(strings.TrimSpace(v))
+	if !ok {
+		return 0, false, &RefusedError{Kind: web.ErrBadRequest,
+			Detail: fmt.Sprintf("%s must be an event id (a whole number, 0 for every event kept), not %q.", name, v)}
+	}
+	return id, true, nil
+}
+
+// stream is one open response.
+type stream struct {
+	hub *Hub
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	buf strings.Builder
+}
+
+// flush writes what is buffered, within the write timeout: a client that does not
+// read is cut rather than waited for.
+func (s *stream) flush() error {
+	s.rc.SetWriteDeadline(time.Now().Add(s.hub.opts.WriteTimeout))
+	_, err := s.w.Write([]byte(s.buf.String()))
+	s.buf.Reset()
+	if err == nil {
+		err = s.rc.Flush()
+	}
+	return err
+}
+
+// replay sends the settled events after from that the client wants, page by page,
+// and returns the position it got to.
+func (s *stream) replay(ctx context.Context, from position, wants func(*Event) bool) (position, error) {
+	for {
+		evs, more, _, err := s.hub.page(ctx, from)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.hub.log.Warn("events: replay failed", "err", err)
+			}
+			return from, err
+		}
+		for _, e := range evs {
+			if wants(e) {
+				s.buf.Write(e.frame)
+			}
+			from = e.pos
+		}
+		if err := s.flush(); err != nil {
+			return from, err
+		}
+		if !more {
+			return from, nil
+		}
+	}
+}
+
+// live sends what the hub fans out after from, with heartbeats, until the stream
+// has to end.
+func (s *stream) live(ctx context.Context, sub *subscriber, from position,
+	principal *atomic.Pointer[auth.Principal], recheck func(context.Context) (*auth.Principal, error)) {
+	h := s.hub
+	heartbeat := time.NewTicker(h.opts.Heartbeat)
+	defer heartbeat.Stop()
+	check := time.NewTimer(h.opts.Recheck)
+	defer check.Stop()
+	for {
+		select {
+		case e := <-sub.ch:
+			// Take what else is waiting too, and write it all with one flush.
+			for n := 0; e != nil && n < h.opts.Buffer; n++ {
+				if e.pos.after(from) { // replay may have sent it already
+					s.buf.Write(e.frame)
+					from = e.pos
+				}
+				select {
+				case e = <-sub.ch:
+				default:
+					e = nil
+				}
+			}
+			if s.buf.Len() > 0 && s.flush() != nil {
+				return
+			}
+		case <-heartbeat.C:
+			s.buf.WriteString(": heartbeat\n\n")
+			if s.flush() != nil {
+				return
+			}
+		case <-sub.cut:
+			s.end(eventReconnect, "this client fell too far behind: reconnect with Last-Event-ID")
+			return
+		case <-h.authChanged():
+			// Every stream hears this at once; spread their checks over a second.
+			check.Reset(rand.N(time.Second))
+		case <-check.C:
+			check.Reset(h.opts.Recheck)
+			if recheck == nil {
+				continue
+			}
+			p, err := recheck(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					h.log.Warn("events: recheck failed; the stream goes on", "err", err)
+				}
+				continue
+			}
+			principal.Store(p)
+			if p == nil {
+				s.end(eventReconnect, "signed out")
+				return
+			}
+		case <-web.Stopping(ctx):
+			s.end(eventReconnect, "the server is shutting down")
+			return
+		case <-h.stopped:
+			s.end(eventReconnect, "the server is shutting down")
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// end sends the last event, saying why the stream ends; the client may not be
+// reading, so this is best effort within the write timeout.
+func (s *stream) end(event, reason string) {
+	fmt.Fprintf(&s.buf, "event: %s\ndata: {\"reason\":%q}\n\n", event, reason)
+	s.flush()
+}
+
+// typePattern is what an event type looks like (the events_type_check constraint).
+var typePattern = regexp.MustCompile(`^[a-z_]+\.[a-z_]+$`)
+
+// ParseTypes reads a comma-separated list of event types (?types=order.placed,...).
+func ParseTypes(v string) ([]string, error) {
+	var out []string
+	for t := range strings.SplitSeq(v, ",") {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if !typePattern.MatchString(t) {
+			return nil, &RefusedError{Kind: web.ErrBadRequest,
+				Detail: fmt.Sprintf("types: %q is not an event type (resource.verb, such as order.placed).", t)}
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
