@@ -143,11 +143,13 @@ func (s *sse) read() {
 	}
 }
 
-// next returns the next event (skipping id-only frames), failing the test after 20 s
-// or at the stream's end.
+// next returns the next event (skipping id-only frames), failing the test after 60 s
+// or at the stream's end. The wait is long because an event is delivered only once
+// every older writing transaction of the cluster has ended, and tests of other
+// packages share the cluster (a seed's COPY holds one for seconds).
 func (s *sse) next() frame {
 	s.t.Helper()
-	timeout := time.NewTimer(20 * time.Second)
+	timeout := time.NewTimer(60 * time.Second)
 	defer timeout.Stop()
 	for {
 		select {
@@ -160,7 +162,7 @@ func (s *sse) next() frame {
 				return f
 			}
 		case <-timeout.C:
-			s.t.Fatal("no event within 20 s")
+			s.t.Fatal("no event within 60 s")
 		}
 	}
 }
@@ -479,10 +481,10 @@ func TestEventStreamsEndOnShutdown(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing after 20 s.
+// waitFor polls cond until it holds, failing after 60 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
