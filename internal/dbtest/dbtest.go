@@ -134,6 +134,7 @@ type server struct {
 
 	cluster  *devdb.Cluster // the private cluster, when that is the server
 	dir      string         // the private cluster's temporary directory
+	dataDir  string         // where dir links to, when the cluster lives apart; else ""
 	watchdog io.Closer      // see startWatchdog; held so that it stays open
 
 	mu       sync.Mutex
@@ -210,7 +211,12 @@ func startPrivate(ctx context.Context) (*server, error) {
 		srv.close()
 		return nil, err
 	}
-	if srv.watchdog, err = startWatchdog(dir); err != nil {
+	// As root with a private TMPDIR, the cluster lives apart and dir links to it
+	// (devdb's relocate): both go at the end.
+	if srv.cluster.Link != "" {
+		srv.dataDir = srv.cluster.Dir
+	}
+	if srv.watchdog, err = startWatchdog(srv.cluster.Dir, dir); err != nil {
 		srv.close()
 		return nil, err
 	}
@@ -224,17 +230,17 @@ func startPrivate(ctx context.Context) (*server, error) {
 
 // watchdogScript waits for EOF on stdin, which comes when the test process exits,
 // however it exits (a test timeout's panic skips Main), then stops the postmaster of
-// the cluster in $1 (SIGINT: a fast shutdown) and removes $1.
+// the cluster in $1 (SIGINT: a fast shutdown) and removes $1 and the other arguments.
 const watchdogScript = `read _
 pid=$(head -n 1 "$1/postmaster.pid" 2>/dev/null) && kill -INT "$pid" 2>/dev/null
 i=0
 while [ -e "$1/postmaster.pid" ] && [ "$i" -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
-rm -rf "$1"`
+rm -rf "$@"`
 
 // startWatchdog starts a shell that outlives this process to clean up after it.
 // Closing the returned pipe sets it off.
-func startWatchdog(dir string) (io.Closer, error) {
-	cmd := exec.Command("/bin/sh", "-c", watchdogScript, "dbtest-watchdog", dir)
+func startWatchdog(dataDir string, more ...string) (io.Closer, error) {
+	cmd := exec.Command("/bin/sh", append([]string{"-c", watchdogScript, "dbtest-watchdog", dataDir}, more...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a Ctrl-C must not end it first
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -257,6 +263,9 @@ func (s *server) close() error {
 	}
 	if err == nil && s.dir != "" {
 		err = os.RemoveAll(s.dir)
+	}
+	if err == nil && s.dataDir != "" {
+		err = os.RemoveAll(s.dataDir)
 	}
 	if s.watchdog != nil {
 		s.watchdog.Close() // after Stop: its work is done, or it finishes it

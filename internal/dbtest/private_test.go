@@ -73,14 +73,16 @@ func TestPrivateCluster(t *testing.T) {
 	srv.admin.Close()
 	srv.watchdog.Close()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		_, statErr := os.Stat(srv.dir)
+		_, statErr := os.Lstat(srv.dir)
+		_, dataErr := os.Lstat(srv.cluster.Dir) // apart from dir when root's TMPDIR is private
 		killErr := syscall.Kill(pid, 0)
-		if errors.Is(statErr, os.ErrNotExist) && (errors.Is(killErr, syscall.ESRCH) || isZombie(pid)) {
+		if errors.Is(statErr, os.ErrNotExist) && errors.Is(dataErr, os.ErrNotExist) &&
+			(errors.Is(killErr, syscall.ESRCH) || isZombie(pid)) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the watchdog's pipe closed: stat %s: %v; postmaster %d: %v; want both gone",
-				srv.dir, statErr, pid, killErr)
+			t.Fatalf("after the watchdog's pipe closed: stat %s: %v; stat %s: %v; postmaster %d: %v; want all gone",
+				srv.dir, statErr, srv.cluster.Dir, dataErr, pid, killErr)
 		}
 	}
 }

@@ -4,12 +4,18 @@
 //
 // initdb and postgres refuse to run as root. As root, Start gives the cluster's
 // directory to the OS user postgres (Debian's package creates it) and runs every
-// binary as that user, without supplementary groups.
+// binary as that user, without supplementary groups. When that user cannot reach
+// the directory asked for (a checkout under /root, or any 0700 directory), the
+// cluster lives in a directory of its own under /var/lib/stockroom (see relocate)
+// and the directory asked for becomes a symbolic link to it: the owner's own
+// directories are never opened up.
 package devdb
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,7 +41,8 @@ import (
 // Cluster is a running PostgreSQL server on a data directory of its own, listening
 // on 127.0.0.1 only and trusting every local connection. Stop it when done.
 type Cluster struct {
-	Dir       string // the data directory
+	Dir       string // the data directory, symbolic links resolved
+	Link      string // the directory asked for, when it is a link to Dir (see relocate); else ""
 	SocketDir string // holds the unix socket, .s.PGSQL.<port> (Dir unless that path is too long)
 	LogFile   string // the server's log, in Dir; it grows across restarts
 
@@ -80,12 +87,24 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) 
 	if dir, err = filepath.Abs(dir); err != nil {
 		return nil, fmt.Errorf("devdb: %w", err)
 	}
-	c := &Cluster{Dir: dir, LogFile: filepath.Join(dir, "server.log"), bin: bin, log: log}
 	var owner *serverUser
+	var link string
 	if os.Geteuid() == 0 {
 		if owner, err = lookupServerUser(); err != nil {
 			return nil, err
 		}
+		asked := dir
+		if dir, err = owner.relocate(dir, relocationBases); err != nil {
+			return nil, err
+		}
+		if dir != asked {
+			link = asked
+			log.Info("postgres cannot reach the data directory asked for: the cluster lives apart, linked from it",
+				"dir", dir, "link", link)
+		}
+	}
+	c := &Cluster{Dir: dir, Link: link, LogFile: filepath.Join(dir, "server.log"), bin: bin, log: log}
+	if owner != nil {
 		// No Groups: the server runs with its primary group only, which is what
 		// checkReach assumes.
 		c.cred = &syscall.Credential{Uid: owner.uid, Gid: owner.gid}
@@ -395,6 +414,84 @@ func (u *serverUser) checkReach(dir, parent string) error {
 		}
 	}
 	return nil
+}
+
+// relocationBases are where a cluster the server user cannot reach where it was
+// asked for lives instead, in order of preference: the system's state directory
+// (it survives reboots, so "the second start reuses the data" holds), then the
+// temporary ones.
+var relocationBases = []string{"/var/lib/stockroom", "/var/tmp/stockroom", "/tmp/stockroom"}
+
+// relocate returns the directory the cluster asked for at dir really lives in.
+// That is dir itself (symbolic links resolved) when u can reach it. Otherwise
+// dir must be missing or empty, and becomes a symbolic link to a directory of its
+// own under the first usable base: named for dir (its last three elements and a
+// hash of its path), so each checkout keeps its own cluster, and found again on every
+// start through the link. A dir holding anything else is the old error: its data
+// is not moved.
+func (u *serverUser) relocate(dir string, bases []string) (string, error) {
+	if fi, err := os.Lstat(dir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(dir)
+		if err != nil {
+			return "", fmt.Errorf("devdb: %w", err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(dir), target)
+		}
+		// The target may be gone (a wiped /tmp): it is made again, empty.
+		return filepath.Clean(target), nil
+	}
+	reachErr := u.checkReach(dir, filepath.Dir(dir))
+	if reachErr == nil {
+		return dir, nil
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return "", fmt.Errorf("devdb: %w", err)
+	case len(entries) > 0:
+		return "", reachErr
+	}
+	sum := sha256.Sum256([]byte(dir))
+	var parts []string // ".../shop/.data/postgres" → "shop-data-postgres-<hash>"
+	for p := dir; len(parts) < 3 && p != filepath.Dir(p); p = filepath.Dir(p) {
+		parts = append([]string{strings.Trim(filepath.Base(p), ".")}, parts...)
+	}
+	name := strings.Join(append(parts, hex.EncodeToString(sum[:6])), "-")
+	for _, base := range bases {
+		if !u.usableBase(base) {
+			continue
+		}
+		target := filepath.Join(base, name)
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return "", fmt.Errorf("devdb: %w", err)
+		}
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("devdb: %w", err) // dir was empty: this removes nothing
+		}
+		if err := os.Symlink(target, dir); err != nil {
+			return "", fmt.Errorf("devdb: link %s to %s: %w", dir, target, err)
+		}
+		return target, nil
+	}
+	return "", fmt.Errorf("%w (and none of %s is usable for it instead)", reachErr, strings.Join(bases, ", "))
+}
+
+// usableBase makes base if it is missing (root's, mode 0755) and reports whether u
+// can reach it and root owns it: a base someone else made in /tmp is not trusted.
+func (u *serverUser) usableBase(base string) bool {
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return false
+	}
+	fi, err := os.Lstat(base)
+	if err != nil || !fi.IsDir() {
+		return false
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || st.Uid != 0 || fi.Mode().Perm()&0o022 != 0 {
+		return false
+	}
+	return u.checkReach(base, base) == nil
 }
 
 // prepareDir makes dir ready and reports whether it still needs initdb: it exists

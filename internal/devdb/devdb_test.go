@@ -186,27 +186,90 @@ func TestStartRefusesANonEmptyDirectory(t *testing.T) {
 	}
 }
 
+// As root, a cluster asked for in a directory the postgres user cannot reach (a
+// checkout under /root, any 0700 directory) lives under a base it can reach, the
+// directory asked for a link to it; the owner's directory stays closed, the data
+// outlives a restart, and Stop leaves no process.
 func TestStartAsRootOutOfPostgresReach(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("only root hands the cluster to the postgres user")
 	}
+	ctx := t.Context()
 	blocked := t.TempDir() // root's, inside testing's own 0700 directory
 	if err := os.Chmod(blocked, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	dir := filepath.Join(blocked, "checkout", ".data", "postgres")
+	c := start(t, dir)
+	t.Cleanup(func() { os.RemoveAll(c.Dir) })
+	if c.Link != dir || !strings.HasPrefix(c.Dir, relocationBases[0]+"/") {
+		t.Errorf("Dir %q Link %q, want a directory under %s linked from %s", c.Dir, c.Link, relocationBases[0], dir)
+	}
+	if target, err := os.Readlink(dir); err != nil || target != c.Dir {
+		t.Errorf("readlink %s = %q, %v; want %s", dir, target, err, c.Dir)
+	}
+	if st, err := os.Stat(blocked); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("%s: %v, mode %v; want it left 0700", blocked, err, st.Mode().Perm())
+	}
+	owner, err := lookupServerUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(c.Dir); err != nil || st.Sys().(*syscall.Stat_t).Uid != owner.uid || st.Mode().Perm() != 0o700 {
+		t.Errorf("%s: %v %v; want postgres's, 0700", c.Dir, err, st)
+	}
+	execSQL(t, c.URL("postgres"), "CREATE TABLE kept (v text)", "INSERT INTO kept VALUES ('hello')")
+	pid := postmasterPID(t, c.Dir)
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertStopped(t, c.Dir, pid)
+
+	again := start(t, dir)
+	if again.Dir != c.Dir {
+		t.Errorf("second start in %s, want the first's %s", again.Dir, c.Dir)
+	}
+	var got string
+	if err := connect(t, again.URL("postgres")).QueryRow(ctx, "SELECT v FROM kept").Scan(&got); err != nil || got != "hello" {
+		t.Errorf("after a restart: %q, %v; want the data kept", got, err)
+	}
+	pid = postmasterPID(t, again.Dir)
+	if err := again.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	assertStopped(t, again.Dir, pid)
+}
+
+// A directory out of the postgres user's reach that holds files already is not
+// moved or linked: the error says what to do.
+func TestStartAsRootOutOfReachWithFiles(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root hands the cluster to the postgres user")
+	}
+	blocked := t.TempDir()
+	if err := os.Chmod(blocked, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(blocked, "pg")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	c, err := Start(t.Context(), dir, nil)
 	if err == nil {
 		c.Stop()
-		t.Fatal("Start under a directory the postgres user cannot search succeeded, want an error")
+		os.RemoveAll(c.Dir)
+		t.Fatal("Start over files out of reach succeeded, want an error")
 	}
 	for _, want := range []string{dir, "STOCKROOM_DATABASE_URL"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Start error = %v, want it to name %s", err, want)
 		}
 	}
-	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Start left %s behind (stat: %v), want nothing created", dir, err)
+	if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() {
+		t.Errorf("%s: %v, want the directory left as it was", dir, err)
 	}
 }
 
