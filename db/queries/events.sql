@@ -1,35 +1,35 @@
 -- name: ListEventsAfter :many
--- ListEventsAfter returns the events after the position (@after_xid, @after_id) in
--- stream order, each with settled: whether its transaction is older than every
--- transaction still running. Only a settled row may be delivered; the first unsettled
--- one ends what can be delivered now (see migration 0012).
-SELECT id, xid::text::bigint AS xid, type, resource, object_id, actor_user_id,
-       actor_token_id, actor_label, payload, created_at,
-       (xid < pg_snapshot_xmin(pg_current_snapshot()))::boolean AS settled
+-- ListEventsAfter returns the committed events after id @after_id, in id order. Ids
+-- missing between them are either in flight or rolled back: EventsFrontier tells
+-- which (migration 0030).
+SELECT id, type, resource, object_id, actor_user_id, actor_token_id, actor_label,
+       payload, created_at
 FROM events
-WHERE (xid, id) > (CAST(CAST(sqlc.arg(after_xid)::bigint AS text) AS xid8), sqlc.arg(after_id)::bigint)
-ORDER BY xid, id
+WHERE id > @after_id
+ORDER BY id
 LIMIT @row_limit;
 
--- name: EventPosition :one
--- EventPosition returns the stream position of event @id, for a client resuming after it.
-SELECT xid::text::bigint AS xid FROM events WHERE id = @id;
+-- name: EventsFrontier :one
+-- EventsFrontier says whether a transaction that inserted events is still running
+-- (it holds the shared advisory lock of migration 0030), and the last event id
+-- handed out (0 before the first). When none is running, every id up to last is
+-- final: committed, or rolled back and never to come. Run it before reading the
+-- rows, so that what it saw has ended by the time the rows are read.
+SELECT events_writing()::boolean AS writing,
+       coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0)::bigint AS last_id;
 
--- name: EventsHead :one
--- EventsHead is the position of the last settled event: where a new stream starts.
--- No row when there is none.
-SELECT xid::text::bigint AS xid, id FROM events
-WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY xid DESC, id DESC
-LIMIT 1;
+-- name: EventExists :one
+-- EventExists reports whether event @id is still kept, for a client resuming after it.
+SELECT EXISTS (SELECT 1 FROM events WHERE id = @id)::boolean;
 
 -- name: OldestEventID :one
 -- OldestEventID is the smallest id retention has left (0 when there are none).
 SELECT coalesce(min(id), 0)::bigint FROM events;
 
 -- name: DeleteEventsBefore :execrows
--- DeleteEventsBefore deletes up to @batch events created before @before, oldest first:
--- retention in batches, so no statement holds many row locks or a long transaction.
+-- DeleteEventsBefore deletes up to @batch events created before @before, lowest ids
+-- first (a resuming client's check compares ids with the oldest kept): retention in
+-- batches, so no statement holds many row locks or a long transaction.
 DELETE FROM events WHERE id IN (
     SELECT old.id FROM events old WHERE old.created_at < @before
-    ORDER BY old.created_at LIMIT @batch);
+    ORDER BY old.id LIMIT @batch);

@@ -14,7 +14,7 @@ import (
 const deleteEventsBefore = `-- name: DeleteEventsBefore :execrows
 DELETE FROM events WHERE id IN (
     SELECT old.id FROM events old WHERE old.created_at < $1
-    ORDER BY old.created_at LIMIT $2)
+    ORDER BY old.id LIMIT $2)
 `
 
 type DeleteEventsBeforeParams struct {
@@ -22,8 +22,9 @@ type DeleteEventsBeforeParams struct {
 	Batch  int32
 }
 
-// DeleteEventsBefore deletes up to @batch events created before @before, oldest first:
-// retention in batches, so no statement holds many row locks or a long transaction.
+// DeleteEventsBefore deletes up to @batch events created before @before, lowest ids
+// first (a resuming client's check compares ids with the oldest kept): retention in
+// batches, so no statement holds many row locks or a long transaction.
 func (q *Queries) DeleteEventsBefore(ctx context.Context, arg DeleteEventsBeforeParams) (int64, error) {
 	result, err := q.db.Exec(ctx, deleteEventsBefore, arg.Before, arg.Batch)
 	if err != nil {
@@ -32,58 +33,56 @@ func (q *Queries) DeleteEventsBefore(ctx context.Context, arg DeleteEventsBefore
 	return result.RowsAffected(), nil
 }
 
-const eventPosition = `-- name: EventPosition :one
-SELECT xid::text::bigint AS xid FROM events WHERE id = $1
+const eventExists = `-- name: EventExists :one
+SELECT EXISTS (SELECT 1 FROM events WHERE id = $1)::boolean
 `
 
-// EventPosition returns the stream position of event @id, for a client resuming after it.
-func (q *Queries) EventPosition(ctx context.Context, id int64) (int64, error) {
-	row := q.db.QueryRow(ctx, eventPosition, id)
-	var xid int64
-	err := row.Scan(&xid)
-	return xid, err
+// EventExists reports whether event @id is still kept, for a client resuming after it.
+func (q *Queries) EventExists(ctx context.Context, id int64) (bool, error) {
+	row := q.db.QueryRow(ctx, eventExists, id)
+	var column_1 bool
+	err := row.Scan(&column_1)
+	return column_1, err
 }
 
-const eventsHead = `-- name: EventsHead :one
-SELECT xid::text::bigint AS xid, id FROM events
-WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY xid DESC, id DESC
-LIMIT 1
+const eventsFrontier = `-- name: EventsFrontier :one
+SELECT events_writing()::boolean AS writing,
+       coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0)::bigint AS last_id
 `
 
-type EventsHeadRow struct {
-	Xid int64
-	ID  int64
+type EventsFrontierRow struct {
+	Writing bool
+	LastID  int64
 }
 
-// EventsHead is the position of the last settled event: where a new stream starts.
-// No row when there is none.
-func (q *Queries) EventsHead(ctx context.Context) (EventsHeadRow, error) {
-	row := q.db.QueryRow(ctx, eventsHead)
-	var i EventsHeadRow
-	err := row.Scan(&i.Xid, &i.ID)
+// EventsFrontier says whether a transaction that inserted events is still running
+// (it holds the shared advisory lock of migration 0030), and the last event id
+// handed out (0 before the first). When none is running, every id up to last is
+// final: committed, or rolled back and never to come. Run it before reading the
+// rows, so that what it saw has ended by the time the rows are read.
+func (q *Queries) EventsFrontier(ctx context.Context) (EventsFrontierRow, error) {
+	row := q.db.QueryRow(ctx, eventsFrontier)
+	var i EventsFrontierRow
+	err := row.Scan(&i.Writing, &i.LastID)
 	return i, err
 }
 
 const listEventsAfter = `-- name: ListEventsAfter :many
-SELECT id, xid::text::bigint AS xid, type, resource, object_id, actor_user_id,
-       actor_token_id, actor_label, payload, created_at,
-       (xid < pg_snapshot_xmin(pg_current_snapshot()))::boolean AS settled
+SELECT id, type, resource, object_id, actor_user_id, actor_token_id, actor_label,
+       payload, created_at
 FROM events
-WHERE (xid, id) > (CAST(CAST($1::bigint AS text) AS xid8), $2::bigint)
-ORDER BY xid, id
-LIMIT $3
+WHERE id > $1
+ORDER BY id
+LIMIT $2
 `
 
 type ListEventsAfterParams struct {
-	AfterXid int64
 	AfterID  int64
 	RowLimit int32
 }
 
 type ListEventsAfterRow struct {
 	ID           int64
-	Xid          int64
 	Type         string
 	Resource     string
 	ObjectID     int64
@@ -92,15 +91,13 @@ type ListEventsAfterRow struct {
 	ActorLabel   string
 	Payload      json.RawMessage
 	CreatedAt    time.Time
-	Settled      bool
 }
 
-// ListEventsAfter returns the events after the position (@after_xid, @after_id) in
-// stream order, each with settled: whether its transaction is older than every
-// transaction still running. Only a settled row may be delivered; the first unsettled
-// one ends what can be delivered now (see migration 0012).
+// ListEventsAfter returns the committed events after id @after_id, in id order. Ids
+// missing between them are either in flight or rolled back: EventsFrontier tells
+// which (migration 0030).
 func (q *Queries) ListEventsAfter(ctx context.Context, arg ListEventsAfterParams) ([]ListEventsAfterRow, error) {
-	rows, err := q.db.Query(ctx, listEventsAfter, arg.AfterXid, arg.AfterID, arg.RowLimit)
+	rows, err := q.db.Query(ctx, listEventsAfter, arg.AfterID, arg.RowLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +107,6 @@ func (q *Queries) ListEventsAfter(ctx context.Context, arg ListEventsAfterParams
 		var i ListEventsAfterRow
 		if err := rows.Scan(
 			&i.ID,
-			&i.Xid,
 			&i.Type,
 			&i.Resource,
 			&i.ObjectID,
@@ -119,7 +115,6 @@ func (q *Queries) ListEventsAfter(ctx context.Context, arg ListEventsAfterParams
 			&i.ActorLabel,
 			&i.Payload,
 			&i.CreatedAt,
-			&i.Settled,
 		); err != nil {
 			return nil, err
 		}

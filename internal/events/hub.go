@@ -8,10 +8,10 @@
 // the number of streams. A stream resumes from its Last-Event-ID by reading the table
 // itself; the hub catches up after a lost connection in the listener's Connected hook.
 //
-// Order: rows are delivered in (xid, id) order, and only once every transaction older
-// than them has ended (settled; see migration 0012). A position in that order only
-// ever grows, so a stream that has delivered up to a position has delivered
-// everything before it: no gap, no duplicate, whichever instance serves it.
+// Order: rows are delivered in id order, each only once every lower id is final:
+// committed, or rolled back and never to come (migration 0030 says how a reader
+// knows). The position a stream has reached only ever grows, and everything at or
+// below it has been delivered: no gap, no duplicate, whichever instance serves it.
 package events
 
 import (
@@ -45,9 +45,11 @@ type Event struct {
 	Actor     Actor           `json:"actor"`
 	Payload   json.RawMessage `json:"payload"`
 	CreatedAt time.Time       `json:"created_at"`
-	pos       position
-	frame     []byte // the SSE frame, encoded once for every stream
-	perm      string // the permission that lets a client see it
+	frame     []byte          // the SSE frame, encoded once for every stream
+	perm      string          // the permission that lets a client see it
+
+	objectOnce  sync.Once
+	objectFrame []byte // see Request.ObjectEvents; made once, on first use
 }
 
 // Actor is who made the change.
@@ -55,13 +57,6 @@ type Actor struct {
 	UserID  *int64 `json:"user_id"`
 	TokenID *int64 `json:"token_id"`
 	Label   string `json:"label"`
-}
-
-// position is a place in the stream order.
-type position struct{ xid, id int64 }
-
-func (p position) after(q position) bool {
-	return p.xid > q.xid || p.xid == q.xid && p.id > q.id
 }
 
 // ViewPermission is the permission a client needs to receive an event about
@@ -77,7 +72,7 @@ func ViewPermission(resource string) string {
 func newEvent(r db.ListEventsAfterRow) (*Event, error) {
 	e := &Event{ID: r.ID, Type: r.Type, Resource: r.Resource, ObjectID: r.ObjectID,
 		Actor:   Actor{UserID: r.ActorUserID, TokenID: r.ActorTokenID, Label: r.ActorLabel},
-		Payload: r.Payload, CreatedAt: r.CreatedAt.UTC(), pos: position{r.Xid, r.ID},
+		Payload: r.Payload, CreatedAt: r.CreatedAt.UTC(),
 		perm: ViewPermission(r.Resource)}
 	data, err := json.Marshal(e)
 	if err != nil {
@@ -124,7 +119,7 @@ type Hub struct {
 	ready chan struct{} // closed once the hub knows where the stream stands
 
 	mu      sync.Mutex
-	pos     position // the last event fanned out
+	pos     int64 // every id up to here is final and fanned out
 	subs    map[*subscriber]struct{}
 	perUser map[int64]int
 	closed  bool          // Run has returned: no new streams
@@ -230,19 +225,20 @@ func (h *Hub) Run(ctx context.Context) error {
 }
 
 // start finds the head of the stream: a hub fans out only what comes after it, and
-// a stream that starts before it would miss what lies between.
+// a stream that starts before it would miss what lies between. The head is the last
+// id handed out at a moment when no transaction writing events is running.
 func (h *Hub) start(ctx context.Context) error {
-	wait := 100 * time.Millisecond
+	wait := 50 * time.Millisecond
 	for {
-		var head db.EventsHeadRow
+		var f db.EventsFrontierRow
 		err := h.st.Primary(ctx, func(q *db.Queries) error {
 			var err error
-			head, err = q.EventsHead(ctx)
+			f, err = q.EventsFrontier(ctx)
 			return err
 		})
-		if err == nil || errors.Is(err, store.ErrNotFound) {
+		if err == nil && !f.Writing {
 			h.mu.Lock()
-			h.pos = position{head.Xid, head.ID}
+			h.pos = f.LastID
 			h.mu.Unlock()
 			close(h.ready)
 			return nil
@@ -250,66 +246,85 @@ func (h *Hub) start(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		h.log.Warn("events: cannot read the head of the stream, retrying", "err", err)
+		if err != nil {
+			h.log.Warn("events: cannot read the head of the stream, retrying", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, 5*time.Second)
+		wait = min(2*wait, 2*time.Second)
 	}
 }
 
-// read fans out every settled event after the hub's position, and reports whether
-// unsettled ones remain.
+// read fans out every final event after the hub's position, and reports whether
+// some that are not final yet remain.
 func (h *Hub) read(ctx context.Context) (pending bool, err error) {
 	for {
 		h.mu.Lock()
 		from := h.pos
 		h.mu.Unlock()
-		evs, more, pending, err := h.page(ctx, from)
+		evs, to, more, pending, err := h.page(ctx, from, from)
 		if err != nil {
 			return false, err
 		}
-		h.fanOut(evs)
+		h.fanOut(evs, to)
 		if !more {
 			return pending, nil
 		}
 	}
 }
 
-// page reads the settled events after from, at most pageSize: more says a full
-// page came back, pending that an unsettled row ended it.
-func (h *Hub) page(ctx context.Context, from position) (evs []*Event, more, pending bool, err error) {
+// page reads the events after id from that are final, at most pageSize, and returns
+// them with the id it got to (skipped rolled-back ids included): more says a full
+// page came back, pending that a missing id that may still come ended it. Ids up to
+// known are final already (the hub has been past them).
+func (h *Hub) page(ctx context.Context, from, known int64) (evs []*Event, to int64, more, pending bool, err error) {
+	var f db.EventsFrontierRow
 	var rows []db.ListEventsAfterRow
 	err = h.st.Primary(ctx, func(q *db.Queries) error {
 		var err error
-		rows, err = q.ListEventsAfter(ctx, db.ListEventsAfterParams{AfterXid: from.xid, AfterID: from.id, RowLimit: pageSize})
+		// The frontier first: what it saw ended has ended before the rows are read.
+		if f, err = q.EventsFrontier(ctx); err != nil {
+			return err
+		}
+		rows, err = q.ListEventsAfter(ctx, db.ListEventsAfterParams{AfterID: from, RowLimit: pageSize})
 		return err
 	})
 	if err != nil {
-		return nil, false, false, fmt.Errorf("read events after %d: %w", from.id, err)
+		return nil, from, false, false, fmt.Errorf("read events after %d: %w", from, err)
 	}
+	// An id is final when no writer is running and it was handed out before the
+	// frontier was read.
+	final := known
+	if !f.Writing {
+		final = max(final, f.LastID)
+	}
+	to = from
 	evs = make([]*Event, 0, len(rows))
 	for _, r := range rows {
-		if !r.Settled {
-			return evs, false, true, nil
+		if r.ID != to+1 && r.ID-1 > final {
+			return evs, to, false, true, nil // ids to+1 .. r.ID-1 may still commit
 		}
 		e, err := newEvent(r)
 		if err != nil {
-			return nil, false, false, err
+			return nil, from, false, false, err
 		}
 		evs = append(evs, e)
+		to = r.ID
 	}
-	return evs, len(rows) == pageSize, false, nil
+	if len(rows) == pageSize {
+		return evs, to, true, false, nil
+	}
+	// Every committed row after from has been read: the ids after the last one up to
+	// the final one were rolled back.
+	return evs, max(to, final), false, f.Writing && f.LastID > to, nil
 }
 
 // fanOut hands evs to every stream that wants them, never waiting: a stream whose
-// buffer is full is cut.
-func (h *Hub) fanOut(evs []*Event) {
-	if len(evs) == 0 {
-		return
-	}
+// buffer is full is cut. The hub's position moves to to.
+func (h *Hub) fanOut(evs []*Event, to int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, e := range evs {
@@ -325,7 +340,7 @@ func (h *Hub) fanOut(evs []*Event) {
 			}
 		}
 	}
-	h.pos = evs[len(evs)-1].pos
+	h.pos = max(h.pos, to)
 }
 
 // watchAuth turns moves of the auth generation into a broadcast to the streams.
@@ -378,20 +393,21 @@ type subscriber struct {
 	wants func(*Event) bool
 }
 
-// subscribe registers a stream of user, receiving the events wants accepts.
-func (h *Hub) subscribe(user int64, wants func(*Event) bool) (*subscriber, error) {
+// subscribe registers a stream of user, receiving the events wants accepts after
+// the hub's position, which it returns.
+func (h *Hub) subscribe(user int64, wants func(*Event) bool) (*subscriber, int64, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, errStopped
+		return nil, 0, errStopped
 	}
 	if h.perUser[user] >= h.opts.PerUser {
-		return nil, ErrTooManyStreams
+		return nil, 0, ErrTooManyStreams
 	}
 	s := &subscriber{user: user, ch: make(chan *Event, h.opts.Buffer), cut: make(chan struct{}), wants: wants}
 	h.subs[s] = struct{}{}
 	h.perUser[user]++
-	return s, nil
+	return s, h.pos, nil
 }
 
 // unsubscribe removes s, if the hub has not already.
@@ -411,39 +427,33 @@ func (h *Hub) dropLocked(s *subscriber) {
 	}
 }
 
-// resume returns the position just after event id, or ok false when the table no
-// longer holds it (retention deleted it, or it never existed).
-func (h *Hub) resume(ctx context.Context, id int64) (pos position, ok bool, err error) {
+// resume reports whether a client may resume after event id without a gap: the
+// event is still kept, or id lies within what is kept (an id never committed), or
+// nothing was delivered after it. Retention deletes the lowest ids first, so the
+// events after a kept id are all kept.
+func (h *Hub) resume(ctx context.Context, id int64) (ok bool, err error) {
 	if id == 0 {
-		return position{}, true, nil // from the oldest event kept
+		return true, nil // from the oldest event kept
 	}
-	var xid int64
+	var exists bool
+	var oldest int64
 	err = h.st.Primary(ctx, func(q *db.Queries) error {
 		var err error
-		xid, err = q.EventPosition(ctx, id)
+		if exists, err = q.EventExists(ctx, id); err != nil || exists {
+			return err
+		}
+		oldest, err = q.OldestEventID(ctx)
 		return err
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return position{}, false, nil
-	}
 	if err != nil {
-		return position{}, false, fmt.Errorf("find event %d: %w", id, err)
+		return false, fmt.Errorf("find event %d: %w", id, err)
 	}
-	return position{xid, id}, true, nil
-}
-
-// head returns the position of the last settled event: where a new stream begins.
-func (h *Hub) head(ctx context.Context) (position, error) {
-	var head db.EventsHeadRow
-	err := h.st.Primary(ctx, func(q *db.Queries) error {
-		var err error
-		head, err = q.EventsHead(ctx)
-		return err
-	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return position{}, fmt.Errorf("events head: %w", err)
+	if exists || oldest > 0 && id >= oldest {
+		return true, nil
 	}
-	return position{head.Xid, head.ID}, nil
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return oldest == 0 && id >= h.pos, nil
 }
 
 // parseID reads an event id as clients send it back.

@@ -23,6 +23,11 @@ type Request struct {
 	Principal *auth.Principal
 	// Types, when not empty, limits the stream to these event types.
 	Types []string
+	// ObjectEvents adds, after each event, a second frame named after the changed
+	// object ("products-12", "orders-7") whose data is a short HTML notice of who
+	// changed what: a live page listens for the objects it shows (htmx-ext-sse's
+	// hx-trigger="sse:products-12" or sse-swap) without reading JSON.
+	ObjectEvents bool
 	// Recheck returns who the client is now, or nil once it stands for nobody
 	// (signed out, deactivated, token revoked): the stream then ends. Called when
 	// permissions may have changed and every Options.Recheck; nil never rechecks.
@@ -79,6 +84,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The event stream is not ready yet: reconnect.", RetryAfter: time.Second}
 	}
 
+	s := &stream{hub: h, w: w, rc: http.NewResponseController(w), objects: req.ObjectEvents}
 	var principal atomic.Pointer[auth.Principal]
 	principal.Store(req.Principal)
 	wants := func(e *Event) bool {
@@ -87,7 +93,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	}
 	// Subscribe before finding where to start: whatever the hub fans out from now on
 	// is buffered, and whatever it fanned out before lies at or before the start.
-	sub, err := h.subscribe(req.Principal.UserID, wants)
+	sub, head, err := h.subscribe(req.Principal.UserID, wants)
 	if errors.Is(err, ErrTooManyStreams) {
 		return &RefusedError{Kind: web.ErrTooMany, RetryAfter: 10 * time.Second, Detail: fmt.Sprintf(
 			"At most %d event streams may be open per user: close one (a tab, a client) first.", h.opts.PerUser)}
@@ -97,19 +103,16 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	}
 	defer h.unsubscribe(sub)
 
-	from, found := position{}, false
+	from, found := head, false
 	if resuming {
-		if from, found, err = h.resume(ctx, resumeFrom); err != nil {
+		if found, err = h.resume(ctx, resumeFrom); err != nil {
 			return err
 		}
-	}
-	if !found {
-		if from, err = h.head(ctx); err != nil {
-			return err
+		if found {
+			from = resumeFrom
 		}
 	}
 
-	s := &stream{hub: h, w: w, rc: http.NewResponseController(w)}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
@@ -120,7 +123,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	s.rc.SetReadDeadline(time.Time{})
 	// The opening id: line with no data sets the client's Last-Event-ID without an
 	// event, so a client that reconnects before any event resumes from here.
-	fmt.Fprintf(&s.buf, "retry: %d\nid: %d\n\n", h.opts.Retry.Milliseconds(), from.id)
+	fmt.Fprintf(&s.buf, "retry: %d\nid: %d\n\n", h.opts.Retry.Milliseconds(), from)
 	if resuming && !found {
 		fmt.Fprintf(&s.buf, "event: %s\ndata: {\"reason\":%q}\n\n", eventReset,
 			"the events after "+strconv.FormatInt(resumeFrom, 10)+" are no longer kept: reload")
@@ -129,7 +132,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		return nil
 	}
 	if resuming && found {
-		if from, err = s.replay(ctx, from, wants); err != nil {
+		if from, err = s.replay(ctx, from, head, wants); err != nil {
 			return nil
 		}
 	}
@@ -156,10 +159,19 @@ func resumeID(r *http.Request) (id int64, resuming bool, err error) {
 
 // stream is one open response.
 type stream struct {
-	hub *Hub
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf strings.Builder
+	hub     *Hub
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	buf     strings.Builder
+	objects bool // Request.ObjectEvents
+}
+
+// add buffers e's frames.
+func (s *stream) add(e *Event) {
+	s.buf.Write(e.frame)
+	if s.objects {
+		s.buf.Write(e.object())
+	}
 }
 
 // flush writes what is buffered, within the write timeout: a client that does not
@@ -174,11 +186,12 @@ func (s *stream) flush() error {
 	return err
 }
 
-// replay sends the settled events after from that the client wants, page by page,
-// and returns the position it got to.
-func (s *stream) replay(ctx context.Context, from position, wants func(*Event) bool) (position, error) {
+// replay sends the final events after from that the client wants, page by page,
+// and returns the id it got to: at least head, the hub's position when the stream
+// subscribed, after which the hub hands it the rest.
+func (s *stream) replay(ctx context.Context, from, head int64, wants func(*Event) bool) (int64, error) {
 	for {
-		evs, more, _, err := s.hub.page(ctx, from)
+		evs, to, more, _, err := s.hub.page(ctx, from, head)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.hub.log.Warn("events: replay failed", "err", err)
@@ -187,10 +200,10 @@ func (s *stream) replay(ctx context.Context, from position, wants func(*Event) b
 		}
 		for _, e := range evs {
 			if wants(e) {
-				s.buf.Write(e.frame)
+				s.add(e)
 			}
-			from = e.pos
 		}
+		from = to
 		if err := s.flush(); err != nil {
 			return from, err
 		}
@@ -202,7 +215,7 @@ func (s *stream) replay(ctx context.Context, from position, wants func(*Event) b
 
 // live sends what the hub fans out after from, with heartbeats, until the stream
 // has to end.
-func (s *stream) live(ctx context.Context, sub *subscriber, from position,
+func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 	principal *atomic.Pointer[auth.Principal], recheck func(context.Context) (*auth.Principal, error)) {
 	h := s.hub
 	heartbeat := time.NewTicker(h.opts.Heartbeat)
@@ -214,9 +227,9 @@ func (s *stream) live(ctx context.Context, sub *subscriber, from position,
 		case e := <-sub.ch:
 			// Take what else is waiting too, and write it all with one flush.
 			for n := 0; e != nil && n < h.opts.Buffer; n++ {
-				if e.pos.after(from) { // replay may have sent it already
-					s.buf.Write(e.frame)
-					from = e.pos
+				if e.ID > from { // replay may have sent it already
+					s.add(e)
+					from = e.ID
 				}
 				select {
 				case e = <-sub.ch:
