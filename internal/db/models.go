@@ -373,3 +373,47 @@ type UserTotp struct {
 	LastStep    int64
 	CreatedAt   time.Time
 }
+
+type WebhookAttempt struct {
+	ID              int64
+	DeliveryID      int64
+	EndpointID      int64
+	AttemptedAt     time.Time
+	StatusCode      *int32
+	LatencyMs       int32
+	Error           string
+	ResponseExcerpt string
+}
+
+type WebhookDelivery struct {
+	ID            int64
+	EndpointID    int64
+	EventID       *int64
+	EventType     string
+	MsgID         string
+	Body          json.RawMessage
+	State         string
+	Attempts      int32
+	LastStatus    *int32
+	LastError     string
+	CreatedAt     time.Time
+	LastAttemptAt *time.Time
+	DeliveredAt   *time.Time
+}
+
+type WebhookEndpoint struct {
+	ID                      int64
+	Url                     string
+	Description             string
+	EventTypes              []string
+	Active                  bool
+	Secret                  string
+	PreviousSecret          *string
+	PreviousSecretExpiresAt *time.Time
+	ConsecutiveFailures     int32
+	DisabledReason          string
+	DisabledAt              *time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+	Version                 int32
+}

@@ -79,6 +79,7 @@ type Queue struct {
 	opts     Options
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
+	queues   map[string]int // extra queues and their workers per process
 	client   *river.Client[pgx.Tx]
 	started  bool // Start started the client's workers (opts.Work)
 }
@@ -118,6 +119,16 @@ func (q *Queue) AddPeriodic(every time.Duration, construct func() (river.JobArgs
 		construct, &river.PeriodicJobOpts{RunOnStart: runOnStart}))
 }
 
+// AddQueue adds a queue of its own, worked maxWorkers jobs at a time per process, so
+// that one kind of work (webhook deliveries waiting on slow receivers, say) cannot
+// hold up the others. Jobs go to it with InsertOpts.Queue. Call it before q.Start.
+func (q *Queue) AddQueue(name string, maxWorkers int) {
+	if q.queues == nil {
+		q.queues = map[string]int{}
+	}
+	q.queues[name] = maxWorkers
+}
+
 // Start builds the River client and, with Options.Work, starts fetching and running
 // jobs. The client runs until Stop, whatever happens to ctx afterwards: stopping is
 // Stop's job, so that running jobs get their grace period.
@@ -135,6 +146,9 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	if q.opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{QueueDefault: {MaxWorkers: q.opts.MaxWorkers}}
+		for name, n := range q.queues {
+			cfg.Queues[name] = river.QueueConfig{MaxWorkers: n}
+		}
 		cfg.PeriodicJobs = q.periodic
 		cfg.FetchPollInterval = q.opts.PollInterval
 		if cfg.FetchPollInterval > 0 {
