@@ -10,6 +10,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 // defineServing is define for serve and dev: the common settings and --no-workers,
@@ -26,17 +27,20 @@ func defineServing(run runFunc) func(fs *flag.FlagSet) runFunc {
 
 // newQueue builds the process's job queue, registers every worker on it (any process
 // may insert any job) and starts it: working when work is set, inserting only
-// otherwise. Stop it with stopQueue.
-func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, error) {
+// otherwise. Stop it with stopQueue. It also returns the webhooks service, whose
+// worker it registered and whose enqueue hook now runs in every transaction of st.
+func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, *webhooks.Service, error) {
 	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace})
 	jobs.AddWorker(q, &imports.Worker{Imports: newImports(e, st, q)})
+	hooks := webhooks.New(st, q, log, webhooks.Options{AllowPrivate: e.cfg.WebhooksAllowPrivate})
+	hooks.EnqueueOnCommit()
 	if err := q.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if work {
 		log.Info("background jobs: working")
 	}
-	return q, nil
+	return q, hooks, nil
 }
 
 // stopQueue lets running jobs finish for the shutdown grace, then cancels them (they
@@ -69,7 +73,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, err := newQueue(ctx, e, st, log, true)
+	q, _, err := newQueue(ctx, e, st, log, true)
 	if err != nil {
 		return err
 	}

@@ -87,7 +87,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	// The job queue: every worker registered, working unless --no-workers. Its
 	// periodic cleanup deletes expired sessions, so the sessions run none of their own.
-	queue, err := newQueue(ctx, e, st, log, !e.noWorkers)
+	queue, hooks, err := newQueue(ctx, e, st, log, !e.noWorkers)
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -112,7 +112,8 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
 		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
 		SessionPrincipal: sessions.RequestPrincipal, Tokens: auth.NewTokens(st).WithCache(principals),
-		Events: hub,
+		Events:   hub,
+		Webhooks: hooks,
 	})
 	if err == nil {
 		err = errors.Join(ops.Err(), jsonAPI.Routes(mux).Err())

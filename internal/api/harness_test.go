@@ -31,9 +31,11 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/events"
+	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 // harness is the real API (real routes, middleware, store and PostgreSQL) in an
@@ -87,6 +89,13 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 	o.api.Catalog, o.api.Orders, o.api.Currency = h.catalog, h.orders, "EUR"
 	if o.events != nil {
 		o.api.Events = o.events(h.st, log)
+	}
+	// Webhook endpoints, on a queue that only inserts (no delivery is sent), and
+	// without the enqueue hook: statement counts stay those of the routes.
+	queue := jobs.New(h.st, log, jobs.Options{})
+	o.api.Webhooks = webhooks.New(h.st, queue, log, webhooks.Options{})
+	if err := queue.Start(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	var err error
 	if h.api, err = New(context.Background(), h.st, log, o.api); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 // maxBody is the largest request body the API reads; more is a 413.
@@ -62,6 +63,9 @@ type Options struct {
 
 	// Events, when set, serves GET /api/v1/events (the process's one hub).
 	Events *events.Hub
+	// Webhooks manages the webhook endpoints of /api/v1/webhooks; nil leaves those
+	// routes out.
+	Webhooks *webhooks.Service
 }
 
 // Server is the JSON API.
@@ -78,6 +82,7 @@ type Server struct {
 	cursorKey []byte
 	mux       *http.ServeMux // set by Routes; unmatched requests ask it which methods exist
 	events    *events.Hub    // nil: no event stream
+	webhooks  *webhooks.Service
 }
 
 // New returns the API on st. It loads (or, on the very first start, creates) the
@@ -101,6 +106,7 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		csrf:      http.NewCrossOriginProtection(),
 		cursorKey: key,
 		events:    opts.Events,
+		webhooks:  opts.Webhooks,
 	}
 	if s.tokens == nil {
 		s.tokens = auth.NewTokens(st)
@@ -156,6 +162,18 @@ func (s *Server) Routes(mux *http.ServeMux) *web.Routes {
 	rt.Handle("GET /api/v1/customers/{id}", "customers.view", s.handle(s.getCustomer))
 	rt.Handle("PATCH /api/v1/customers/{id}", "customers.change", s.handle(s.updateCustomer))
 	rt.Handle("DELETE /api/v1/customers/{id}", "customers.delete", s.handle(s.deleteCustomer))
+
+	if s.webhooks != nil {
+		rt.Handle("GET /api/v1/webhooks", "webhooks.view", s.handle(s.listWebhooks))
+		rt.Handle("POST /api/v1/webhooks", "webhooks.add", s.handle(s.createWebhook))
+		rt.Handle("GET /api/v1/webhooks/{id}", "webhooks.view", s.handle(s.getWebhook))
+		rt.Handle("PATCH /api/v1/webhooks/{id}", "webhooks.change", s.handle(s.updateWebhook))
+		rt.Handle("DELETE /api/v1/webhooks/{id}", "webhooks.delete", s.handle(s.deleteWebhook))
+		rt.Handle("POST /api/v1/webhooks/{id}/rotate-secret", "webhooks.change", s.handle(s.rotateWebhookSecret))
+		rt.Handle("POST /api/v1/webhooks/{id}/test", "webhooks.change", s.handle(s.testWebhook))
+		rt.Handle("GET /api/v1/webhooks/{id}/deliveries", "webhooks.view", s.handle(s.listWebhookDeliveries))
+		rt.Handle("POST /api/v1/webhooks/{id}/deliveries/{did}/resend", "webhooks.change", s.handle(s.resendWebhookDelivery))
+	}
 
 	rt.Handle("/api/", web.Public, s.handle(s.unmatched))
 	return rt

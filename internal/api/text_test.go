@@ -14,6 +14,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/orders"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 // textField is one string a request can carry, found in openapi.json.
@@ -142,7 +143,8 @@ func TestTextPostgreSQLRefuses(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	ctx := context.Background()
-	tok := h.clerk(t, append(slices.Clone(orderPerms), catalogPerms...)...)
+	tok := h.clerk(t, append(append(slices.Clone(orderPerms), catalogPerms...),
+		"webhooks.view", "webhooks.add", "webhooks.change", "webhooks.delete")...)
 	cat, err := h.catalog.CreateCategory(ctx, audit.System, catalog.CategoryInput{Name: "Lamps"})
 	if err != nil {
 		t.Fatal(err)
@@ -153,8 +155,14 @@ func TestTextPostgreSQLRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := h.place(t, tok, fmt.Sprintf(`{"customer_id":%d,"lines":[{"variant_id":%d,"quantity":1}]}`, cust.ID, v.ID))
+	hook, err := h.api.webhooks.CreateEndpoint(ctx, audit.System, webhooks.EndpointInput{
+		URL: "https://198.51.100.7/hooks", EventTypes: []string{"*"}, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := strings.NewReplacer("{vid}", fmt.Sprint(v.ID))
-	idOf := map[string]int64{"products": v.ProductID, "categories": cat.ID, "customers": cust.ID, "orders": o.ID}
+	idOf := map[string]int64{"products": v.ProductID, "categories": cat.ID, "customers": cust.ID, "orders": o.ID,
+		"webhooks": hook.ID}
 
 	doc, err := contractDoc()
 	if err != nil {
@@ -174,6 +182,7 @@ func TestTextPostgreSQLRefuses(t *testing.T) {
 		"POST /api/v1/products variants[0].options.key", "PATCH /api/v1/categories/{id} name",
 		"POST /api/v1/orders customer.name", "POST /api/v1/orders shipping_address.line1", "POST /api/v1/orders note",
 		"PATCH /api/v1/customers/{id} notes",
+		"POST /api/v1/webhooks url", "PATCH /api/v1/webhooks/{id} event_types[0]",
 	} {
 		if !slices.Contains(listed, want) {
 			t.Errorf("openapi.json walk misses %q; found:\n%s", want, strings.Join(listed, "\n"))

@@ -51,6 +51,9 @@ type Config struct {
 	DebugAddr         string        // STOCKROOM_DEBUG_ADDR: loopback host:port for /debug/pprof/; "" is off
 	SecretKey         string        // STOCKROOM_SECRET_KEY: seals second-factor secrets at rest; never logged
 	Require2FA        string        // STOCKROOM_REQUIRE_2FA: superusers, staff or off
+	// STOCKROOM_WEBHOOKS_ALLOW_PRIVATE: webhooks may reach loopback, private and
+	// link-local addresses (tests, closed networks); off, they are refused at connect.
+	WebhooksAllowPrivate bool
 }
 
 // DevSecretKey is STOCKROOM_SECRET_KEY's default for `stockroom dev` only: anyone can
@@ -113,6 +116,8 @@ var settings = []setting{
 		func(c *Config, v string) error { c.Require2FA = v; return oneOf(v, "superusers", "staff", "off") }},
 	{"STOCKROOM_DEBUG_ADDR", "debug-addr", "loopback host:port serving Go's profiler at /debug/pprof/ (empty: off)", "", "",
 		func(c *Config, v string) error { c.DebugAddr = v; return checkDebugAddr(v) }},
+	{"STOCKROOM_WEBHOOKS_ALLOW_PRIVATE", "webhooks-allow-private", "let webhooks reach loopback, private and link-local addresses (tests, closed networks only)", "false", "false",
+		func(c *Config, v string) (err error) { c.WebhooksAllowPrivate, err = parseBool(v); return err }},
 }
 
 // ErrHelp is returned when -h or --help was asked for; usage has been written.

@@ -86,7 +86,6 @@ func (g guard) control(network, address string, _ syscall.RawConn) error {
 	return nil
 }
 
-
 // checkURL is the save-time check of a URL: http or https, a host, no user
 // information, and (unless private addresses are allowed) a host that is not, and
 // does not resolve to, a forbidden address. It returns a message for the form, or

@@ -91,6 +91,7 @@ func newEnv(t *testing.T, opts webhooks.Options, work bool) *env {
 		opts.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
 	}
 	svc := webhooks.New(st, q, log, opts)
+	svc.EnqueueOnCommit()
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
