@@ -7,6 +7,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
@@ -14,7 +15,7 @@ import (
 
 // adminOptions wires the admin's dependencies: sign-in, the catalog and the orders
 // (the ones the API uses too), the media directory, and the audit log.
-func adminOptions(e *env, st *store.Store, cat *catalog.Catalog, ord *orders.Orders, svc *auth.Service, sessions *session.Manager, log *slog.Logger) admin.Options {
+func adminOptions(e *env, st *store.Store, cat *catalog.Catalog, ord *orders.Orders, imp *imports.Service, svc *auth.Service, sessions *session.Manager, log *slog.Logger) admin.Options {
 	if e.cfg.Require2FA != "off" && e.cfg.SecretKey == "" {
 		log.Warn("STOCKROOM_REQUIRE_2FA covers users but STOCKROOM_SECRET_KEY is not set: they cannot set up an authenticator app",
 			"require_2fa", e.cfg.Require2FA)
@@ -28,5 +29,6 @@ func adminOptions(e *env, st *store.Store, cat *catalog.Catalog, ord *orders.Ord
 		Currency: e.cfg.Currency,
 		// Load has checked the name: an unknown one never gets here.
 		Require2FA: auth.Policy(e.cfg.Require2FA),
+		Imports:    imp,
 	}
 }

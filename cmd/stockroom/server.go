@@ -96,7 +96,8 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	sessions := newSessions(e, st, svc, log)
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
 	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
-	adm, err := admin.New(adminOptions(e, st, cat, ord, svc, sessions, log))
+	imp := newImports(e, st, queue)
+	adm, err := admin.New(adminOptions(e, st, cat, ord, imp, svc, sessions, log))
 	if err == nil {
 		_, err = adm.Routes(mux)
 	}

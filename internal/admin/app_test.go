@@ -21,6 +21,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -56,6 +57,7 @@ type testApp struct {
 	auth   *auth.Service
 	cat    *catalog.Catalog
 	ord    *orders.Orders
+	imp    *imports.Service
 	media  string // the media directory
 	routes []web.Route
 	logs   *dbtest.LogBuffer
@@ -86,7 +88,7 @@ func newPolicyTestApp(t *testing.T, opts auth.Options, tracer pgx.QueryTracer, p
 	srv := httptest.NewServer(w.handler)
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
-	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
+	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, imp: w.imp, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
 	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view",
@@ -101,6 +103,7 @@ type wired struct {
 	auth    *auth.Service
 	cat     *catalog.Catalog
 	ord     *orders.Orders
+	imp     *imports.Service
 	media   string
 	routes  []web.Route
 }
@@ -127,8 +130,10 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	media := t.TempDir()
 	cat := catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5})
 	ord := orders.New(st, orders.Config{Currency: "EUR", TaxRate: 1900, Now: now})
+	imp := imports.New(st, imports.Config{Currency: "EUR"}, nil) // tests run imports themselves (testApp.work)
 	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Orders: ord, Audit: audit.New(st),
-		MediaDir: media, Currency: "EUR", Require2FA: append(policy, auth.PolicyOff)[0]})
+		MediaDir: media, Currency: "EUR", Require2FA: append(policy, auth.PolicyOff)[0],
+		Imports: imp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +142,7 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, media: media, routes: rt.List()}
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List()}
 }
 
 // user creates an active user with the fixture password and the named permissions.

@@ -166,10 +166,11 @@ func (s *Server) productSpec(ctx context.Context, query url.Values) (*ListSpec[p
 // productsPage is the product list.
 type productsPage struct {
 	Layout
-	List    *List[productRow]
-	Export  string // the CSV of exactly this list
-	Actions []Option
-	CanAdd  bool
+	List      *List[productRow]
+	Export    string // the CSV of exactly this list
+	CanImport bool
+	Actions   []Option
+	CanAdd    bool
 }
 
 // bulkActions are the bulk actions p may run: the changes with products.change,
@@ -207,7 +208,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 		export += "?" + v.Encode()
 	}
 	return s.render(w, r, http.StatusOK, "products/list", &productsPage{Layout: Layout{Title: "Products"}, List: l,
-		Export: export, Actions: bulkActions(p), CanAdd: p.Can("products.add")})
+		Export: export, Actions: bulkActions(p), CanAdd: p.Can("products.add"), CanImport: p.Can("products.change")})
 }
 
 // exportProducts is GET /admin/products/export.csv: exactly the filtered, ordered

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
@@ -115,6 +116,14 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 		case strings.HasPrefix(path, "/admin/customers/"):
 			id = a.customer(fmt.Sprintf("walker%d@example.com", n), "Walker").ID
 			a.ids[fmt.Sprint("customer", n)] = id
+		case strings.HasPrefix(path, "/admin/imports/"):
+			imp, err := a.imp.Create(context.Background(), imports.Upload{FileName: fmt.Sprintf("walk%d.csv", n),
+				Data: []byte("sku,stock\nWALK-0,1\n"), Actor: fixture})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = imp.ID
+			a.ids[fmt.Sprint("import", n)] = id
 		default:
 			t.Fatalf("route %s: no fixture for {id}", rt.Pattern)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -46,6 +47,7 @@ type Options struct {
 	// Require2FA is STOCKROOM_REQUIRE_2FA: users it covers who have no second factor
 	// reach only enrolment and sign-out ("": off).
 	Require2FA auth.Policy
+	Imports    *imports.Service
 }
 
 // Server holds what the admin handlers share. Build it with New.
@@ -63,6 +65,7 @@ type Server struct {
 	media    fs.FS // the media directory, read-only
 	money    money
 	policy   auth.Policy
+	imports  *imports.Service
 
 	users        *ListSpec[userRow]
 	groups       *ListSpec[groupRow]
@@ -81,7 +84,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
 		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
-		policy: opts.Require2FA}
+		policy: opts.Require2FA, imports: opts.Imports}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}

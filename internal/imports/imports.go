@@ -173,6 +173,37 @@ func (s *Service) Changes(ctx context.Context, id int64, afterRow, limit int) ([
 	return rows, nil
 }
 
+// Unfinished lists the imports a worker should take up, oldest first: queued, being
+// planned or applied (by a worker that may have died), or confirmed and planned.
+func (s *Service) Unfinished(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.st.Primary(ctx, func(q *db.Queries) (err error) {
+		ids, err = q.ListUnfinishedImports(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unfinished imports: %w", err)
+	}
+	return ids, nil
+}
+
+// CategoryNames maps every category's id to its name, for showing planned changes.
+func (s *Service) CategoryNames(ctx context.Context) (map[int64]string, error) {
+	var rows []db.ListCategoryNamesRow
+	err := s.st.Read(ctx, func(q *db.Queries) (err error) {
+		rows, err = q.ListCategoryNames(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("category names: %w", err)
+	}
+	m := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		m[r.ID] = r.Name
+	}
+	return m, nil
+}
+
 // Errors returns up to limit row errors of import id after error number afterSeq.
 func (s *Service) Errors(ctx context.Context, id int64, afterSeq, limit int) ([]db.ImportError, error) {
 	var rows []db.ImportError
