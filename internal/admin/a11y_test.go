@@ -1,0 +1,99 @@
+package admin
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// axeViolation is what the accessibility test reports of one axe-core rule broken.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axeRun runs axe-core (vendored in testdata/axe for the tests only; see its
+// VERSION) on the page and returns its serious and critical violations.
+const axeRun = `axe.run(document, {resultTypes: ["violations"]}).then(r => r.violations
+	.filter(v => v.impact === "serious" || v.impact === "critical")
+	.map(v => ({id: v.id, impact: v.impact, help: v.help,
+		nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " "))})))`
+
+// Every list page and the main forms and detail pages pass axe-core without a
+// serious or critical violation (WCAG 2.1 AA contrast among them), in the light
+// and in the dark colour scheme: the pager's disabled links included, which every
+// list with one page shows.
+func TestAccessibility(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	axe, err := os.ReadFile("testdata/axe/axe.min.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := a.category("Lamps", 0)
+	p := a.product("Desk lamp", cat, "LAMP-1", "LAMP-2")
+	o := a.order("ada@example.com", p.Variants[0].ID, 1)
+	cust := a.customerID("ada@example.com")
+	tok := a.token(a.ids[superEmail], "ci")
+	pages := []string{
+		"/admin/", "/admin/products/", "/admin/products/new", fmt.Sprintf("/admin/products/%d/", p.ID),
+		fmt.Sprintf("/admin/products/%d/history", p.ID), fmt.Sprintf("/admin/products/%d/delete", p.ID),
+		"/admin/categories/", fmt.Sprintf("/admin/categories/%d/", cat),
+		"/admin/orders/", "/admin/orders/new", fmt.Sprintf("/admin/orders/%d/", o.ID),
+		"/admin/customers/", fmt.Sprintf("/admin/customers/%d/", cust),
+		"/admin/users/", fmt.Sprintf("/admin/users/%d/", a.ids[viewEmail]), "/admin/groups/", "/admin/groups/new",
+		"/admin/tokens/", "/admin/tokens/new", fmt.Sprintf("/admin/tokens/%d/revoke", tok),
+		"/admin/audit/", "/admin/password",
+	}
+	ctx := newTab(t)
+	signIn := func() {
+		t.Helper()
+		if err := browserSignIn(ctx, a.srv.URL, superEmail, "/admin/"); err != nil {
+			t.Fatalf("sign in: %v", err)
+		}
+		// browserSignIn waits for a main, which the sign-in page has too: wait
+		// for the dashboard, so no navigation is still under way.
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("dashboard"))); err != nil {
+			t.Fatalf("sign in: %v", err)
+		}
+	}
+	signIn()
+	for _, scheme := range []string{"light", "dark"} {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range append(pages, "/admin/login") {
+			if path == "/admin/login" { // last: it is seen signed out
+				if err := chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/"), chromedp.Click(chromedp.ID("logout")),
+					chromedp.WaitVisible(chromedp.ID("login"))); err != nil {
+					t.Fatalf("sign out: %v", err)
+				}
+			}
+			err := chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+path), chromedp.WaitVisible(chromedp.CSS("main")),
+				chromedp.Evaluate[chromedp.Void](string(axe)))
+			if err != nil {
+				t.Fatalf("%s (%s): %v", path, scheme, err)
+			}
+			dark, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`matchMedia("(prefers-color-scheme: dark)").matches`))
+			if err != nil || dark != (scheme == "dark") {
+				t.Fatalf("%s: dark scheme %t (%v), want %s", path, dark, err, scheme)
+			}
+			found, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](axeRun, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatalf("axe on %s (%s): %v", path, scheme, err)
+			}
+			for _, v := range found {
+				t.Errorf("%s (%s scheme): %s %s: %s\n\t%s", path, scheme, v.Impact, v.ID, v.Help, strings.Join(v.Nodes, "\n\t"))
+			}
+		}
+		signIn()
+	}
+}
