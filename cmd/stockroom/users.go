@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,7 +28,21 @@ import (
 // (bounded to GOMAXPROCS hashes at once) and the sign-in throttle.
 func newAuth(e *env, st *store.Store, log *slog.Logger, cache *auth.PrincipalCache) *auth.Service {
 	return auth.New(st, auth.NewHasher(auth.DefaultParams, 0), log, auth.Options{FailureLimit: e.cfg.LoginFailureLimit, Cache: cache,
-		SecretKey: e.cfg.SecretKey})
+		SecretKey: e.cfg.SecretKey, PasskeyOrigin: passkeyOrigin(e)})
+}
+
+// passkeyOrigin is the origin passkeys are bound to: STOCKROOM_BASE_URL, else, on a
+// loopback address (dev), http://localhost:<port>, since WebAuthn refuses IP
+// addresses as site names. Elsewhere without a base URL there is none.
+func passkeyOrigin(e *env) string {
+	if e.cfg.BaseURL != "" {
+		return e.cfg.BaseURL
+	}
+	host, port, err := net.SplitHostPort(e.cfg.Addr)
+	if ip := net.ParseIP(host); err == nil && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return "http://localhost:" + port
+	}
+	return ""
 }
 
 // newSessions builds the session manager; a session store failure is a logged 500,

@@ -31,7 +31,11 @@ RETURNING *;
 -- own and their groups' permission codenames, and whether they have a second factor
 -- (the 2FA policy sends those without one to enrolment).
 SELECT u.id, u.email, u.name, u.is_active, u.is_superuser, u.auth_version,
-    EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) AS has_second_factor,
+    EXISTS (
+        SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL
+        UNION ALL
+        SELECT 1 FROM passkeys pk WHERE pk.user_id = u.id
+    ) AS has_second_factor,
     ARRAY(
         SELECT p.codename FROM permissions p
         WHERE p.id IN (

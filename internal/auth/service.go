@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
+
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
@@ -15,6 +17,8 @@ type Service struct {
 	log    *slog.Logger
 	opts   Options
 	sealer *sealer // nil without STOCKROOM_SECRET_KEY
+	// webauthn checks passkeys; nil without an origin for them.
+	webauthn *webauthn.WebAuthn
 }
 
 // Options tune the sign-in throttle.
@@ -32,6 +36,9 @@ type Options struct {
 	Issuer string
 	// Now is the clock of TOTP codes (default time.Now); tests step it.
 	Now func() time.Time
+	// PasskeyOrigin is the site's origin as browsers see it ("https://shop.example"):
+	// passkeys are bound to its host name ("": passkeys are unavailable).
+	PasskeyOrigin string
 }
 
 // New returns the service. Zero options take their defaults.
@@ -56,5 +63,9 @@ func New(st *store.Store, hasher *Hasher, log *slog.Logger, opts Options) *Servi
 	if err != nil {
 		panic("auth: " + err.Error())
 	}
-	return &Service{st: st, hasher: hasher, log: log, opts: opts, sealer: sl}
+	wa, err := newWebAuthn(opts.PasskeyOrigin)
+	if err != nil {
+		log.Warn("passkeys unavailable", "err", err)
+	}
+	return &Service{st: st, hasher: hasher, log: log, opts: opts, sealer: sl, webauthn: wa}
 }

@@ -70,16 +70,12 @@ const (
 // needsSecondFactor returns a *SecondFactorRequired for a user with a second factor
 // (after storing newHash, a rehash of the right password), nil for one without.
 func (s *Service) needsSecondFactor(ctx context.Context, u db.User, newHash *string, clientAddr string) error {
-	var t db.UserTotp
-	err := s.st.Primary(ctx, func(q *db.Queries) (err error) {
-		t, err = q.GetTOTP(ctx, u.ID)
+	st, err := s.TwoFactorStatus(ctx, u.ID)
+	if err != nil {
 		return err
-	})
-	switch {
-	case errors.Is(err, store.ErrNotFound) || err == nil && t.ConfirmedAt == nil:
+	}
+	if !st.TOTP && st.Passkeys == 0 {
 		return nil
-	case err != nil:
-		return fmt.Errorf("load second factor: %w", err)
 	}
 	if newHash != nil {
 		if err := s.st.InTx(ctx, func(q *db.Queries) error {
@@ -275,11 +271,16 @@ type TwoFactor struct {
 	TOTPPending  bool // one waits for its first code
 	RecoveryLeft int  // unused recovery codes
 	Available    bool // the server can seal secrets (STOCKROOM_SECRET_KEY is set)
+	Passkeys     int  // registered passkeys
+	PasskeysOK   bool // the server can use passkeys (it has an origin for them)
 }
+
+// Any reports whether the user has a second factor on.
+func (t TwoFactor) Any() bool { return t.TOTP || t.Passkeys > 0 }
 
 // TwoFactorStatus reads user id's second factors.
 func (s *Service) TwoFactorStatus(ctx context.Context, userID int64) (TwoFactor, error) {
-	st := TwoFactor{Available: s.sealer != nil}
+	st := TwoFactor{Available: s.sealer != nil, PasskeysOK: s.webauthn != nil}
 	err := s.st.Primary(ctx, func(q *db.Queries) error {
 		t, err := q.GetTOTP(ctx, userID)
 		switch {
@@ -289,7 +290,12 @@ func (s *Service) TwoFactorStatus(ctx context.Context, userID int64) (TwoFactor,
 			return err
 		}
 		n, err := q.CountRecoveryCodes(ctx, userID)
+		if err != nil {
+			return err
+		}
 		st.RecoveryLeft = int(n.Unused)
+		keys, err := q.ListPasskeys(ctx, userID)
+		st.Passkeys = len(keys)
 		return err
 	})
 	if err != nil {
@@ -532,7 +538,11 @@ func (s *Service) ResetSecondFactor(ctx context.Context, actor *Principal, id in
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		keys, err := q.DeletePasskeys(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n+keys == 0 {
 			return store.ErrNotFound
 		}
 		if err := q.DeleteRecoveryCodes(ctx, id); err != nil {
@@ -543,7 +553,7 @@ func (s *Service) ResetSecondFactor(ctx context.Context, actor *Principal, id in
 			return err
 		}
 		return audit.Append(ctx, q, actor.Actor(), audit.Event{Action: ActionResetSecondFactor, Resource: ResourceUsers,
-			ObjectID: id, Repr: email, Note: "authenticator app and recovery codes removed; their sessions ended"})
+			ObjectID: id, Repr: email, Note: fmt.Sprintf("authenticator app (%d), passkeys (%d) and recovery codes removed; their sessions ended", n, keys)})
 	})
 	if err != nil {
 		return fmt.Errorf("reset second factor of user %d: %w", id, err)

@@ -248,6 +248,17 @@ type OrderStat struct {
 	RevenueCents int64
 }
 
+type Passkey struct {
+	ID           int64
+	UserID       int64
+	Name         string
+	CredentialID []byte
+	Credential   json.RawMessage
+	Passwordless bool
+	CreatedAt    time.Time
+	LastUsedAt   *time.Time
+}
+
 type Permission struct {
 	ID       int64
 	Codename string

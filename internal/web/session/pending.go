@@ -49,3 +49,19 @@ func (s *Manager) CancelSecondFactor(ctx context.Context) {
 		}
 	}
 }
+
+// PutCeremony keeps the server's half of a WebAuthn exchange (kind: "register",
+// "signin", "passwordless") until the browser answers. It lives in the session row,
+// which the client never sees.
+func (s *Manager) PutCeremony(ctx context.Context, kind string, state []byte) {
+	s.sm.Put(ctx, "webauthn_"+kind, state)
+}
+
+// TakeCeremony returns and forgets the exchange of kind: each is answered once.
+func (s *Manager) TakeCeremony(ctx context.Context, kind string) []byte {
+	if !s.sm.Exists(ctx, "webauthn_"+kind) {
+		return nil
+	}
+	b, _ := s.sm.Pop(ctx, "webauthn_"+kind).([]byte)
+	return b
+}
