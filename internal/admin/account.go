@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -21,6 +22,7 @@ const securityPath = "/admin/account/security"
 type securityPage struct {
 	Layout
 	TwoFactor auth.TwoFactor
+	Passkeys  []db.Passkey
 }
 
 // security shows the page (GET /admin/account/security).
@@ -30,12 +32,20 @@ func (s *Server) security(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, "account/security", &securityPage{Layout: Layout{Title: "Account security"}, TwoFactor: st})
+	keys, err := s.auth.Passkeys(r.Context(), p.UserID)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "account/security", &securityPage{Layout: Layout{Title: "Account security"},
+		TwoFactor: st, Passkeys: keys})
 }
 
 // startTOTP begins enrolling an authenticator app (POST /admin/account/security/totp/start)
 // and shows its QR code.
 func (s *Server) startTOTP(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
 	err := s.auth.StartTOTP(r.Context(), auth.FromContext(r.Context()))
 	switch {
 	case errors.Is(err, auth.ErrTOTPEnabled):
@@ -166,8 +176,9 @@ func (s *Server) regenerateCodes(w http.ResponseWriter, r *http.Request) error {
 // verifyPage is the second step of signing in: the code.
 type verifyPage struct {
 	Layout
-	Next    string
-	Message string
+	Next      string
+	Message   string
+	TwoFactor auth.TwoFactor // which second factors the user has
 }
 
 // badCode is the one message for a wrong, reused or expired code.
@@ -177,11 +188,16 @@ const badCode = "That code is not valid. Enter the current 6-digit code from you
 // the password step; any other goes to the sign-in page.
 func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) error {
 	next := safeNext(r.URL.Query().Get("next"))
-	if _, _, ok := s.sessions.PendingSecondFactor(r.Context()); !ok {
+	uid, _, ok := s.sessions.PendingSecondFactor(r.Context())
+	if !ok {
 		http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(next), http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, http.StatusOK, "auth/verify", &verifyPage{Layout: Layout{Title: "Two-factor sign-in"}, Next: next})
+	st, err := s.auth.TwoFactorStatus(r.Context(), uid)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, "auth/verify", &verifyPage{Layout: Layout{Title: "Two-factor sign-in"}, Next: next, TwoFactor: st})
 }
 
 // verify checks the code (POST /admin/login/verify) and signs in under a new token.
@@ -195,6 +211,11 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return s.redirect(w, r, "/admin/login?next="+url.QueryEscape(page.Next), "Your sign-in took too long. Please sign in again.")
 	}
+	st, err := s.auth.TwoFactorStatus(ctx, uid)
+	if err != nil {
+		return err
+	}
+	page.TwoFactor = st
 	p, method, err := s.auth.VerifySecondFactor(ctx, uid, av, r.PostFormValue("code"), clientAddr(r))
 	var throttled *auth.ThrottleError
 	switch {
@@ -267,6 +288,9 @@ func (s *Server) resetTwoFactorForm(w http.ResponseWriter, r *http.Request) erro
 // resetTwoFactor removes the user's second factors and ends their sessions
 // (POST /admin/users/{id}/two-factor).
 func (s *Server) resetTwoFactor(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(w, r); err != nil {
+		return err
+	}
 	pg, err := s.resetPageOf(r)
 	if err != nil {
 		return err

@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,8 +86,15 @@ func newPolicyTestApp(t *testing.T, opts auth.Options, tracer pgx.QueryTracer, p
 	}))
 	logs := &dbtest.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	// The listener first: passkeys are bound to the origin the browser sees, which is
+	// http://localhost:<port> (WebAuthn refuses IP addresses as site names).
+	srv := httptest.NewUnstartedServer(nil)
+	if opts.PasskeyOrigin == "" {
+		opts.PasskeyOrigin = "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	}
 	w := wire(t, st, log, opts, policy)
-	srv := httptest.NewServer(w.handler)
+	srv.Config.Handler = w.handler
+	srv.Start()
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
 	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, imp: w.imp, media: media, routes: rt, logs: logs, ids: map[string]int64{}}

@@ -14,9 +14,10 @@ import (
 // loginPage is the sign-in form. It never carries the password back.
 type loginPage struct {
 	Layout
-	Email   string
-	Next    string
-	Message string // the one message a failed sign-in gets
+	Email    string
+	Next     string
+	Message  string // the one message a failed sign-in gets
+	Passkeys bool   // offer signing in with a passkey alone
 }
 
 // badCredentials is the one message for an unknown email, a wrong password and an
@@ -31,7 +32,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	return s.render(w, r, http.StatusOK, "auth/login", &loginPage{Layout: Layout{Title: "Sign in"}, Next: next})
+	return s.render(w, r, http.StatusOK, "auth/login", &loginPage{Layout: Layout{Title: "Sign in"}, Next: next,
+		Passkeys: s.auth.PasskeysAvailable()})
 }
 
 // login signs in (POST /admin/login): a new session token, then on to next.
@@ -41,7 +43,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	email := r.PostFormValue("email")
-	page := &loginPage{Layout: Layout{Title: "Sign in"}, Email: email, Next: safeNext(r.PostFormValue("next"))}
+	page := &loginPage{Layout: Layout{Title: "Sign in"}, Email: email, Next: safeNext(r.PostFormValue("next")),
+		Passkeys: s.auth.PasskeysAvailable()}
 	if len(bad) > 0 {
 		page.Email = "" // not shown again: it cannot be stored, and may not be shown either
 		page.Message = "Not signed in: " + fieldSentence(bad)

@@ -113,6 +113,15 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 		case strings.HasPrefix(path, "/admin/orders/"):
 			id = a.order(fmt.Sprintf("walk%d@example.com", n), a.product(fmt.Sprintf("Walk item %d", n), 0, fmt.Sprintf("ITEM-%d", n)).Variants[0].ID, 1).ID
 			a.ids[fmt.Sprint("order", n)] = id
+		case strings.HasPrefix(path, "/admin/account/passkeys/"):
+			// A user of its own: a passkey is a second factor, which no walking
+			// role may get by the way (the 2FA policy's walk, signing in again).
+			owner, ok := a.ids["keys@example.com"]
+			if !ok {
+				owner = a.user("keys@example.com", false)
+			}
+			id = a.passkeyRow(owner, fmt.Sprintf("walk key %d", n))
+			a.ids[fmt.Sprint("passkey", n)] = id
 		case strings.HasPrefix(path, "/admin/customers/"):
 			id = a.customer(fmt.Sprintf("walker%d@example.com", n), "Walker").ID
 			a.ids[fmt.Sprint("customer", n)] = id

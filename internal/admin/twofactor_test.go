@@ -372,11 +372,13 @@ func TestBrowserTOTP(t *testing.T) {
 // enrolmentRoutes are all a user held by the 2FA policy may reach (besides the
 // public ones): the security page, enrolling an authenticator app, signing out.
 var enrolmentRoutes = map[string]bool{
-	"GET /admin/account/security":             true,
-	"POST /admin/account/security/totp/start": true,
-	"GET /admin/account/security/totp":        true,
-	"POST /admin/account/security/totp":       true,
-	"POST /admin/logout":                      true,
+	"GET /admin/account/security":                  true,
+	"POST /admin/account/security/totp/start":      true,
+	"GET /admin/account/security/totp":             true,
+	"POST /admin/account/security/totp":            true,
+	"POST /admin/logout":                           true,
+	"POST /admin/account/passkeys/register/begin":  true,
+	"POST /admin/account/passkeys/register/finish": true,
 }
 
 // Acceptance 4: under STOCKROOM_REQUIRE_2FA=superusers, a superuser without a second
