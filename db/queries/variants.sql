@@ -27,6 +27,16 @@ WHERE id = @id AND product_id = @product_id
   AND (sqlc.narg(version)::integer IS NULL OR version = sqlc.narg(version)::integer)
 RETURNING *;
 
+-- name: ParkVariantSKUs :exec
+-- ParkVariantSKUs sets the SKUs of variants @ids of @product_id to ' <id>', which
+-- no input can be (a SKU has no spaces), without a new version: a save that moves
+-- SKUs between its variants parks them first, since the unique index is checked
+-- row by row and a swap would clash with itself half way. The save's own updates
+-- then give each its new SKU.
+UPDATE product_variants
+SET sku = ' ' || id::text
+WHERE product_id = @product_id AND id = ANY (@ids::bigint[]);
+
 -- name: AdjustVariantStock :one
 -- AdjustVariantStock adds @delta (negative: takes away) to a variant's stock unless
 -- that would take it below zero: then no row comes back. Concurrent adjustments queue

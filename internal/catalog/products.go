@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -194,6 +195,9 @@ func writeVariants(ctx context.Context, q *db.Queries, before *Product, want []V
 			}
 		}
 	}
+	if err := parkMovedSKUs(ctx, q, before, want); err != nil {
+		return -1, err
+	}
 	for i, v := range want {
 		if v.ID == 0 {
 			continue
@@ -218,6 +222,33 @@ func writeVariants(ctx context.Context, q *db.Queries, before *Product, want []V
 		}
 	}
 	return -1, nil
+}
+
+// parkMovedSKUs lets SKUs move between before's variants in one save (a swap, a
+// rotation): when a variant is to take a SKU another of them holds now, the SKUs
+// of every variant whose SKU changes are parked first (ParkVariantSKUs), in one
+// statement. Saves that move no SKU between variants send nothing more.
+func parkMovedSKUs(ctx context.Context, q *db.Queries, before *Product, want []VariantInput) error {
+	holder := map[string]int64{} // a SKU, lower-cased, → the variant holding it now
+	for _, sv := range before.Variants {
+		holder[strings.ToLower(sv.Sku)] = sv.ID
+	}
+	var changing []int64
+	moves := false
+	for _, v := range want {
+		sv := before.Variant(v.ID)
+		if sv == nil || sv.Sku == v.SKU {
+			continue
+		}
+		changing = append(changing, v.ID)
+		if h, ok := holder[strings.ToLower(v.SKU)]; ok && h != v.ID {
+			moves = true
+		}
+	}
+	if !moves {
+		return nil
+	}
+	return q.ParkVariantSKUs(ctx, db.ParkVariantSKUsParams{ProductID: before.ID, Ids: changing})
 }
 
 // refreshAndLoad brings product id's summary up to date with its variants and

@@ -201,6 +201,27 @@ func (q *Queries) ListProductVariants(ctx context.Context, productID int64) ([]P
 	return items, nil
 }
 
+const parkVariantSKUs = `-- name: ParkVariantSKUs :exec
+UPDATE product_variants
+SET sku = ' ' || id::text
+WHERE product_id = $1 AND id = ANY ($2::bigint[])
+`
+
+type ParkVariantSKUsParams struct {
+	ProductID int64
+	Ids       []int64
+}
+
+// ParkVariantSKUs sets the SKUs of variants @ids of @product_id to ' <id>', which
+// no input can be (a SKU has no spaces), without a new version: a save that moves
+// SKUs between its variants parks them first, since the unique index is checked
+// row by row and a swap would clash with itself half way. The save's own updates
+// then give each its new SKU.
+func (q *Queries) ParkVariantSKUs(ctx context.Context, arg ParkVariantSKUsParams) error {
+	_, err := q.db.Exec(ctx, parkVariantSKUs, arg.ProductID, arg.Ids)
+	return err
+}
+
 const updateVariant = `-- name: UpdateVariant :one
 UPDATE product_variants
 SET sku = $1, title = $2, option_values = $3, price_cents = $4,
