@@ -97,7 +97,9 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
 	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
 	imp := newImports(e, st, queue)
-	adm, err := admin.New(adminOptions(e, st, cat, ord, imp, svc, sessions, log))
+	admOpts := adminOptions(e, st, cat, ord, imp, svc, sessions, log)
+	admOpts.Events = hub // live pages
+	adm, err := admin.New(admOpts)
 	if err == nil {
 		_, err = adm.Routes(mux)
 	}

@@ -46,6 +46,11 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/password", web.SignedIn, s.handle(s.changePassword))
 	rt.Handle("GET /admin/{$}", web.SignedIn, s.handle(s.dashboard))
 	rt.Handle("/admin/", web.SignedIn, s.handle(s.notFound))
+	if s.events != nil {
+		// Live pages: one stream per tab, each event filtered by its resource's view
+		// permission (package events).
+		rt.Handle("GET /admin/events", web.SignedIn, s.handle(s.streamEvents))
+	}
 
 	rt.Handle("GET /admin/tokens/{$}", "tokens.view", s.handle(s.listTokens))
 	rt.Handle("GET /admin/tokens/new", "tokens.add", s.handle(s.newTokenForm))

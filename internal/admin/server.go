@@ -26,6 +26,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -48,6 +49,9 @@ type Options struct {
 	// reach only enrolment and sign-out ("": off).
 	Require2FA auth.Policy
 	Imports    *imports.Service
+	// Events, when set, serves /admin/events and makes the dashboard, the order and
+	// product lists and the edit pages live.
+	Events *events.Hub
 }
 
 // Server holds what the admin handlers share. Build it with New.
@@ -66,6 +70,7 @@ type Server struct {
 	money    money
 	policy   auth.Policy
 	imports  *imports.Service
+	events   *events.Hub // nil: pages are not live
 
 	users        *ListSpec[userRow]
 	groups       *ListSpec[groupRow]
@@ -84,7 +89,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
 		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
-		policy: opts.Require2FA, imports: opts.Imports}
+		policy: opts.Require2FA, imports: opts.Imports, events: opts.Events}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -179,6 +184,9 @@ type Layout struct {
 	Flashes   []string
 	RequestID string
 	MustEnrol bool // the 2FA policy holds the viewer at enrolment
+	// Live says the pages may open /admin/events (the server has an event hub and
+	// someone is signed in): live parts of a page show only then.
+	Live bool
 }
 
 func (l *Layout) layout() *Layout { return l }
@@ -244,6 +252,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	ctx := r.Context()
 	l.Viewer = auth.FromContext(ctx)
 	l.Nav = nav(l.Viewer, r.URL.Path)
+	l.Live = s.events != nil && l.Viewer != nil
 	if s.policy.Blocks(l.Viewer) {
 		l.Nav, l.MustEnrol = nil, true // nothing else opens until a second factor is on
 	}

@@ -28,6 +28,10 @@ type Request struct {
 	// changed what: a live page listens for the objects it shows (htmx-ext-sse's
 	// hx-trigger="sse:products-12" or sse-swap) without reading JSON.
 	ObjectEvents bool
+	// Counts are event types the stream counts for its client: after each one it
+	// sends "count-<type>" with how many it has sent since it opened (a live page's
+	// "3 new orders" without a query or a script).
+	Counts []string
 	// Recheck returns who the client is now, or nil once it stands for nobody
 	// (signed out, deactivated, token revoked): the stream then ends. Called when
 	// permissions may have changed and every Options.Recheck; nil never rechecks.
@@ -84,7 +88,11 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The event stream is not ready yet: reconnect.", RetryAfter: time.Second}
 	}
 
-	s := &stream{hub: h, w: w, rc: http.NewResponseController(w), objects: req.ObjectEvents}
+	s := &stream{hub: h, w: w, rc: http.NewResponseController(w), objects: req.ObjectEvents, counted: map[string]int{},
+		viewer: req.Principal.UserID}
+	for _, t := range req.Counts {
+		s.counted[t] = 0
+	}
 	var principal atomic.Pointer[auth.Principal]
 	principal.Store(req.Principal)
 	wants := func(e *Event) bool {
@@ -163,15 +171,28 @@ type stream struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	buf     strings.Builder
-	objects bool // Request.ObjectEvents
+	objects bool           // Request.ObjectEvents
+	viewer  int64          // the client's user
+	counted map[string]int // Request.Counts: type → how many sent
 }
 
-// add buffers e's frames.
+// add buffers e's frames. The object frame of the client's own change carries no
+// notice (an HTML comment: an empty data field would not be dispatched), so a page
+// refreshes what it shows without telling its user that they changed it.
 func (s *stream) add(e *Event) {
 	s.buf.Write(e.frame)
-	if s.objects {
-		s.buf.Write(e.object())
+	if n, ok := s.counted[e.Type]; ok {
+		s.counted[e.Type] = n + 1
+		fmt.Fprintf(&s.buf, "event: count-%s\ndata: %d\n\n", e.Type, n+1)
 	}
+	if !s.objects {
+		return
+	}
+	if e.Actor.UserID != nil && *e.Actor.UserID == s.viewer {
+		fmt.Fprintf(&s.buf, "event: %s-%d\ndata: <!-- yours -->\n\n", e.Resource, e.ObjectID)
+		return
+	}
+	s.buf.Write(e.object())
 }
 
 // flush writes what is buffered, within the write timeout: a client that does not

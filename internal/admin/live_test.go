@@ -1,0 +1,189 @@
+package admin
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/events"
+	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
+)
+
+// liveApp is the test app served with live pages: the process's LISTEN connection,
+// the principal cache it keeps fresh and the event hub, as main wires them.
+type liveApp struct {
+	*testApp
+	hub *events.Hub
+}
+
+func newLiveApp(t *testing.T) *liveApp {
+	t.Helper()
+	a := newTestApp(t)
+	log := slog.New(slog.NewTextHandler(a.logs, nil))
+	cache := auth.NewPrincipalCache(0, 0)
+	lst := listen.New(a.st.Pool(), log)
+	lst.Handle(auth.ChangesChannel, cache.Handler())
+	hub := events.NewHub(a.st, log, events.Options{AuthGeneration: cache.Generation})
+	lst.Handle(events.Channel, hub.Handler())
+	sessions := session.New(a.st, a.auth, log, session.Options{Idle: time.Hour, Lifetime: 2 * time.Hour})
+	t.Cleanup(sessions.Close)
+	s, err := New(Options{Auth: a.auth, Sessions: sessions, Log: log, Catalog: a.cat, Orders: a.ord,
+		Audit: audit.New(a.st), MediaDir: a.media, Currency: "EUR", Events: hub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	if _, err := s.Routes(mux); err != nil {
+		t.Fatal(err)
+	}
+	a.srv = httptest.NewServer(web.Middleware(log, nil, mux))
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { lst.Run(ctx) })
+	wg.Go(func() { hub.Run(ctx) })
+	t.Cleanup(func() {
+		a.srv.CloseClientConnections()
+		a.srv.Close()
+		cancel()
+		wg.Wait()
+	})
+	return &liveApp{testApp: a, hub: hub}
+}
+
+// waitStreams waits until n event streams are open: the page's EventSource is
+// connected and will hear what is written from now on.
+func (a *liveApp) waitStreams(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for a.hub.Streams() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d event streams open, want %d", a.hub.Streams(), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// poll waits in the tab until the JavaScript expression is true.
+func poll(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main").innerText`))
+		t.Fatalf("waiting for %s: %v\npage:\n%s", what, err, text)
+	}
+}
+
+// Changes made elsewhere (here through the domain, as the API or another admin
+// would) show on the open pages without a reload: a product list row, the order
+// list's notice and rows, the "changed by someone else" banner of an edit page and
+// of an order page with its timeline, and the dashboard's figures.
+func TestBrowserLivePages(t *testing.T) {
+	t.Parallel()
+	a := newLiveApp(t)
+	variant := a.productWithStock("Oak chair", "OAK-1", 4900, 7)
+	var productID int64
+	if err := a.st.Pool().QueryRow(context.Background(), `SELECT product_id FROM product_variants WHERE id = $1`, variant).Scan(&productID); err != nil {
+		t.Fatal(err)
+	}
+	first := a.order("ada@example.com", variant, 1)
+	ctx := newTab(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/admin/login?next=%2Fadmin%2Fproducts%2F"),
+		chromedp.SendKeys(chromedp.ID("email"), superEmail),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("product-list")),
+		chromedp.Click(chromedp.ID("select-product-"+itoa(productID))), // a checked box survives the update
+	)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	a.waitStreams(t, 1)
+	ctxBg := context.Background()
+	if _, err := a.cat.AdjustStock(ctxBg, fixture, variant, 5, "delivery"); err != nil {
+		t.Fatal(err)
+	}
+	row := `document.getElementById("product-` + itoa(productID) + `")`
+	poll(t, ctx, "the stock cell to show 11", row+`.innerText.includes("11")`)
+	if checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("select-product-`+itoa(productID)+`").checked`)); err != nil || !checked {
+		t.Errorf("the row's checkbox after the update: checked %v (%v), want still checked", checked, err)
+	}
+
+	// The product's edit page: a change by someone else raises the banner.
+	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/products/"+itoa(productID)+"/"),
+		chromedp.WaitVisible(chromedp.ID("product-form")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitStreams(t, 1)
+	if _, err := a.cat.AdjustStock(ctxBg, fixture, variant, -1, "breakage"); err != nil {
+		t.Fatal(err)
+	}
+	poll(t, ctx, "the changed-by-someone-else banner", `document.querySelector("#live-banner .live-notice")?.innerText.includes("fixture changed the stock")`)
+
+	// The order list: a new order is announced, a moved one's row changes.
+	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/"), chromedp.WaitVisible(chromedp.ID("order-list")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitStreams(t, 1)
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("orders-placed").offsetParent !== null`)); err != nil || shown {
+		t.Errorf("the new-orders notice shows before any order (%v)", err)
+	}
+	second := a.order("bob@example.com", variant, 1)
+	a.order("cy@example.com", variant, 1)
+	poll(t, ctx, "the new-orders notice", `document.getElementById("orders-placed").offsetParent !== null && document.getElementById("orders-placed").innerText.startsWith("2 new order")`)
+	a.move(first.ID, "paid")
+	poll(t, ctx, "the moved order's row", `document.getElementById("order-`+itoa(first.ID)+`").innerText.toLowerCase().includes("paid")`)
+
+	// The order page: the timeline grows and the banner names who moved it.
+	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/"+itoa(first.ID)+"/"), chromedp.WaitVisible(chromedp.ID("timeline")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitStreams(t, 1)
+	before, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#timeline li").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.move(first.ID, "fulfilled")
+	poll(t, ctx, "the timeline to grow", `document.querySelectorAll("#timeline li").length > `+itoa(int64(before)))
+	poll(t, ctx, "the order's banner", `document.querySelector("#live-banner")?.innerText.includes("fixture moved this order")`)
+
+	// The dashboard: the orders waiting to be fulfilled.
+	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/"), chromedp.WaitVisible(chromedp.ID("awaiting")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitStreams(t, 1)
+	was, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("awaiting")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.move(second.ID, "paid")
+	poll(t, ctx, "the orders waiting to be fulfilled to move", `document.getElementById("awaiting").innerText.trim() !== "`+strings.TrimSpace(was)+`"`)
+}
+
+// Without an event hub the pages have no live parts and link no extension.
+func TestPagesWithoutHubAreNotLive(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	c := a.signedIn(superEmail)
+	r := c.get("/admin/orders/")
+	if r.status != 200 || strings.Contains(r.body, "sse-connect") || strings.Contains(r.body, "htmx-ext-sse") {
+		t.Errorf("order list without a hub: status %d, live parts present", r.status)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
