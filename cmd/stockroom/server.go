@@ -116,7 +116,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
 		SessionPrincipal: sessions.RequestPrincipal, Tokens: auth.NewTokens(st).WithCache(principals),
 		Events:   hub,
-		Webhooks: hooks,
+		Webhooks: hooks, Imports: imp,
 	})
 	if err == nil {
 		err = errors.Join(ops.Err(), jsonAPI.Routes(mux).Err())

@@ -30,6 +30,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/orders"
@@ -45,6 +46,7 @@ type harness struct {
 	st      *store.Store
 	catalog *catalog.Catalog
 	orders  *orders.Orders
+	imports *imports.Service // imports run when a test calls Run: no worker
 	api     *Server
 	handler http.Handler // the whole stack, for benchmarks that skip the network
 	srv     *httptest.Server
@@ -87,6 +89,8 @@ func newHarness(t testing.TB, adjust ...func(*harnessOptions)) *harness {
 	h.catalog = catalog.New(h.st, catalog.Config{MediaDir: t.TempDir(), LowStock: 5})
 	h.orders = orders.New(h.st, orders.Config{Currency: "EUR", TaxRate: 1900})
 	o.api.Catalog, o.api.Orders, o.api.Currency = h.catalog, h.orders, "EUR"
+	h.imports = imports.New(h.st, imports.Config{Currency: "EUR"}, nil)
+	o.api.Imports = h.imports
 	if o.events != nil {
 		o.api.Events = o.events(h.st, log)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/events"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -66,6 +67,9 @@ type Options struct {
 	// Webhooks manages the webhook endpoints of /api/v1/webhooks; nil leaves those
 	// routes out.
 	Webhooks *webhooks.Service
+	// Imports plans and applies the CSV imports of /api/v1/imports; nil leaves those
+	// routes out.
+	Imports *imports.Service
 }
 
 // Server is the JSON API.
@@ -83,6 +87,7 @@ type Server struct {
 	mux       *http.ServeMux // set by Routes; unmatched requests ask it which methods exist
 	events    *events.Hub    // nil: no event stream
 	webhooks  *webhooks.Service
+	imports   *imports.Service
 }
 
 // New returns the API on st. It loads (or, on the very first start, creates) the
@@ -107,6 +112,7 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		cursorKey: key,
 		events:    opts.Events,
 		webhooks:  opts.Webhooks,
+		imports:   opts.Imports,
 	}
 	if s.tokens == nil {
 		s.tokens = auth.NewTokens(st)
@@ -175,6 +181,13 @@ func (s *Server) Routes(mux *http.ServeMux) *web.Routes {
 		rt.Handle("POST /api/v1/webhooks/{id}/deliveries/{did}/resend", "webhooks.change", s.handle(s.resendWebhookDelivery))
 	}
 
+	if s.imports != nil {
+		rt.Handle("POST /api/v1/imports", "products.change", s.handle(s.createImport))
+		rt.Handle("GET /api/v1/imports/{id}", "products.view", s.handle(s.getImport))
+		rt.Handle("POST /api/v1/imports/{id}/apply", "products.change", s.handle(s.applyImport))
+		rt.Handle("POST /api/v1/imports/{id}/cancel", "products.change", s.handle(s.cancelImport))
+	}
+
 	rt.Handle("/api/", web.Public, s.handle(s.unmatched))
 	return rt
 }
@@ -237,7 +250,11 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 		return nil
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		limit := int64(maxBody)
+		if r.Pattern == "POST /api/v1/imports" { // a CSV file, not a JSON document
+			limit = maxImportBody
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := checkQuery(r); err != nil {
 			s.fail(w, r, err)
 			return
