@@ -30,7 +30,8 @@ func defineServing(run runFunc) func(fs *flag.FlagSet) runFunc {
 // otherwise. Stop it with stopQueue. It also returns the webhooks service, whose
 // worker it registered and whose enqueue hook now runs in every transaction of st.
 func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, *webhooks.Service, error) {
-	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace})
+	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace,
+		EventRetention: e.cfg.EventRetention})
 	jobs.AddWorker(q, &imports.Worker{Imports: newImports(e, st, q)})
 	hooks := webhooks.New(st, q, log, webhooks.Options{AllowPrivate: e.cfg.WebhooksAllowPrivate})
 	hooks.EnqueueOnCommit()

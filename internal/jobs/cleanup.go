@@ -15,7 +15,8 @@ import (
 const cleanupBatch = 1000
 
 // CleanupArgs is the periodic cleanup: expired sessions, sign-in failures older than
-// a day, idempotency keys older than 24 hours and idle API rate-limit buckets.
+// a day, idempotency keys older than 24 hours, idle API rate-limit buckets and events
+// older than Options.EventRetention.
 type CleanupArgs struct{}
 
 // Kind is the job kind River stores.
@@ -44,22 +45,26 @@ func (w *CleanupWorker) Timeout(*river.Job[CleanupArgs]) time.Duration { return 
 // a batch comes back short.
 func (w *CleanupWorker) Work(ctx context.Context, _ *river.Job[CleanupArgs]) error {
 	counts, err := w.q.Cleanup(ctx)
-	if n := counts.Sessions + counts.LoginAttempts + counts.IdempotencyKeys + counts.RateLimits; n > 0 {
+	if n := counts.Sessions + counts.LoginAttempts + counts.IdempotencyKeys + counts.RateLimits + counts.Events; n > 0 {
 		w.q.log.InfoContext(ctx, "cleanup", "sessions", counts.Sessions, "login_attempts", counts.LoginAttempts,
-			"idempotency_keys", counts.IdempotencyKeys, "rate_limits", counts.RateLimits)
+			"idempotency_keys", counts.IdempotencyKeys, "rate_limits", counts.RateLimits, "events", counts.Events)
 	}
 	return err
 }
 
 // CleanupCounts says how many rows a cleanup deleted from each table.
 type CleanupCounts struct {
-	Sessions, LoginAttempts, IdempotencyKeys, RateLimits int64
+	Sessions, LoginAttempts, IdempotencyKeys, RateLimits, Events int64
 }
 
 // Cleanup runs every cleanup once, in batches, and returns how many rows each
 // deleted.
 func (q *Queue) Cleanup(ctx context.Context) (CleanupCounts, error) {
 	var c CleanupCounts
+	retention := q.opts.EventRetention
+	if retention <= 0 {
+		retention = 7 * 24 * time.Hour
+	}
 	steps := []struct {
 		name  string
 		count *int64
@@ -71,6 +76,10 @@ func (q *Queue) Cleanup(ctx context.Context) (CleanupCounts, error) {
 			return q.DeleteOldIdempotencyKeysBatch(ctx, cleanupBatch)
 		}},
 		{"rate limits", &c.RateLimits, func(q *db.Queries) (int64, error) { return q.DeleteIdleRateLimitsBatch(ctx, cleanupBatch) }},
+		// A stream resuming after a deleted event is told to reload (package events).
+		{"events", &c.Events, func(q *db.Queries) (int64, error) {
+			return q.DeleteEventsBefore(ctx, db.DeleteEventsBeforeParams{Before: time.Now().Add(-retention), Batch: cleanupBatch})
+		}},
 	}
 	for _, s := range steps {
 		for {

@@ -26,6 +26,11 @@ func seedCleanup(t *testing.T, pool *pgxpool.Pool) {
 		 ('user:1', 'new', '\x01', now() - interval '1 hour')`,
 		`INSERT INTO rate_limits (key, tokens, at) VALUES
 		 ('token:1', 5, now() - interval '2 hours'), ('token:2', 5, now())`,
+		// Events past the default retention of 7 days (more than a batch), and one within.
+		`INSERT INTO events (type, resource, object_id, audit_id, created_at)
+		 SELECT 'product.updated', 'products', i, i, now() - interval '8 days' FROM generate_series(1, 1200) i`,
+		`INSERT INTO events (type, resource, object_id, audit_id, created_at)
+		 VALUES ('product.updated', 'products', 1, 1, now() - interval '6 days')`,
 	} {
 		if _, err := pool.Exec(context.Background(), sql); err != nil {
 			t.Fatal(err)
@@ -54,12 +59,16 @@ func TestCleanupDeletesOnlyWhatIsOld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := jobs.CleanupCounts{Sessions: 2500, LoginAttempts: 1, IdempotencyKeys: 1, RateLimits: 1}
+	want := jobs.CleanupCounts{Sessions: 2500, LoginAttempts: 1, IdempotencyKeys: 1, RateLimits: 1, Events: 1200}
 	if got != want {
 		t.Errorf("Cleanup() = %+v, want %+v", got, want)
 	}
 	if s, a, k, l := remaining(t, pool); s != 1 || a != 1 || k != 1 || l != 1 {
 		t.Errorf("left %d sessions, %d login attempts, %d keys, %d buckets; want one of each", s, a, k, l)
+	}
+	var events int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE created_at > now() - interval '7 days'`).Scan(&events); err != nil || events != 1 {
+		t.Errorf("left %d recent events (%v), want 1", events, err)
 	}
 	if got, err := q.Cleanup(ctx); err != nil || got != (jobs.CleanupCounts{}) {
 		t.Errorf("second Cleanup() = %+v, %v; want nothing deleted", got, err)

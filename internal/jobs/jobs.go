@@ -69,6 +69,8 @@ type Options struct {
 	Cleanup bool
 	// CleanupEvery is how often the cleanups run (default 10 minutes).
 	CleanupEvery time.Duration
+	// EventRetention is how long the cleanup keeps events (default 7 days).
+	EventRetention time.Duration
 }
 
 // Queue is the process's job queue: the workers it knows, and the River client once
