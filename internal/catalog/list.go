@@ -234,49 +234,49 @@ func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 // ExportProducts calls fn with every product p selects, in p's order, ExportBatch
 // rows at a time (p.Limit, p.Cursor and p.Last are ignored). Memory stays flat
 // whatever the count: each batch is one keyset statement from where the last ended,
-// so fn can write a batch out before the next is read. It is not one snapshot: a
-// product changed during the export may show its old or new values, but no product
-// that exists throughout is skipped or repeated unless its sort key changes.
+// so fn can write a batch out before the next is read. All batches read one
+// snapshot (store.Snapshot): a product changed during the export shows as it was
+// when the export began, and none is skipped or repeated, whatever changes.
 func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db.ProductListing) error) error {
 	var err error
 	if p.Sort, err = p.Sort.orDefault(); err != nil {
 		return err
 	}
-	var args db.ListProductsByNameAscParams
-	err = c.st.Read(ctx, func(q *db.Queries) (err error) {
-		args, err = c.listArgs(ctx, q, p.Filter)
-		return err
+	list := listQuery(p.Sort)
+	// One snapshot for the whole file: a product saved while a long export streams
+	// is in it as it was before the save or after, never half and never twice.
+	err = c.st.Snapshot(ctx, func(q *db.Queries) error {
+		args, err := c.listArgs(ctx, q, p.Filter)
+		if err != nil {
+			return err
+		}
+		args.RowLimit = ExportBatch
+		if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
+			return err
+		}
+		for {
+			rows, err := list(ctx, q, args)
+			if err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return nil
+			}
+			if err := fn(rows); err != nil {
+				return err
+			}
+			if len(rows) < ExportBatch {
+				return nil
+			}
+			last := rows[len(rows)-1]
+			value := keyValue(p.Sort.Key, last)
+			args.AfterValue, args.AfterID = &value, &last.ID
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("export products: %w", err)
 	}
-	args.RowLimit = ExportBatch
-	list := listQuery(p.Sort)
-	if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
-		return fmt.Errorf("export products: %w", err)
-	}
-	for {
-		var rows []db.ProductListing
-		err := c.st.Read(ctx, func(q *db.Queries) (err error) {
-			rows, err = list(ctx, q, args)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("export products: %w", err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		if err := fn(rows); err != nil {
-			return err
-		}
-		if len(rows) < ExportBatch {
-			return nil
-		}
-		last := rows[len(rows)-1]
-		value := keyValue(p.Sort.Key, last)
-		args.AfterValue, args.AfterID = &value, &last.ID
-	}
+	return nil
 }
 
 // MatchFirst reports whether a search the planner expects to match n of about total

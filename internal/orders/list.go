@@ -193,43 +193,45 @@ func (o *Orders) CountOrders(ctx context.Context, f Filter) (Count, error) {
 // ExportOrders calls fn with every order p selects, in p's order, ExportBatch rows
 // at a time (p.Limit, p.Cursor and p.Last are ignored): the CSV export. Memory stays
 // flat whatever the count; each batch is one keyset statement from where the last
-// ended. It is not one snapshot: an order changed during the export may show its old
-// or new values.
+// ended, all in one snapshot (store.Snapshot): an order changed during the export
+// shows as it was when the export began.
 func (o *Orders) ExportOrders(ctx context.Context, p ListParams, fn func([]db.OrderListing) error) error {
 	if p.Sort == (Sort{}) {
 		p.Sort = DefaultSort
 	}
 	args, err := listArgs(p.Filter)
-	if err == nil {
-		err = o.st.Read(ctx, func(q *db.Queries) error { return o.searchArgs(ctx, q, &args) })
-	}
 	if err != nil {
 		return fmt.Errorf("export orders: %w", err)
 	}
 	args.RowLimit = ExportBatch
 	list := listQuery(p.Sort)
-	for {
-		var rows []db.OrderListing
-		err := o.st.Read(ctx, func(q *db.Queries) (err error) {
-			rows, err = list(ctx, q, args)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("export orders: %w", err)
-		}
-		if len(rows) == 0 {
-			return nil
-		}
-		if err := fn(rows); err != nil {
+	err = o.st.Snapshot(ctx, func(q *db.Queries) error {
+		if err := o.searchArgs(ctx, q, &args); err != nil {
 			return err
 		}
-		if len(rows) < ExportBatch {
-			return nil
+		for {
+			rows, err := list(ctx, q, args)
+			if err != nil {
+				return err
+			}
+			if len(rows) == 0 {
+				return nil
+			}
+			if err := fn(rows); err != nil {
+				return err
+			}
+			if len(rows) < ExportBatch {
+				return nil
+			}
+			last := rows[len(rows)-1]
+			value := keyValue(p.Sort.Key, last)
+			args.AfterValue, args.AfterID = &value, &last.ID
 		}
-		last := rows[len(rows)-1]
-		value := keyValue(p.Sort.Key, last)
-		args.AfterValue, args.AfterID = &value, &last.ID
+	})
+	if err != nil {
+		return fmt.Errorf("export orders: %w", err)
 	}
+	return nil
 }
 
 // The placed-date presets of the order list's filter.

@@ -116,6 +116,30 @@ func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
 	return s.Transact(ctx, func(tx *Tx) error { return fn(tx.Q) })
 }
 
+// Snapshot runs fn's reads in one REPEATABLE READ, READ ONLY transaction: every
+// statement sees the database as it was at the first, so a long read in many
+// statements (a CSV export in keyset batches) never mixes states. fn may take its
+// time between statements (it streams to a client), but not forever: a session
+// idle in the transaction for snapshotIdle is ended by the server, so a stalled
+// client cannot hold back vacuum. Errors are classified like InTx's.
+func (s *Store) Snapshot(ctx context.Context, fn func(q *db.Queries) error) error {
+	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("begin: %w", classify(err))
+	}
+	defer ptx.Rollback(context.WithoutCancel(ctx))
+	if _, err := ptx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = "+snapshotIdle); err != nil {
+		return classify(err)
+	}
+	if err := fn(db.New(planner{ptx})); err != nil {
+		return classify(err)
+	}
+	return classify(ptx.Commit(ctx))
+}
+
+// snapshotIdle bounds how long a Snapshot may wait between two statements.
+const snapshotIdle = "'5min'"
+
 // Tx is one open transaction: the queries bound to it, and the pgx transaction for
 // the job queue (jobs.Queue.InsertTx hands it to River), so that a job commits with
 // the change that asks for it, or vanishes with it.
