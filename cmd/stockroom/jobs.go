@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -32,7 +34,10 @@ func defineServing(run runFunc) func(fs *flag.FlagSet) runFunc {
 func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, *webhooks.Service, error) {
 	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace,
 		EventRetention: e.cfg.EventRetention})
-	jobs.AddWorker(q, &imports.Worker{Imports: newImports(e, st, q)})
+	imp := newImports(e, st, q)
+	jobs.AddWorker(q, &imports.Worker{Imports: imp})
+	jobs.AddWorker(q, &imports.ResumeWorker{Imports: imp})
+	q.AddPeriodic(imports.ResumeEvery, func() (river.JobArgs, *river.InsertOpts) { return imports.ResumeArgs{}, nil }, true)
 	hooks := webhooks.New(st, q, log, webhooks.Options{AllowPrivate: e.cfg.WebhooksAllowPrivate})
 	hooks.EnqueueOnCommit()
 	if err := q.Start(ctx); err != nil {

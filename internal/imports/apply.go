@@ -30,7 +30,25 @@ const (
 // an apply that died). A plan with errors that was to be applied at once ends failed,
 // with nothing written. This is the background job's body; it is safe to run again
 // after a crash at any point.
-func (s *Service) Run(ctx context.Context, id int64) (db.Import, error) {
+func (s *Service) Run(ctx context.Context, id int64) (imp db.Import, err error) {
+	// One worker per import at a time, across the cluster: a job River rescues (or
+	// the periodic resume starts) while another worker still runs it finds the lock
+	// taken and leaves the import to that worker.
+	ran, err := s.st.Exclusive(ctx, lockSpace, int32(id), func() error {
+		imp, err = s.run(ctx, id)
+		return err
+	})
+	if err == nil && !ran {
+		return s.Get(ctx, id)
+	}
+	return imp, err
+}
+
+// lockSpace is the advisory lock space of imports (store.Exclusive): the issue's
+// number, which no other package uses.
+const lockSpace = 17
+
+func (s *Service) run(ctx context.Context, id int64) (db.Import, error) {
 	imp, err := s.Plan(ctx, id)
 	if err != nil {
 		return db.Import{}, err

@@ -342,3 +342,28 @@ func TestResumeAndCancel(t *testing.T) {
 		t.Errorf("%d products changed by a cancelled import", got)
 	}
 }
+
+// TestOneWorkerAtATime: while one worker holds an import (as a job River rescued
+// while its first run still goes), a second Run leaves it alone.
+func TestOneWorkerAtATime(t *testing.T) {
+	e := newEnv(t)
+	e.fixture(t)
+	ctx := context.Background()
+	imp := e.plan(t, lines("sku,stock", "CH-1,1"))
+	if _, err := e.imp.Confirm(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	ran, err := e.st.Exclusive(ctx, 17, int32(imp.ID), func() error {
+		got, err := e.imp.Run(ctx, imp.ID)
+		if err == nil && got.Status != imports.StatusPlanned {
+			t.Errorf("a second worker ran the import: %s", got.Status)
+		}
+		return err
+	})
+	if !ran || err != nil {
+		t.Fatalf("Exclusive: %v %v", ran, err)
+	}
+	if got, err := e.imp.Run(ctx, imp.ID); err != nil || got.Status != imports.StatusApplied {
+		t.Errorf("after the lock: %s, %v", got.Status, err)
+	}
+}

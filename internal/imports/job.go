@@ -40,3 +40,38 @@ func (w *Worker) Work(ctx context.Context, j *river.Job[Args]) error {
 
 // Timeout gives a large file time: a 50 MiB file is about 400,000 rows.
 func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return 30 * time.Minute }
+
+// ResumeArgs is the periodic job that takes up imports no worker is running: after
+// a crash or a SIGKILL, the import's own job waits for River's rescuer (minutes);
+// this one runs on start and then every ResumeEvery.
+type ResumeArgs struct{}
+
+// Kind is the job's kind in River's table.
+func (ResumeArgs) Kind() string { return "import_resume" }
+
+// ResumeEvery is how often the resume job runs.
+const ResumeEvery = time.Minute
+
+// ResumeWorker runs every unfinished import that no other worker holds (Run skips
+// those: see store.Exclusive).
+type ResumeWorker struct {
+	river.WorkerDefaults[ResumeArgs]
+	Imports *Service
+}
+
+// Work runs the unfinished imports one after the other.
+func (w *ResumeWorker) Work(ctx context.Context, j *river.Job[ResumeArgs]) error {
+	ids, err := w.Imports.Unfinished(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := w.Imports.Run(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Timeout is the import job's: it may run a whole import.
+func (w *ResumeWorker) Timeout(*river.Job[ResumeArgs]) time.Duration { return 30 * time.Minute }
