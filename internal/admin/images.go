@@ -134,9 +134,9 @@ func editURL(id int64, back string) string {
 }
 
 // updateImages is POST /admin/products/{id}/images/edit: every image's alt text,
-// position and delete box in one form. Only the product's own images are touched;
-// each change is the catalog's own write (audited), deletes first, then alt texts,
-// then the order.
+// position and delete box in one form, saved as one change (catalog.EditImages:
+// one transaction, one audit row). Only the product's own images are touched; a
+// form drawn over other images, or an alt text changed meanwhile, saves nothing.
 func (s *Server) updateImages(w http.ResponseWriter, r *http.Request) error {
 	p, err := byPathID(r, s.catalog.Product)
 	if err != nil {
@@ -146,62 +146,53 @@ func (s *Server) updateImages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	actor := auth.FromContext(ctx).Actor()
 	back := safeLocal(r.PostFormValue("back"), productsPath, productsPath)
+	again := editURL(p.ID, back) + "#images"
 	type placed struct {
-		id  int64
-		pos int
+		edit catalog.ImageEdit
+		pos  int
 	}
-	var order []placed
-	var deleted int
-	for i, img := range p.Images {
+	var rows []placed
+	for i := range p.Images {
 		key := func(field string) string { return r.PostFormValue(fmt.Sprintf("images[%d].%s", i, field)) }
-		if id, _ := strconv.ParseInt(key("id"), 10, 64); id != img.ID {
-			// The images changed since the form was drawn: draw it again.
-			return s.redirect(w, r, editURL(p.ID, back)+"#images", "The images changed meanwhile; nothing was saved. Please try again.")
+		id, _ := strconv.ParseInt(key("id"), 10, 64)
+		if id != p.Images[i].ID { // drawn over other images, or another order: draw it again
+			return s.redirect(w, r, again, "The images changed meanwhile; nothing was saved. Please try again.")
 		}
-		if key("delete") == "on" {
-			if err := s.catalog.DeleteImage(ctx, actor, img.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			deleted++
-			continue
-		}
-		if alt := strings.TrimSpace(key("alt")); alt != img.Alt {
-			v, _ := strconv.ParseInt(key("version"), 10, 32)
-			_, err := s.catalog.UpdateImageAlt(ctx, actor, img.ID, int32(v), alt)
-			if fe := fieldErrors(err); fe != nil {
-				return s.redirect(w, r, editURL(p.ID, back)+"#images", "Not saved: the alt text "+fe["alt"]+".")
-			} else if errors.Is(err, store.ErrStale) {
-				return s.redirect(w, r, editURL(p.ID, back)+"#images", "Someone changed that image's alt text meanwhile; please check and try again.")
-			} else if err != nil {
-				return err
-			}
-		}
+		v, _ := strconv.ParseInt(key("version"), 10, 32)
 		pos, err := strconv.Atoi(key("position"))
 		if err != nil {
 			pos = i + 1
 		}
-		order = append(order, placed{img.ID, pos})
+		rows = append(rows, placed{catalog.ImageEdit{ID: id, Version: int32(v), Alt: strings.TrimSpace(key("alt")),
+			Delete: key("delete") == "on"}, pos})
 	}
-	slices.SortStableFunc(order, func(a, b placed) int { return a.pos - b.pos })
-	ids := make([]int64, len(order))
-	for i, o := range order {
-		ids[i] = o.id
+	slices.SortStableFunc(rows, func(a, b placed) int { return a.pos - b.pos })
+	edits := make([]catalog.ImageEdit, len(rows))
+	for i, row := range rows {
+		edits[i] = row.edit
 	}
-	if len(ids) > 0 {
-		err := s.catalog.ReorderImages(ctx, actor, p.ID, ids)
-		if fe := fieldErrors(err); fe != nil {
-			return s.redirect(w, r, editURL(p.ID, back)+"#images", "The images changed meanwhile; the order was not saved. Please try again.")
-		} else if err != nil {
-			return err
+	deleted, err := s.catalog.EditImages(ctx, auth.FromContext(ctx).Actor(), p.ID, edits)
+	switch fe := fieldErrors(err); {
+	case errors.Is(err, catalog.ErrImagesChanged):
+		return s.redirect(w, r, again, "The images changed meanwhile; nothing was saved. Please try again.")
+	case errors.Is(err, store.ErrStale):
+		return s.redirect(w, r, again, "Someone changed an image's alt text meanwhile; nothing was saved. Please check and try again.")
+	case fe != nil:
+		var msg string
+		for _, f := range fe.Fields() {
+			msg = fe[f]
+			break
 		}
+		return s.redirect(w, r, again, "Not saved: the alt text "+msg+".")
+	case err != nil:
+		return err
 	}
 	msg := "The images were saved."
 	if deleted > 0 {
 		msg = fmt.Sprintf("The images were saved; %s deleted.", plural(deleted, "image", "images"))
 	}
-	return s.redirect(w, r, editURL(p.ID, back)+"#images", msg)
+	return s.redirect(w, r, again, msg)
 }
 
 // mediaName matches what catalog.ImagePath writes: two hex digits, then the whole

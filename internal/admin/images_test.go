@@ -2,7 +2,9 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"image/color"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -168,4 +170,55 @@ func TestImagesForm(t *testing.T) {
 		t.Errorf("after delete: %+v", got)
 	}
 	must(t, c.get("/admin/media/"+catalog.ImagePath(green)), http.StatusOK)
+}
+
+// One save of the images form is one change: one transaction and one audit row for
+// a delete, an alt text and a new order together; when any part is refused (an alt
+// text another editor changed meanwhile), nothing of it is saved, the delete
+// included.
+func TestImagesFormIsOneChange(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	p := a.product("Lamp", 0, "LAMP-1")
+	blue := a.image(p.ID, colorBlue) // first: a save deletes it before it reaches red
+	red, white := a.image(p.ID, colorRed), a.image(p.ID, color.White)
+	c := a.signedIn(superEmail)
+	path := fmt.Sprintf("/admin/products/%d/images/edit", p.ID)
+	form := func(redVersion int32) map[string][]string {
+		return map[string][]string{
+			"images[0].id": {fmt.Sprint(blue.ID)}, "images[0].version": {"1"}, "images[0].alt": {"a swatch"}, "images[0].position": {"1"}, "images[0].delete": {"on"},
+			"images[1].id": {fmt.Sprint(red.ID)}, "images[1].version": {fmt.Sprint(redVersion)}, "images[1].alt": {"Red"}, "images[1].position": {"2"},
+			"images[2].id": {fmt.Sprint(white.ID)}, "images[2].version": {"1"}, "images[2].alt": {"a swatch"}, "images[2].position": {"1"},
+		}
+	}
+	if _, err := a.cat.UpdateImageAlt(context.Background(), fixture, red.ID, 1, "Red, as another editor put it"); err != nil {
+		t.Fatal(err)
+	}
+	before, audits := a.counts(), len(a.auditRows())
+	r := c.post(path, form(1)) // red's version 1 is stale now
+	must(t, r, http.StatusSeeOther)
+	must(t, c.get(r.header.Get("Location")), http.StatusOK, "nothing was saved")
+	if got := a.counts(); got != before {
+		t.Errorf("rows after a refused save: %s, want %s (the delete must not stand alone)", got, before)
+	}
+	if n := len(a.auditRows()); n != audits {
+		t.Errorf("%d audit rows after a refused save, want %d", n, audits)
+	}
+
+	r = c.post(path, form(2))
+	must(t, r, http.StatusSeeOther)
+	must(t, c.get(r.header.Get("Location")), http.StatusOK, "The images were saved; 1 image deleted.")
+	got := a.loadProduct(p.ID).Images
+	if len(got) != 2 || got[0].ID != white.ID || got[1].ID != red.ID || got[1].Alt != "Red" {
+		t.Fatalf("after the save: %+v", got)
+	}
+	rows := a.auditRows()
+	if len(rows) != audits+1 {
+		t.Fatalf("%d audit rows for one save, want 1:\n%s", len(rows)-audits, strings.Join(rows[audits:], "\n"))
+	}
+	for _, want := range []string{fmt.Sprintf("images[%d]", blue.ID), fmt.Sprintf("images[%d].alt", red.ID), "images.order"} {
+		if !strings.Contains(rows[audits], want) {
+			t.Errorf("the save's audit row lacks %s: %s", want, rows[audits])
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	_ "image/png"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -234,6 +235,98 @@ func (c *Catalog) ReorderImages(ctx context.Context, actor audit.Actor, productI
 		return fmt.Errorf("reorder images of product %d: %w", productID, err)
 	}
 	return nil
+}
+
+// ImageEdit is what one save of a product's images form asks of one image: its
+// alt text, or its deletion. Version is the image's version as the form showed it.
+type ImageEdit struct {
+	ID      int64
+	Version int32 // 0: whatever its version
+	Alt     string
+	Delete  bool
+}
+
+// ErrImagesChanged: the images a save names are not the product's images now (one
+// was added or deleted since the form was drawn). Nothing was saved.
+var ErrImagesChanged = fmt.Errorf("the product's images changed meanwhile: %w", store.ErrStale)
+
+// EditImages applies one save of product productID's images form in one
+// transaction with one audit row: edits name each of its images once, in the new
+// display order; deleted ones go, changed alt texts are set, the rest take their
+// place in that order. An image whose alt text changes must still be at its
+// Version (store.ErrStale otherwise); edits that do not name exactly the product's
+// images are ErrImagesChanged. Either way nothing is saved. It returns how many
+// images it deleted; their files go once no other row names them.
+func (c *Catalog) EditImages(ctx context.Context, actor audit.Actor, productID int64, edits []ImageEdit) (int, error) {
+	errs := validator.Errors{}
+	for i, e := range edits {
+		errs.Check(validator.MaxLen(e.Alt, MaxAlt), fmt.Sprintf("images[%d].alt", i), fmt.Sprintf("must be at most %d characters", MaxAlt))
+	}
+	if err := errs.Err(); err != nil {
+		return 0, err
+	}
+	var hashes []string
+	err := c.st.InTx(ctx, func(q *db.Queries) error {
+		p, err := q.LockProduct(ctx, productID)
+		if err != nil {
+			return err
+		}
+		images, err := q.ListProductImages(ctx, productID)
+		if err != nil {
+			return err
+		}
+		stored := make(map[int64]db.ProductImage, len(images))
+		order := make([]int64, len(images))
+		for i, img := range images {
+			stored[img.ID], order[i] = img, img.ID
+		}
+		named := make([]int64, len(edits))
+		for i, e := range edits {
+			named[i] = e.ID
+		}
+		slices.Sort(named)
+		if current := slices.Sorted(maps.Keys(stored)); !slices.Equal(named, current) {
+			return ErrImagesChanged
+		}
+		changes := audit.Changes{}
+		var kept []int64
+		for _, e := range edits {
+			img := stored[e.ID]
+			switch {
+			case e.Delete:
+				if _, err := q.DeleteImage(ctx, e.ID); err != nil {
+					return err
+				}
+				hashes = append(hashes, img.Sha256)
+				changes[imageField(e.ID, "")] = [2]any{ImagePath(img), nil}
+				continue
+			case e.Alt != img.Alt:
+				if e.Version != 0 && e.Version != img.Version {
+					return fmt.Errorf("image %d: %w", e.ID, store.ErrStale)
+				}
+				if _, err := q.UpdateImageAlt(ctx, db.UpdateImageAltParams{ID: e.ID, Alt: e.Alt, Version: &img.Version}); err != nil {
+					return err
+				}
+				changes[imageField(e.ID, "alt")] = [2]any{img.Alt, e.Alt}
+			}
+			kept = append(kept, e.ID)
+		}
+		if before := slices.DeleteFunc(slices.Clone(order), func(id int64) bool { return !slices.Contains(kept, id) }); !slices.Equal(before, kept) {
+			if _, err := q.ReorderImages(ctx, db.ReorderImagesParams{ProductID: productID, Ids: kept}); err != nil {
+				return err
+			}
+			changes["images.order"] = [2]any{before, kept}
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		return audit.Record(ctx, q, actor, audit.ActionUpdate, ResourceProducts, p.ID, p.Name, changes)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("edit images of product %d: %w", productID, err)
+	}
+	c.removeUnusedFiles(ctx, hashes)
+	return len(hashes), nil
 }
 
 // DeleteImage deletes image id; its file goes once no other row names it.

@@ -543,6 +543,14 @@ func TestEveryWritePathIsAudited(t *testing.T) {
 		{"reorder images", catalog.ResourceProducts, 0, func() error { // one image: nothing moves
 			return e.cat.ReorderImages(ctx, editor, p.ID, []int64{img})
 		}},
+		{"edit images (alt text)", catalog.ResourceProducts, 1, func() error {
+			_, err := e.cat.EditImages(ctx, editor, p.ID, []catalog.ImageEdit{{ID: img, Alt: "a white bowl, lit"}})
+			return err
+		}},
+		{"edit images (nothing)", catalog.ResourceProducts, 0, func() error {
+			_, err := e.cat.EditImages(ctx, editor, p.ID, []catalog.ImageEdit{{ID: img, Alt: "a white bowl, lit"}})
+			return err
+		}},
 		{"delete image", catalog.ResourceProducts, 1, func() error { return e.cat.DeleteImage(ctx, editor, img) }},
 		{"set status", catalog.ResourceProducts, 1, func() error {
 			_, err := e.cat.SetStatus(ctx, editor, []int64{p.ID}, catalog.StatusDraft)
