@@ -99,6 +99,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	imp := newImports(e, st, queue)
 	admOpts := adminOptions(e, st, cat, ord, imp, svc, sessions, log)
 	admOpts.Events = hub // live pages
+	admOpts.Webhooks = hooks
 	adm, err := admin.New(admOpts)
 	if err == nil {
 		_, err = adm.Routes(mux)

@@ -24,10 +24,12 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/imports"
+	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 func TestMain(m *testing.M) {
@@ -64,6 +66,7 @@ type testApp struct {
 	routes []web.Route
 	logs   *dbtest.LogBuffer
 	ids    map[string]int64 // fixture email → user id
+	hooks  *webhooks.Service
 }
 
 func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}, nil) }
@@ -97,11 +100,12 @@ func newPolicyTestApp(t *testing.T, opts auth.Options, tracer pgx.QueryTracer, p
 	srv.Start()
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
-	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, imp: w.imp, media: media, routes: rt, logs: logs, ids: map[string]int64{}}
+	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, imp: w.imp, media: media, routes: rt, logs: logs, ids: map[string]int64{},
+		hooks: w.hooks}
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
 	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view",
-		"orders.view", "customers.view", "tokens.view")
+		"orders.view", "customers.view", "tokens.view", "webhooks.view")
 	return a
 }
 
@@ -115,6 +119,7 @@ type wired struct {
 	imp     *imports.Service
 	media   string
 	routes  []web.Route
+	hooks   *webhooks.Service
 }
 
 // testNow is the orders' clock in tests: "today" on the dashboard and in the date
@@ -139,10 +144,17 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	media := t.TempDir()
 	cat := catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5})
 	ord := orders.New(st, orders.Config{Currency: "EUR", TaxRate: 1900, Now: now})
+	// Webhook endpoints on a queue that only inserts (nothing is sent), without the
+	// enqueue hook, so that statement counts stay the pages' own.
+	queue := jobs.New(st, log, jobs.Options{})
+	hooks := webhooks.New(st, queue, log, webhooks.Options{})
+	if err := queue.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	imp := imports.New(st, imports.Config{Currency: "EUR"}, nil) // tests run imports themselves (testApp.work)
 	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Orders: ord, Audit: audit.New(st),
 		MediaDir: media, Currency: "EUR", Require2FA: append(policy, auth.PolicyOff)[0],
-		Imports: imp})
+		Imports: imp, Webhooks: hooks})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +163,7 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List()}
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List(), hooks: hooks}
 }
 
 // user creates an active user with the fixture password and the named permissions.

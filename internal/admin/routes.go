@@ -133,6 +133,20 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("GET /admin/customers/{id}/history", "customers.view", s.handle(s.historyHandler(orders.ResourceCustomers, "customer", customersPath, s.customerTitle)))
 	rt.Handle("GET /admin/customers/{id}/delete", "customers.delete", s.handle(s.deleteCustomerForm))
 	rt.Handle("POST /admin/customers/{id}/delete", "customers.delete", s.handle(s.deleteCustomer))
+
+	if s.webhooks != nil {
+		rt.Handle("GET /admin/webhooks/{$}", "webhooks.view", s.handle(s.listWebhooks))
+		rt.Handle("GET /admin/webhooks/new", "webhooks.add", s.handle(s.newWebhookForm))
+		rt.Handle("POST /admin/webhooks/new", "webhooks.add", s.handle(s.createWebhook))
+		rt.Handle("GET /admin/webhooks/{id}/{$}", "webhooks.view", s.handle(s.editWebhookForm))
+		rt.Handle("POST /admin/webhooks/{id}/{$}", "webhooks.change", s.handle(s.updateWebhook))
+		rt.Handle("GET /admin/webhooks/{id}/rotate", "webhooks.change", s.handle(s.rotateWebhookForm))
+		rt.Handle("POST /admin/webhooks/{id}/rotate", "webhooks.change", s.handle(s.rotateWebhook))
+		rt.Handle("POST /admin/webhooks/{id}/test", "webhooks.change", s.handle(s.testWebhook))
+		rt.Handle("POST /admin/webhooks/{id}/resend", "webhooks.change", s.handle(s.resendWebhook))
+		rt.Handle("GET /admin/webhooks/{id}/delete", "webhooks.delete", s.handle(s.deleteWebhookForm))
+		rt.Handle("POST /admin/webhooks/{id}/delete", "webhooks.delete", s.handle(s.deleteWebhook))
+	}
 	return rt, rt.Err()
 }
 

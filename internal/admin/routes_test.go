@@ -9,10 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/web"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 // Acceptance 6: walk the whole route table as anonymous, as staff without
@@ -122,6 +124,14 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 			}
 			id = a.passkeyRow(owner, fmt.Sprintf("walk key %d", n))
 			a.ids[fmt.Sprint("passkey", n)] = id
+		case strings.HasPrefix(path, "/admin/webhooks/"):
+			e, err := a.hooks.CreateEndpoint(context.Background(), audit.System, webhooks.EndpointInput{
+				URL: fmt.Sprintf("https://198.51.100.7/walk/%d", n), EventTypes: []string{"*"}, Active: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = e.ID
+			a.ids[fmt.Sprint("webhook", n)] = id
 		case strings.HasPrefix(path, "/admin/customers/"):
 			id = a.customer(fmt.Sprintf("walker%d@example.com", n), "Walker").ID
 			a.ids[fmt.Sprint("customer", n)] = id

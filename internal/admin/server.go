@@ -32,6 +32,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 	"github.com/stockroom-dev/stockroom/templates"
 )
 
@@ -52,6 +53,9 @@ type Options struct {
 	// Events, when set, serves /admin/events and makes the dashboard, the order and
 	// product lists and the edit pages live.
 	Events *events.Hub
+	// Webhooks manages the webhook endpoints of /admin/webhooks/; nil leaves those
+	// pages out.
+	Webhooks *webhooks.Service
 }
 
 // Server holds what the admin handlers share. Build it with New.
@@ -71,6 +75,7 @@ type Server struct {
 	policy   auth.Policy
 	imports  *imports.Service
 	events   *events.Hub // nil: pages are not live
+	webhooks *webhooks.Service
 
 	users        *ListSpec[userRow]
 	groups       *ListSpec[groupRow]
@@ -89,7 +94,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
 		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
-		policy: opts.Require2FA, imports: opts.Imports, events: opts.Events}
+		policy: opts.Require2FA, imports: opts.Imports, events: opts.Events,
+		webhooks: opts.Webhooks}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -122,6 +128,7 @@ func (s *Server) funcs() template.FuncMap {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"date":       func(t time.Time) string { return t.UTC().Format("2006-01-02") },
+		"at":         func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 		"has":        slices.Contains[[]int64],
 		"field":      newField,
 		"money":      s.money.format,
@@ -213,6 +220,7 @@ func navTable() []struct{ label, href, perm string } {
 		{"Users", "/admin/users/", "users.view"},
 		{"Groups", "/admin/groups/", "groups.view"},
 		{"API tokens", "/admin/tokens/", "tokens.view"},
+		{"Webhooks", "/admin/webhooks/", "webhooks.view"},
 	}
 }
 
