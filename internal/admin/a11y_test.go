@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
 // axeViolation is what the accessibility test reports of one axe-core rule broken.
@@ -41,6 +45,19 @@ func TestAccessibility(t *testing.T) {
 	o := a.order("ada@example.com", p.Variants[0].ID, 1)
 	cust := a.customerID("ada@example.com")
 	tok := a.token(a.ids[superEmail], "ci")
+	hook, err := a.hooks.CreateEndpoint(context.Background(), audit.System, webhooks.EndpointInput{
+		URL: "https://198.51.100.7/hooks", EventTypes: []string{"order.placed"}, Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.hooks.SendTest(context.Background(), hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.st.Pool().Exec(context.Background(), `INSERT INTO webhook_attempts
+		(delivery_id, endpoint_id, status_code, latency_ms, error, response_excerpt)
+		SELECT id, endpoint_id, 500, 42, '500 Internal Server Error', 'oops' FROM webhook_deliveries`); err != nil {
+		t.Fatal(err)
+	}
 	pages := []string{
 		"/admin/", "/admin/products/", "/admin/products/new", fmt.Sprintf("/admin/products/%d/", p.ID),
 		fmt.Sprintf("/admin/products/%d/history", p.ID), fmt.Sprintf("/admin/products/%d/delete", p.ID),
@@ -50,6 +67,8 @@ func TestAccessibility(t *testing.T) {
 		"/admin/users/", fmt.Sprintf("/admin/users/%d/", a.ids[viewEmail]), "/admin/groups/", "/admin/groups/new",
 		"/admin/tokens/", "/admin/tokens/new", fmt.Sprintf("/admin/tokens/%d/revoke", tok),
 		"/admin/audit/", "/admin/password",
+		"/admin/webhooks/", "/admin/webhooks/new", fmt.Sprintf("/admin/webhooks/%d/", hook.ID),
+		fmt.Sprintf("/admin/webhooks/%d/rotate", hook.ID), fmt.Sprintf("/admin/webhooks/%d/delete", hook.ID),
 	}
 	ctx := newTab(t)
 	signIn := func() {
