@@ -44,7 +44,8 @@ func openStore(ctx context.Context, e *env, url string) (*store.Store, error) {
 	if url == "" {
 		return nil, usagef("STOCKROOM_DATABASE_URL is not set")
 	}
-	st, err := store.Open(ctx, url, store.Options{MaxConns: e.cfg.DatabaseMaxConns})
+	st, err := store.Open(ctx, url, store.Options{MaxConns: e.cfg.DatabaseMaxConns,
+		ReadURL: e.cfg.DatabaseReadURL, MaxLag: e.cfg.ReplicaMaxLag})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -65,6 +66,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	reg := prometheus.NewRegistry()
 	metrics := web.NewMetrics(reg)
 	web.RegisterPool(reg, st.PoolStats)
+	web.RegisterReplica(reg, st.ReplicaStatus)
 
 	draining := new(atomic.Bool)
 	mux := http.NewServeMux()
@@ -163,6 +165,11 @@ func readiness(st *store.Store, m *store.Migrator, draining *atomic.Bool, log *s
 				return err.Error(), false
 			}
 			return "database unreachable", false
+		}
+		// A replica that cannot answer leaves the copy ready (reads go to the
+		// primary) but degraded, which the answer says.
+		if r := st.ReplicaStatus(); r.Configured && !r.Usable {
+			return "read replica bypassed: " + r.Reason, true
 		}
 		return "", true
 	}

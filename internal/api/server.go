@@ -242,7 +242,9 @@ func (s *Server) guard(perm string, h http.Handler) http.Handler {
 		if perm != web.SignedIn && !p.Can(perm) {
 			return &clientError{kind: web.ErrForbidden, detail: forbiddenDetail(p, perm)}
 		}
-		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		// Read-your-writes on the read replica: the caller's last write, remembered by
+		// this process for as long as the replica may lag.
+		r = r.WithContext(s.st.TrackKey(auth.WithPrincipal(r.Context(), p), principalKey(p)))
 		if r.Method == http.MethodPost {
 			return s.idempotent(w, r, p, h)
 		}

@@ -46,7 +46,7 @@ func (l *Log) History(ctx context.Context, resource string, id int64, cursor str
 		return Page{}, err
 	}
 	var rows []db.AuditLog
-	err = l.st.Read(ctx, func(q *db.Queries) error {
+	err = l.st.Replica(ctx, func(q *db.Queries) error {
 		rows, err = q.ListObjectHistory(ctx, db.ListObjectHistoryParams{
 			Resource: resource, ObjectID: id, BeforeAt: at, BeforeID: before, RowLimit: int32(limit + 1),
 		})
@@ -78,7 +78,7 @@ func (l *Log) List(ctx context.Context, f Filter, cursor string, limit int) (Pag
 		p.Until = &f.Until
 	}
 	var rows []db.AuditLog
-	err = l.st.Read(ctx, func(q *db.Queries) error {
+	err = l.st.Replica(ctx, func(q *db.Queries) error {
 		rows, err = q.ListAuditLog(ctx, p)
 		return err
 	})

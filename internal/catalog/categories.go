@@ -22,7 +22,7 @@ const errCycle = "cannot be inside itself or one of its subcategories"
 // Category returns category id.
 func (c *Catalog) Category(ctx context.Context, id int64) (db.Category, error) {
 	var cat db.Category
-	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+	err := c.st.Replica(ctx, func(q *db.Queries) (err error) {
 		cat, err = q.GetCategory(ctx, id)
 		return err
 	})
@@ -137,7 +137,7 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 		p.AfterName, p.AfterID = &k.Name, &k.ID
 	}
 	var rows []db.Category
-	err = c.st.Read(ctx, func(q *db.Queries) (err error) {
+	err = c.st.Replica(ctx, func(q *db.Queries) (err error) {
 		rows, err = q.SearchCategories(ctx, p)
 		return err
 	})

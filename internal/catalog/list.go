@@ -140,7 +140,7 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 	}
 	var rows []db.ProductListing
 	back := keyset.Backwards(cur, p.Last)
-	err = c.st.Read(ctx, func(q *db.Queries) error {
+	err = c.st.Replica(ctx, func(q *db.Queries) error {
 		args, err := c.listArgs(ctx, q, p.Filter)
 		if err != nil {
 			return err
@@ -187,7 +187,7 @@ type Count struct {
 // uses it too), so a large catalog's unfiltered count usually runs none.
 func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 	var n Count
-	err := c.st.Read(ctx, func(q *db.Queries) error {
+	err := c.st.Replica(ctx, func(q *db.Queries) error {
 		args, err := c.listArgs(ctx, q, f)
 		if err != nil {
 			return err

@@ -30,7 +30,7 @@ var errStale = errors.New("stale")
 // statement whatever their number.
 func (c *Catalog) Product(ctx context.Context, id int64) (*Product, error) {
 	var p *Product
-	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+	err := c.st.Replica(ctx, func(q *db.Queries) (err error) {
 		p, err = loadProduct(ctx, q, id)
 		return err
 	})
@@ -349,7 +349,7 @@ func (c *Catalog) ProductsByID(ctx context.Context, ids []int64) ([]db.ProductLi
 		return nil, err
 	}
 	var rows []db.ProductListing
-	err := c.st.Read(ctx, func(q *db.Queries) (err error) {
+	err := c.st.Replica(ctx, func(q *db.Queries) (err error) {
 		rows, err = q.ListProductListingsByID(ctx, ids)
 		return err
 	})

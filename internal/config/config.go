@@ -32,6 +32,7 @@ type Config struct {
 	DatabaseURL       string        // STOCKROOM_DATABASE_URL; empty in dev: a private cluster
 	DatabaseReadURL   string        // STOCKROOM_DATABASE_READ_URL: optional replica
 	DatabaseMaxConns  int32         // STOCKROOM_DATABASE_MAX_CONNS: 0 is store.DefaultMaxConns
+	ReplicaMaxLag     time.Duration // STOCKROOM_REPLICA_MAX_LAG: a replica further behind is bypassed
 	Addr              string        // STOCKROOM_ADDR: host:port to listen on
 	BaseURL           string        // STOCKROOM_BASE_URL: the public URL, for links
 	SecureCookies     bool          // STOCKROOM_SECURE_COOKIES: cookies only over HTTPS
@@ -79,6 +80,8 @@ var settings = []setting{
 			c.DatabaseMaxConns = int32(n)
 			return err
 		}},
+	{"STOCKROOM_REPLICA_MAX_LAG", "replica-max-lag", "a read replica further behind the primary than this is bypassed", "5s", "5s",
+		func(c *Config, v string) (err error) { c.ReplicaMaxLag, err = duration(v); return err }},
 	{"STOCKROOM_ADDR", "addr", "host:port to listen on", "127.0.0.1:8080", ":8080",
 		func(c *Config, v string) error { c.Addr = v; return checkAddr(v) }},
 	{"STOCKROOM_BASE_URL", "base-url", "public URL of the site", "", "",

@@ -51,7 +51,9 @@ type Cluster struct {
 	cred          *syscall.Credential // nil unless root runs the binaries as postgres
 	env           []string
 	log           *slog.Logger
-	tempSocketDir bool // SocketDir was made for this run and goes at Stop
+	tempSocketDir bool     // SocketDir was made for this run and goes at Stop
+	settings      []string // -c name=value on every start
+	fixedPort     int      // 0: a free port
 
 	mu      sync.Mutex
 	stopped bool
@@ -77,41 +79,38 @@ const (
 // server accepts connections on 127.0.0.1 at a free port. A server an earlier run
 // left in dir is stopped first. log may be nil.
 func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	return StartWith(ctx, dir, Options{Log: log})
+}
+
+// Options tune a cluster Start or StartReplica makes.
+type Options struct {
+	Log *slog.Logger // nil: discard
+	// Settings are server settings ("shared_buffers=32MB"), given to postgres as -c
+	// on every start: tests and `make cluster` keep their clusters small with them.
+	Settings []string
+	// Port is the port to listen on; 0 picks a free one. A replica restarted in a
+	// test keeps its port, as a real one does.
+	Port int
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
+	return o.Log
+}
+
+// StartWith is Start with options.
+func StartWith(ctx context.Context, dir string, opts Options) (*Cluster, error) {
 	bin, err := FindBinaries()
 	if err != nil {
 		return nil, err
 	}
-	if dir, err = filepath.Abs(dir); err != nil {
-		return nil, fmt.Errorf("devdb: %w", err)
+	c, owner, err := newCluster(dir, bin, opts)
+	if err != nil {
+		return nil, err
 	}
-	var owner *serverUser
-	var link string
-	if os.Geteuid() == 0 {
-		if owner, err = lookupServerUser(); err != nil {
-			return nil, err
-		}
-		asked := dir
-		if dir, err = owner.relocate(dir, relocationBases); err != nil {
-			return nil, err
-		}
-		if dir != asked {
-			link = asked
-			log.Info("postgres cannot reach the data directory asked for: the cluster lives apart, linked from it",
-				"dir", dir, "link", link)
-		}
-	}
-	c := &Cluster{Dir: dir, Link: link, LogFile: filepath.Join(dir, "server.log"), bin: bin, log: log}
-	if owner != nil {
-		// No Groups: the server runs with its primary group only, which is what
-		// checkReach assumes.
-		c.cred = &syscall.Credential{Uid: owner.uid, Gid: owner.gid}
-	}
-	c.env = serverEnv(owner)
-
-	fresh, err := prepareDir(dir, owner)
+	fresh, err := prepareDir(c.Dir, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -122,18 +121,124 @@ func Start(ctx context.Context, dir string, log *slog.Logger) (*Cluster, error) 
 	} else if err := c.clearLeftovers(ctx); err != nil {
 		return nil, err
 	}
+	return c.run(ctx, owner)
+}
+
+// StartReplica starts a streaming replica of primary in dir: on first use a copy of
+// primary taken with pg_basebackup -R (which writes standby.signal and the
+// primary_conninfo that follows primary's port), afterwards the copy dir holds. It
+// returns once the replica accepts connections, read-only, on 127.0.0.1 at a free
+// port. A replica follows the port primary had when it was copied: restart both
+// together, or copy again after primary moved.
+func StartReplica(ctx context.Context, primary *Cluster, dir string, opts Options) (*Cluster, error) {
+	c, owner, err := newCluster(dir, primary.bin, opts)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := prepareDir(c.Dir, owner)
+	if err != nil {
+		return nil, err
+	}
+	if fresh {
+		c.log.Info("copying the primary for a replica", "dir", c.Dir, "primary_port", primary.port)
+		out, err := c.command(ctx, "pg_basebackup", "-D", c.Dir, "-R", "-X", "stream", "-c", "fast",
+			"-h", "127.0.0.1", "-p", strconv.Itoa(primary.port), "-U", "postgres").CombinedOutput()
+		if err != nil {
+			return nil, fmt.Errorf("devdb: pg_basebackup into %s: %w\n%s", c.Dir, err, lastLines(out, 20))
+		}
+		// The copy carries the primary's log; the replica starts its own.
+		os.Remove(filepath.Join(c.Dir, filepath.Base(primary.LogFile)))
+	} else if err := c.clearLeftovers(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.follow(primary); err != nil {
+		return nil, err
+	}
+	return c.run(ctx, owner)
+}
+
+// follow points the replica at primary's current port: a dev cluster gets a new
+// port at every start, and primary_conninfo (postgresql.auto.conf, written by
+// pg_basebackup -R) still names the old one. The file keeps the postgres user's
+// ownership: it is rewritten in place.
+func (c *Cluster) follow(primary *Cluster) error {
+	file := filepath.Join(c.Dir, "postgresql.auto.conf")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("devdb: %w", err)
+	}
+	var lines []string
+	for line := range strings.SplitSeq(strings.TrimRight(string(data), "\n"), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "primary_conninfo") {
+			lines = append(lines, line)
+		}
+	}
+	lines = append(lines, fmt.Sprintf("primary_conninfo = 'host=127.0.0.1 port=%d user=postgres "+
+		"application_name=stockroom_replica'", primary.port))
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("devdb: %w", err)
+	}
+	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
+	if err = errors.Join(err, f.Close()); err != nil {
+		return fmt.Errorf("devdb: %w", err)
+	}
+	return nil
+}
+
+// newCluster describes the cluster in dir, run as the postgres OS user when we are
+// root.
+func newCluster(dir, bin string, opts Options) (*Cluster, *serverUser, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("devdb: %w", err)
+	}
+	log := opts.logger()
+	var owner *serverUser
+	var link string
+	if os.Geteuid() == 0 {
+		if owner, err = lookupServerUser(); err != nil {
+			return nil, nil, err
+		}
+		asked := dir
+		if dir, err = owner.relocate(dir, relocationBases); err != nil {
+			return nil, nil, err
+		}
+		if dir != asked {
+			link = asked
+			log.Info("postgres cannot reach the data directory asked for: the cluster lives apart, linked from it",
+				"dir", dir, "link", link)
+		}
+	}
+	c := &Cluster{Dir: dir, Link: link, LogFile: filepath.Join(dir, "server.log"), bin: bin, log: log,
+		settings: opts.Settings, fixedPort: opts.Port}
+	if owner != nil {
+		// No Groups: the server runs with its primary group only, which is what
+		// checkReach assumes.
+		c.cred = &syscall.Credential{Uid: owner.uid, Gid: owner.gid}
+	}
+	c.env = serverEnv(owner)
+	return c, owner, nil
+}
+
+// run starts the prepared cluster's server at a free port.
+func (c *Cluster) run(ctx context.Context, owner *serverUser) (*Cluster, error) {
 	if err := c.chooseSocketDir(owner); err != nil {
 		return nil, err
 	}
+	log, dir := c.log, c.Dir
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := c.fixedPort, error(nil)
+		if port == 0 {
+			port, err = freePort()
+		}
 		if err == nil {
 			err = c.start(ctx, port)
 		}
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
+		if !errors.Is(err, errPortTaken) || attempt == startAttempts || c.fixedPort != 0 {
 			c.removeSocketDir()
 			return nil, err
 		}
@@ -281,6 +386,9 @@ func (c *Cluster) start(ctx context.Context, port int) error {
 	}
 	// pg_ctl hands -o to /bin/sh, hence the quoting.
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", port, shellQuote(c.SocketDir))
+	for _, kv := range c.settings {
+		opts += " -c " + shellQuote(kv)
+	}
 	out, err := c.command(ctx, "pg_ctl", "-D", c.Dir, "-l", c.LogFile, "-o", opts,
 		"-w", "-t", "60", "start").CombinedOutput()
 	if err == nil {

@@ -91,7 +91,7 @@ type Customer struct {
 // statements.
 func (o *Orders) Customer(ctx context.Context, id int64) (*Customer, error) {
 	var out Customer
-	err := o.st.Read(ctx, func(q *db.Queries) error {
+	err := o.st.Replica(ctx, func(q *db.Queries) error {
 		c, err := q.GetCustomer(ctx, id)
 		if err != nil {
 			return err
@@ -254,7 +254,7 @@ func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (Custo
 		args.BeforeID = &c.ID
 	}
 	var rows []db.Customer
-	err = o.st.Read(ctx, func(q *db.Queries) (err error) {
+	err = o.st.Replica(ctx, func(q *db.Queries) (err error) {
 		rows, err = q.ListCustomers(ctx, args)
 		return err
 	})
@@ -282,7 +282,7 @@ func (o *Orders) CountCustomers(ctx context.Context, q string) (Count, error) {
 		return Count{}, err
 	}
 	var n int64
-	err = o.st.Read(ctx, func(qs *db.Queries) (err error) {
+	err = o.st.Replica(ctx, func(qs *db.Queries) (err error) {
 		n, err = qs.CountCustomers(ctx, db.CountCustomersParams{Pattern: pattern, MaxCount: ExactCountLimit + 1})
 		return err
 	})

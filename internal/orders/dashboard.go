@@ -58,7 +58,7 @@ func (o *Orders) Dashboard(ctx context.Context) (Dashboard, error) {
 		index[day.Format(dateLayout)] = i
 	}
 	var rows []db.DailyOrderFiguresRow
-	err := o.st.Read(ctx, func(q *db.Queries) (err error) {
+	err := o.st.Replica(ctx, func(q *db.Queries) (err error) {
 		rows, err = q.DailyOrderFigures(ctx, db.DailyOrderFiguresParams{
 			Tz: loc.String(), Since: since, Until: today.AddDate(0, 0, 1),
 		})

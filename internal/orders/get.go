@@ -23,7 +23,7 @@ type Order struct {
 // whatever their number of rows.
 func (o *Orders) Order(ctx context.Context, id int64) (*Order, error) {
 	var out Order
-	err := o.st.Read(ctx, func(q *db.Queries) error {
+	err := o.st.Replica(ctx, func(q *db.Queries) error {
 		row, err := q.GetOrder(ctx, id)
 		if err != nil {
 			return err

@@ -126,7 +126,7 @@ func (o *Orders) ListOrders(ctx context.Context, p ListParams) (Page, error) {
 	order := p.Sort
 	order.Desc = order.Desc != keyset.Backwards(cur, p.Last) // backwards: the opposite order, turned round after
 	var rows []db.OrderListing
-	err = o.st.Read(ctx, func(q *db.Queries) error {
+	err = o.st.Replica(ctx, func(q *db.Queries) error {
 		if err := o.searchArgs(ctx, q, &args); err != nil {
 			return err
 		}
@@ -157,7 +157,7 @@ func (o *Orders) CountOrders(ctx context.Context, f Filter) (Count, error) {
 	if err != nil {
 		return Count{}, err
 	}
-	err = o.st.Read(ctx, func(q *db.Queries) error { return o.searchArgs(ctx, q, &args) })
+	err = o.st.Replica(ctx, func(q *db.Queries) error { return o.searchArgs(ctx, q, &args) })
 	if err != nil {
 		return Count{}, fmt.Errorf("count orders: %w", err)
 	}
@@ -174,7 +174,7 @@ func (o *Orders) CountOrders(ctx context.Context, f Filter) (Count, error) {
 		return Count{N: estimate}, nil
 	}
 	var exact int64
-	err = o.st.Read(ctx, func(q *db.Queries) (err error) {
+	err = o.st.Replica(ctx, func(q *db.Queries) (err error) {
 		exact, err = q.CountOrders(ctx, db.CountOrdersParams{
 			Status: args.Status, CustomerID: args.CustomerID, PlacedFrom: args.PlacedFrom, PlacedTo: args.PlacedTo,
 			TotalMin: args.TotalMin, TotalMax: args.TotalMax, Ids: args.Ids, Pattern: args.Pattern, MaxCount: ExactCountLimit + 1,

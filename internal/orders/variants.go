@@ -109,7 +109,7 @@ func (o *Orders) OrdersByID(ctx context.Context, ids []int64) ([]db.OrderListing
 		return nil, nil
 	}
 	var rows []db.OrderListing
-	err := o.st.Read(ctx, func(q *db.Queries) (err error) {
+	err := o.st.Replica(ctx, func(q *db.Queries) (err error) {
 		rows, err = q.ListOrdersByPlacedDesc(ctx, db.ListOrdersByPlacedDescParams{Ids: ids, RowLimit: int32(len(ids))})
 		return err
 	})

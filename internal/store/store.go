@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +19,11 @@ import (
 type Options struct {
 	MaxConns int32           // 0: DefaultMaxConns()
 	Tracer   pgx.QueryTracer // optional, e.g. a statement counter in tests
+	// ReadURL is a streaming replica of the database for the reads that may lag
+	// (Replica); "" sends them to the primary. MaxLag bounds how far behind it may
+	// be and still answer (0: DefaultMaxLag).
+	ReadURL string
+	MaxLag  time.Duration
 }
 
 // Store is the database: a pool and the sqlc queries bound to it.
@@ -25,6 +31,7 @@ type Store struct {
 	pool         *pgxpool.Pool
 	queries      *db.Queries
 	beforeCommit []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
+	replica      *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -50,7 +57,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return New(pool), nil
+	st := New(pool)
+	if opts.ReadURL != "" {
+		if err := st.openReplica(opts.ReadURL, cfg.MaxConns, opts.MaxLag, opts.Tracer); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
+	return st, nil
 }
 
 // DefaultMaxConns is the pool size when STOCKROOM_DATABASE_MAX_CONNS is 0: four
@@ -89,8 +103,14 @@ func New(pool *pgxpool.Pool) *Store {
 // that need pgx itself. Handlers never call it.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Close closes the pool, waiting for connections in use to be released.
-func (s *Store) Close() { s.pool.Close() }
+// Close closes the pool (and the replica's), waiting for connections in use to be
+// released.
+func (s *Store) Close() {
+	if s.replica != nil {
+		s.replica.close()
+	}
+	s.pool.Close()
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -122,10 +142,26 @@ func (s *Store) InTx(ctx context.Context, fn func(q *db.Queries) error) error {
 // time between statements (it streams to a client), but not forever: a session
 // idle in the transaction for snapshotIdle is ended by the server, so a stalled
 // client cannot hold back vacuum. Errors are classified like InTx's.
+//
+// With a read replica that may answer (see Replica), the snapshot is taken there.
 func (s *Store) Snapshot(ctx context.Context, fn func(q *db.Queries) error) error {
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	opts := pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	var ptx pgx.Tx
+	err := errNoReplica
+	if r := s.replica; r != nil && s.mayUseReplica(ctx) {
+		if ptx, err = r.pool.BeginTx(ctx, opts); err == nil {
+			r.reads.Add(1)
+		} else if errors.Is(classify(err), ErrUnavailable) {
+			r.down("unreachable")
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("begin: %w", classify(err))
+		if s.replica != nil {
+			s.replica.fallbacks.Add(1)
+		}
+		if ptx, err = s.pool.BeginTx(ctx, opts); err != nil {
+			return fmt.Errorf("begin: %w", classify(err))
+		}
 	}
 	defer ptx.Rollback(context.WithoutCancel(ctx))
 	if _, err := ptx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = "+snapshotIdle); err != nil {
@@ -169,7 +205,13 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 			return classify(err)
 		}
 	}
-	return classify(ptx.Commit(ctx))
+	if err := ptx.Commit(ctx); err != nil {
+		return classify(err)
+	}
+	if s.replica != nil {
+		s.committed(ctx)
+	}
+	return nil
 }
 
 // BeforeCommit adds h to what runs at the end of every transaction of InTx and

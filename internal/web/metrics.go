@@ -81,3 +81,44 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	n("wait_secs", s.WaitTotal.Seconds())
 	n("acquires", float64(s.Acquires))
 }
+
+// RegisterReplica exports the read replica's state (store.Store.ReplicaStatus) at
+// each scrape: whether reads may use it, its lag, and where Replica reads ran. Without
+// a replica, nothing is exported.
+func RegisterReplica(reg prometheus.Registerer, status func() store.ReplicaStatus) {
+	if !status().Configured {
+		return
+	}
+	reg.MustRegister(replicaCollector{
+		status: status,
+		usable: prometheus.NewDesc("stockroom_db_replica_usable",
+			"1 when reads may go to the read replica; 0 when it is down or lags past STOCKROOM_REPLICA_MAX_LAG.", nil, nil),
+		lag: prometheus.NewDesc("stockroom_db_replica_lag_seconds",
+			"How far the read replica's replay is behind the primary, as of the last check.", nil, nil),
+		reads: prometheus.NewDesc("stockroom_db_replica_reads_total",
+			"Reads that could go to the replica, by the server that answered them.", []string{"server"}, nil),
+	})
+}
+
+type replicaCollector struct {
+	status             func() store.ReplicaStatus
+	usable, lag, reads *prometheus.Desc
+}
+
+func (c replicaCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.usable
+	ch <- c.lag
+	ch <- c.reads
+}
+
+func (c replicaCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.status()
+	usable := 0.0
+	if s.Usable {
+		usable = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.usable, prometheus.GaugeValue, usable)
+	ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, s.Lag.Seconds())
+	ch <- prometheus.MustNewConstMetric(c.reads, prometheus.CounterValue, float64(s.ReadsReplica), "replica")
+	ch <- prometheus.MustNewConstMetric(c.reads, prometheus.CounterValue, float64(s.ReadsPrimary), "primary")
+}

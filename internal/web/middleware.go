@@ -8,12 +8,25 @@ import (
 	"runtime/debug"
 	"strconv"
 	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
 // Middleware wraps the whole handler tree: request id, access log and metrics,
 // panic recovery, security headers and the request size limits, outermost first.
 func Middleware(log *slog.Logger, m *Metrics, next http.Handler) http.Handler {
-	return withRequestID(observe(log, m, recoverPanics(log, securityHeaders(withLimits(next)))))
+	return withRequestID(observe(log, m, recoverPanics(log, securityHeaders(withLimits(readsMayLag(next))))))
+}
+
+// readsMayLag lets a GET or HEAD read from the read replica (store.MayLag); every
+// other request reads the primary.
+func readsMayLag(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			r = r.WithContext(store.MayLag(r.Context()))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // recorder remembers the status and size of a response. Unwrap lets

@@ -213,17 +213,23 @@ func TestRoutesWithoutPermissionAreAnError(t *testing.T) {
 
 func TestReady(t *testing.T) {
 	for _, tt := range []struct {
-		ok   bool
-		want int
-	}{{true, 200}, {false, 503}} {
-		h := Ready(func(ctx context.Context) (string, bool) { return "database unreachable", tt.ok })
+		reason     string
+		ok         bool
+		want       int
+		wantStatus string
+	}{
+		{"", true, 200, `"status":"ok"`},
+		{"read replica bypassed: unreachable", true, 200, `"status":"degraded"`},
+		{"database unreachable", false, 503, `"status":"unavailable"`},
+	} {
+		h := Ready(func(ctx context.Context) (string, bool) { return tt.reason, tt.ok })
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 		if rec.Code != tt.want {
 			t.Errorf("ok=%v: status %d, want %d", tt.ok, rec.Code, tt.want)
 		}
-		if !tt.ok && !strings.Contains(rec.Body.String(), "database unreachable") {
-			t.Errorf("503 body %q lacks the reason", rec.Body)
+		if body := rec.Body.String(); !strings.Contains(body, tt.reason) || !strings.Contains(body, tt.wantStatus) {
+			t.Errorf("ok=%v reason %q: body %q, want %s and the reason", tt.ok, tt.reason, body, tt.wantStatus)
 		}
 	}
 }

@@ -29,6 +29,9 @@ const (
 	keyUserID      = "user_id"
 	keyAuthVersion = "auth_version"
 	keyFlash       = "flash"
+	// keyWrote is the WAL position (store.LSN) of the session's last write: its
+	// reads avoid a read replica that has not replayed that far, on every instance.
+	keyWrote = "wrote_lsn"
 )
 
 // Manager runs staff sessions: scs with its pgxstore, so every instance serves every
@@ -36,6 +39,7 @@ const (
 // pgxstore's own cleanup goroutine creates its stop channel inside the goroutine, so
 // stopping it races (and, called early, misses it and leaks it).
 type Manager struct {
+	st   *store.Store
 	sm   *scs.SessionManager
 	svc  *auth.Service
 	log  *slog.Logger
@@ -74,7 +78,7 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 	if opts.OnError != nil {
 		sm.ErrorFunc = opts.OnError
 	}
-	s := &Manager{sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Manager{st: st, sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	if opts.Cleanup < 0 {
 		close(s.done)
 		return s
@@ -141,7 +145,9 @@ func (s *Manager) Authenticate(next http.Handler) http.Handler {
 			s.sm.ErrorFunc(w, r, err)
 			return
 		default:
-			ctx = auth.WithPrincipal(ctx, p)
+			sessionCtx := ctx // scs keeps the session's data in it
+			ctx = s.st.Track(auth.WithPrincipal(ctx, p), store.LSN(s.sm.GetInt64(ctx, keyWrote)),
+				func(l store.LSN) { s.sm.Put(sessionCtx, keyWrote, int64(l)) })
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
