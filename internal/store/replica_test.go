@@ -101,6 +101,20 @@ func TestReplica(t *testing.T) {
 		if found, onReplica := seen(ctx, "first"); !found || !onReplica {
 			t.Errorf("after replay: found %v on the replica %v, want both", found, onReplica)
 		}
+		// An export's snapshot too.
+		before := st.ReplicaStatus().ReadsReplica
+		var found bool
+		err := st.Snapshot(ctx, func(q *db.Queries) error {
+			rows, err := q.CategoryTree(ctx)
+			for _, r := range rows {
+				found = found || r.Category.Slug == "first"
+			}
+			return err
+		})
+		if err != nil || !found || st.ReplicaStatus().ReadsReplica != before+1 {
+			t.Errorf("Snapshot: err %v, found %v, replica reads %d → %d; want the replica to answer",
+				err, found, before, st.ReplicaStatus().ReadsReplica)
+		}
 	})
 
 	t.Run("reads in a request that writes go to the primary", func(t *testing.T) {
