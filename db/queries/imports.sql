@@ -35,9 +35,12 @@ RETURNING *;
 UPDATE imports SET rows_done = @rows_done WHERE id = @id;
 
 -- name: FinishImportPlan :one
--- FinishImportPlan stores the preview's counts and makes the import planned.
+-- FinishImportPlan stores the preview's counts and makes the import planned, or
+-- cancelled when someone cancelled it while it was being planned.
 UPDATE imports
-SET status = 'planned', planned_at = now(), rows_done = rows_total, columns = @columns,
+SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'planned' END,
+    finished_at = CASE WHEN cancel_requested THEN now() END,
+    planned_at = now(), rows_done = rows_total, columns = @columns,
     to_create = @to_create, to_update = @to_update, unchanged = @unchanged, error_rows = @error_rows,
     errors_total = @errors_total, errors_capped = @errors_capped
 WHERE id = @id AND status = 'planning'

@@ -176,3 +176,38 @@ func (a *testApp) count(sql string, args ...any) int {
 	}
 	return n
 }
+
+// TestImportPreviewPages: the preview shows 50 changes a page, with a link to the
+// next, and the history lists the import.
+func TestImportPreviewPages(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	var b strings.Builder
+	b.WriteString("sku,stock\n")
+	for i := range 60 {
+		a.product(fmt.Sprintf("Cup %02d", i), 0, fmt.Sprintf("CU-%02d", i))
+		fmt.Fprintf(&b, "CU-%02d,%d\n", i, 100+i) // every one a change
+	}
+	c := a.signedIn(superEmail)
+	r := c.uploadImport("cups.csv", []byte(b.String()))
+	must(t, r, http.StatusSeeOther)
+	page := r.header.Get("Location")
+	a.work()
+	r = c.get(page)
+	must(t, r, http.StatusOK, "CU-49", "More changes")
+	if strings.Contains(r.body, "CU-50") {
+		t.Error("the first page shows more than 50 changes")
+	}
+	i := strings.Index(r.body, `<a href="`+page+`?changes_after=`)
+	if i < 0 {
+		t.Fatal("no link to the next page")
+	}
+	next := r.body[i+len(`<a href="`):]
+	next = strings.ReplaceAll(next[:strings.Index(next, `"`)], "&amp;", "&")
+	r = c.get(next)
+	must(t, r, http.StatusOK, "CU-50", "CU-59")
+	if strings.Contains(r.body, "CU-49") || strings.Contains(r.body, "More changes") {
+		t.Error("the second page repeats the first or offers a third")
+	}
+	must(t, c.get("/admin/imports/"), http.StatusOK, "cups.csv", "planned")
+}

@@ -271,7 +271,9 @@ func (q *Queries) FinishImport(ctx context.Context, arg FinishImportParams) (Imp
 
 const finishImportPlan = `-- name: FinishImportPlan :one
 UPDATE imports
-SET status = 'planned', planned_at = now(), rows_done = rows_total, columns = $1,
+SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'planned' END,
+    finished_at = CASE WHEN cancel_requested THEN now() END,
+    planned_at = now(), rows_done = rows_total, columns = $1,
     to_create = $2, to_update = $3, unchanged = $4, error_rows = $5,
     errors_total = $6, errors_capped = $7
 WHERE id = $8 AND status = 'planning'
@@ -289,7 +291,8 @@ type FinishImportPlanParams struct {
 	ID           int64
 }
 
-// FinishImportPlan stores the preview's counts and makes the import planned.
+// FinishImportPlan stores the preview's counts and makes the import planned, or
+// cancelled when someone cancelled it while it was being planned.
 func (q *Queries) FinishImportPlan(ctx context.Context, arg FinishImportPlanParams) (Import, error) {
 	row := q.db.QueryRow(ctx, finishImportPlan,
 		arg.Columns,

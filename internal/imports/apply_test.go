@@ -367,3 +367,29 @@ func TestOneWorkerAtATime(t *testing.T) {
 		t.Errorf("after the lock: %s, %v", got.Status, err)
 	}
 }
+
+// TestCancelWhilePlanning: an import cancelled while it is being planned ends
+// cancelled, not planned, and cannot be confirmed.
+func TestCancelWhilePlanning(t *testing.T) {
+	e := newEnv(t)
+	e.fixture(t)
+	ctx := context.Background()
+	imp, err := e.imp.Create(ctx, imports.Upload{FileName: "f.csv", Data: []byte(lines("sku,stock", "CH-1,2")), Actor: editor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The planner has started (status planning) when the cancel comes.
+	if _, err := e.st.Pool().Exec(ctx, `UPDATE imports SET status = 'planning' WHERE id = $1`, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.imp.Cancel(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.imp.Run(ctx, imp.ID)
+	if err != nil || got.Status != imports.StatusCancelled {
+		t.Errorf("Run = %s, %v; want cancelled", got.Status, err)
+	}
+	if _, err := e.imp.Confirm(ctx, imp.ID); err == nil {
+		t.Error("a cancelled import was confirmed")
+	}
+}

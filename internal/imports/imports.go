@@ -277,6 +277,9 @@ func (s *Service) Plan(ctx context.Context, id int64) (db.Import, error) {
 	if imp.Status != StatusQueued && imp.Status != StatusPlanning {
 		return imp, nil
 	}
+	if imp.CancelRequested { // cancelled while a planner that died was at it
+		return s.finish(ctx, id, StatusCancelled, "")
+	}
 	var data []byte
 	var cats []db.ListCategoryNamesRow
 	err = s.st.InTx(ctx, func(q *db.Queries) error {
