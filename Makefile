@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin/stockroom
 PKGS  := ./...
 
-.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium bench clean
+.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium bench bench-streams clean
 
 run: build deps-postgres ## build and start on the embedded default (private PostgreSQL cluster)
 	./$(BIN) dev
@@ -58,6 +58,11 @@ deps-chromium:
 # limit. About 11 minutes; the report goes to bench/results/. Never part of `test`.
 bench: deps-postgres
 	$(GO) run ./bench/run
+
+# The event stream scenario (bench/streams): two serve processes on the empty database at
+# STREAMS_DATABASE_URL, 10,000 streams on one; memory per stream, idle CPU, latency.
+bench-streams:
+	$(GO) run ./bench/streams
 
 clean:
 	rm -rf bin

@@ -84,7 +84,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	lst.Handle(auth.ChangesChannel, principals.Handler())
 	// The event hub reads each new event once and fans it out to this process's
 	// streams (/api/v1/events, /admin/events).
-	hub := events.NewHub(st, log, events.Options{AuthGeneration: principals.Generation})
+	hub := events.NewHub(st, log, events.Options{AuthGeneration: principals.Generation, PerUser: e.cfg.StreamsPerUser})
 	lst.Handle(events.Channel, hub.Handler())
 
 	// The job queue: every worker registered, working unless --no-workers. Its

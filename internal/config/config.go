@@ -47,6 +47,7 @@ type Config struct {
 	SessionLifetime   time.Duration // STOCKROOM_SESSION_LIFETIME: sign out after this at most
 	LowStock          int           // STOCKROOM_LOW_STOCK: stock at or below this is "low"
 	EventRetention    time.Duration // STOCKROOM_EVENT_RETENTION: events older than this are deleted
+	StreamsPerUser    int           // STOCKROOM_STREAMS_PER_USER: open event streams a user may hold
 	APIRatePerMinute  int           // STOCKROOM_API_RATE_LIMIT: requests a minute per token
 	LoginFailureLimit int           // STOCKROOM_LOGIN_FAILURES: failures in 15 min before refusal
 	TaxRateBPS        int           // STOCKROOM_TAX_RATE_BPS: tax on new orders, basis points (1900 = 19%)
@@ -110,6 +111,8 @@ var settings = []setting{
 		func(c *Config, v string) (err error) { c.LowStock, err = intIn(v, 0, 1_000_000); return err }},
 	{"STOCKROOM_EVENT_RETENTION", "event-retention", "how long the change events (live pages, event stream) are kept", "168h", "168h",
 		func(c *Config, v string) (err error) { c.EventRetention, err = duration(v); return err }},
+	{"STOCKROOM_STREAMS_PER_USER", "streams-per-user", "event streams (admin tabs, API clients) one user may hold open on one instance", "20", "20",
+		func(c *Config, v string) (err error) { c.StreamsPerUser, err = intIn(v, 1, 1_000_000); return err }},
 	{"STOCKROOM_TAX_RATE_BPS", "tax-rate-bps", "tax on new orders in basis points (1900 is 19%)", "0", "0",
 		func(c *Config, v string) (err error) { c.TaxRateBPS, err = intIn(v, 0, 10_000); return err }},
 	{"STOCKROOM_API_RATE_LIMIT", "api-rate-limit", "API requests a minute per token", "60000", "60000",
