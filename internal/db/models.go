@@ -377,6 +377,16 @@ type UserPermission struct {
 	PermissionID int64
 }
 
+type UserSession struct {
+	ID          int64
+	Token       string
+	UserID      int64
+	ClientAddr  string
+	UserAgent   string
+	AuthVersion int32
+	SignedInAt  time.Time
+}
+
 type UserTotp struct {
 	UserID      int64
 	Secret      []byte

@@ -176,17 +176,32 @@ func (s *Manager) RequestPrincipal(r *http.Request) (*auth.Principal, error) {
 	return p, err
 }
 
+// Client is where a sign-in came from, for the user's list of sessions.
+type Client struct {
+	Addr      string // the peer's IP address
+	UserAgent string
+}
+
 // SignIn makes the session stand for p under a new token, so a token planted before
-// sign-in (session fixation) is worth nothing after it.
-func (s *Manager) SignIn(ctx context.Context, p *auth.Principal) error {
+// sign-in (session fixation) is worth nothing after it, and records it in p's list
+// of sessions.
+func (s *Manager) SignIn(ctx context.Context, p *auth.Principal, from Client) error {
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
 	s.CancelSecondFactor(ctx)
 	s.sm.Put(ctx, keyUserID, p.UserID)
 	s.sm.Put(ctx, keyAuthVersion, p.AuthVersion)
-	return nil
+	return s.svc.RecordSession(ctx, s.sm.Token(ctx), p, from.Addr, from.UserAgent)
 }
+
+// LastSeen is when a session with idle deadline expiry was last used, to the
+// minute: the deadline moves on with each request (at most once a minute).
+func (s *Manager) LastSeen(expiry time.Time) time.Time { return expiry.Add(-s.sm.IdleTimeout) }
+
+// Token is the session's current token: what the list of sessions marks as "this
+// one". Never show it: it is the cookie.
+func (s *Manager) Token(ctx context.Context) string { return s.sm.Token(ctx) }
 
 // SignOut ends the session: its row is deleted and the next Put (a flash) starts a
 // new one under a new token. The sign-out is recorded in the audit log first (scs
@@ -204,11 +219,12 @@ func (s *Manager) SignOut(ctx context.Context) error {
 // changed their password: the change ends every other session, not this one. The
 // token is renewed too.
 func (s *Manager) KeepSignedIn(ctx context.Context, authVersion int32) error {
+	old := s.sm.Token(ctx)
 	if err := s.sm.RenewToken(ctx); err != nil {
 		return err
 	}
 	s.sm.Put(ctx, keyAuthVersion, authVersion)
-	return nil
+	return s.svc.RenameSession(ctx, old, s.sm.Token(ctx), authVersion)
 }
 
 // Flash queues a message for the next page the session sees (post/redirect/get).
