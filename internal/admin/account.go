@@ -232,7 +232,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if err := s.sessions.SignIn(ctx, p); err != nil {
+	if err := s.sessions.SignIn(ctx, p, clientOf(r)); err != nil {
 		return err
 	}
 	if method == auth.MethodRecovery {

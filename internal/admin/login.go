@@ -9,6 +9,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/validator"
+	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
 // loginPage is the sign-in form. It never carries the password back.
@@ -70,11 +71,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	if err := s.sessions.SignIn(r.Context(), p); err != nil {
+	if err := s.sessions.SignIn(r.Context(), p, clientOf(r)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	return nil
+}
+
+// clientOf is where r comes from, for the list of sessions.
+func clientOf(r *http.Request) session.Client {
+	return session.Client{Addr: clientAddr(r), UserAgent: r.UserAgent()}
 }
 
 // clientAddr is the peer's IP address, the key of the per-address throttle. Proxy

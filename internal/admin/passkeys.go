@@ -177,7 +177,7 @@ func (s *Server) passkeySignInFinish(w http.ResponseWriter, r *http.Request) err
 	} else if err != nil {
 		return err
 	}
-	if err := s.sessions.SignIn(ctx, p); err != nil {
+	if err := s.sessions.SignIn(ctx, p, clientOf(r)); err != nil {
 		return err
 	}
 	return writeJSON(w, map[string]string{"redirect": safeNext(r.URL.Query().Get("next"))})
@@ -214,7 +214,7 @@ func (s *Server) passwordlessFinish(w http.ResponseWriter, r *http.Request) erro
 	} else if err != nil {
 		return err
 	}
-	if err := s.sessions.SignIn(ctx, p); err != nil {
+	if err := s.sessions.SignIn(ctx, p, clientOf(r)); err != nil {
 		return err
 	}
 	return writeJSON(w, map[string]string{"redirect": safeNext(r.URL.Query().Get("next"))})

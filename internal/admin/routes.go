@@ -30,6 +30,9 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/logout", web.SignedIn, enrolment{s.handle(s.logout)})
 	rt.Handle("POST /admin/account/passkeys/register/begin", web.SignedIn, enrolment{s.handle(s.registerPasskeyBegin)})
 	rt.Handle("POST /admin/account/passkeys/register/finish", web.SignedIn, enrolment{s.handle(s.registerPasskeyFinish)})
+	rt.Handle("GET /admin/account/sessions", web.SignedIn, s.handle(s.ownSessions))
+	rt.Handle("POST /admin/account/sessions/{id}/end", web.SignedIn, s.handle(s.endOwnSession))
+	rt.Handle("POST /admin/account/sessions/end-others", web.SignedIn, s.handle(s.endOtherSessions))
 	rt.Handle("GET /admin/account/passkeys/{id}/{$}", web.SignedIn, s.handle(s.editPasskeyForm))
 	rt.Handle("POST /admin/account/passkeys/{id}/{$}", web.SignedIn, s.handle(s.updatePasskey))
 	rt.Handle("GET /admin/account/passkeys/{id}/delete", web.SignedIn, s.handle(s.deletePasskeyForm))
@@ -67,6 +70,8 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/users/{id}/password", "users.change", s.handle(s.setUserPassword))
 	rt.Handle("GET /admin/users/{id}/two-factor", "users.change", s.handle(s.resetTwoFactorForm))
 	rt.Handle("POST /admin/users/{id}/two-factor", "users.change", s.handle(s.resetTwoFactor))
+	rt.Handle("GET /admin/users/{id}/sessions", "users.change", s.handle(s.userSessions))
+	rt.Handle("POST /admin/users/{id}/sessions/{sid}/end", "users.change", s.handle(s.endUserSession))
 	rt.Handle("GET /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUserForm))
 	rt.Handle("POST /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUser))
 

@@ -132,6 +132,8 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 			}
 			id = e.ID
 			a.ids[fmt.Sprint("webhook", n)] = id
+		case strings.HasPrefix(path, "/admin/account/sessions/"):
+			id = a.sessionRow(a.ids[staffEmail]) // someone's: not the walker's, unless staff's own
 		case strings.HasPrefix(path, "/admin/customers/"):
 			id = a.customer(fmt.Sprintf("walker%d@example.com", n), "Walker").ID
 			a.ids[fmt.Sprint("customer", n)] = id
@@ -147,6 +149,9 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 			t.Fatalf("route %s: no fixture for {id}", rt.Pattern)
 		}
 		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
+	}
+	if strings.Contains(path, "{sid}") {
+		path = strings.Replace(path, "{sid}", fmt.Sprint(a.sessionRow(a.ids[staffEmail])), 1)
 	}
 	if strings.Contains(path, "{path...}") { // a media file: an image of a throwaway product
 		p := a.product(fmt.Sprintf("Walk media %d", len(a.ids)), 0, fmt.Sprintf("MEDIA-%d", len(a.ids)))
