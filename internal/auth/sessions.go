@@ -130,4 +130,3 @@ func Device(userAgent string) string {
 	}
 	return browser
 }
-
