@@ -150,8 +150,9 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 		}
 		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
 	}
-	if strings.Contains(path, "{sid}") {
-		path = strings.Replace(path, "{sid}", fmt.Sprint(a.sessionRow(a.ids[staffEmail])), 1)
+	if strings.Contains(path, "{sid}") { // a fixture row only for the routes that name one
+		sid := a.sessionRow(a.ids[staffEmail])
+		path = strings.Replace(path, "{sid}", fmt.Sprint(sid), 1)
 	}
 	if strings.Contains(path, "{path...}") { // a media file: an image of a throwaway product
 		p := a.product(fmt.Sprintf("Walk media %d", len(a.ids)), 0, fmt.Sprintf("MEDIA-%d", len(a.ids)))
