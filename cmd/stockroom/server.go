@@ -86,6 +86,13 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	// streams (/api/v1/events, /admin/events).
 	hub := events.NewHub(st, log, events.Options{AuthGeneration: principals.Generation, PerUser: e.cfg.StreamsPerUser})
 	lst.Handle(events.Channel, hub.Handler())
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "stockroom_event_streams",
+			Help: "Event streams (admin tabs, API clients) open on this instance."}, func() float64 { return float64(hub.Streams()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stockroom_event_streams_cut_total",
+			Help: "Event streams cut because their client read too slowly."}, func() float64 { return float64(hub.Cut()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "stockroom_events_read_total",
+			Help: "Events this instance read once and fanned out to its streams."}, func() float64 { return float64(hub.Read()) }))
 
 	// The job queue: every worker registered, working unless --no-workers. Its
 	// periodic cleanup deletes expired sessions, so the sessions run none of their own.

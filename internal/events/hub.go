@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -118,6 +119,8 @@ type Hub struct {
 	wake  chan struct{} // "look now", folded: one pending wake is enough
 	ready chan struct{} // closed once the hub knows where the stream stands
 
+	cut, fanned atomic.Uint64 // streams cut for a full buffer; events read and fanned out
+
 	mu      sync.Mutex
 	pos     int64 // every id up to here is final and fanned out
 	subs    map[*subscriber]struct{}
@@ -176,6 +179,12 @@ func (h *Hub) Streams() int {
 	defer h.mu.Unlock()
 	return len(h.subs)
 }
+
+// Cut counts the streams cut so far because their client read too slowly.
+func (h *Hub) Cut() uint64 { return h.cut.Load() }
+
+// Read counts the events the hub has read and fanned out so far.
+func (h *Hub) Read() uint64 { return h.fanned.Load() }
 
 // Run reads and fans out events until ctx ends, then ends every stream. Reads that
 // fail are retried; nothing is skipped.
@@ -337,10 +346,12 @@ func (h *Hub) fanOut(evs []*Event, to int64) {
 			default:
 				h.dropLocked(s)
 				close(s.cut)
+				h.cut.Add(1)
 			}
 		}
 	}
 	h.pos = max(h.pos, to)
+	h.fanned.Add(uint64(len(evs)))
 }
 
 // watchAuth turns moves of the auth generation into a broadcast to the streams.
