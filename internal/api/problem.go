@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -84,6 +85,9 @@ func problemFor(r *http.Request, err error, status int) problem {
 			p.Detail = "internal error"
 		}
 		return p
+	}
+	if errors.Is(err, store.ErrText) { // the backstop: the decoder and query check name the field
+		p.Detail = "The request holds text the database cannot store: a NUL character (U+0000), or bytes that are not UTF-8."
 	}
 	var ce *clientError
 	if errors.As(err, &ce) {

@@ -26,6 +26,10 @@ var (
 	ErrRetry = errors.New("concurrent update, retry")
 	// ErrUnavailable: the database cannot be reached.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrText: text PostgreSQL cannot store or compare (a NUL, bytes that are not
+	// UTF-8). The transports refuse such text where they read it, naming the field;
+	// this is the backstop for text that came another way, so it is never a 500.
+	ErrText = errors.New("text the database cannot store")
 )
 
 // classify turns pgx and PostgreSQL errors into the values above, wrapping rather
@@ -46,6 +50,8 @@ func classify(err error) error {
 			return fmt.Errorf("%w: %s: %w", ErrCheck, pgErr.ConstraintName, err)
 		case "23503":
 			return fmt.Errorf("%w: %s: %w", ErrReferenced, pgErr.ConstraintName, err)
+		case "22021", "22P05": // character_not_in_repertoire, untranslatable_character
+			return fmt.Errorf("%w: %w", ErrText, err)
 		case "40001", "40P01":
 			return fmt.Errorf("%w: %w", ErrRetry, err)
 		case "57P01", "57P02", "57P03", "08000", "08003", "08006":

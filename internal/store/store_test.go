@@ -38,6 +38,14 @@ func TestClassify(t *testing.T) {
 		{"foreign key", exec(`INSERT INTO child VALUES (2, 99, 0)`), store.ErrReferenced, "child_parent_fkey"},
 		{"still referenced", exec(`DELETE FROM parent`), store.ErrReferenced, "child_parent_fkey"},
 		{"no rows", func(q *db.Queries) error { _, err := q.GetUser(ctx, 424242); return err }, store.ErrNotFound, ""},
+		{"NUL in text", func(q *db.Queries) error {
+			_, err := st.Pool().Exec(ctx, "INSERT INTO parent SELECT 2 WHERE $1::text <> ''", "a\x00b")
+			return err
+		}, store.ErrText, ""},
+		{"bytes not UTF-8", func(q *db.Queries) error {
+			_, err := st.Pool().Exec(ctx, "INSERT INTO parent SELECT 2 WHERE $1::text <> ''", "a\xffb")
+			return err
+		}, store.ErrText, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

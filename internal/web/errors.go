@@ -53,7 +53,7 @@ func Status(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, store.ErrStale):
 		return http.StatusPreconditionFailed
-	case errors.Is(err, store.ErrCheck):
+	case errors.Is(err, store.ErrCheck), errors.Is(err, store.ErrText):
 		return http.StatusUnprocessableEntity
 	case errors.Is(err, ErrUnauthenticated):
 		return http.StatusUnauthorized

@@ -36,6 +36,7 @@ func TestStatus(t *testing.T) {
 		{"still referenced", store.ErrReferenced, 409},
 		{"stale version", store.ErrStale, 412},
 		{"check constraint", store.ErrCheck, 422},
+		{"text the database cannot store", fmt.Errorf("search: %w", store.ErrText), 422},
 		{"not signed in", ErrUnauthenticated, 401},
 		{"forbidden", ErrForbidden, 403},
 		{"bad request", ErrBadRequest, 400},
