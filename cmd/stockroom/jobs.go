@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/stockroom-dev/stockroom/internal/imports"
@@ -31,9 +32,10 @@ func defineServing(run runFunc) func(fs *flag.FlagSet) runFunc {
 // may insert any job) and starts it: working when work is set, inserting only
 // otherwise. Stop it with stopQueue. It also returns the webhooks service, whose
 // worker it registered and whose enqueue hook now runs in every transaction of st.
-func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool) (*jobs.Queue, *webhooks.Service, error) {
+// The queue's metrics go to reg when it is not nil.
+func newQueue(ctx context.Context, e *env, st *store.Store, log *slog.Logger, work bool, reg prometheus.Registerer) (*jobs.Queue, *webhooks.Service, error) {
 	q := jobs.New(st, log, jobs.Options{Work: work, Cleanup: true, StopTimeout: e.cfg.ShutdownGrace,
-		EventRetention: e.cfg.EventRetention})
+		EventRetention: e.cfg.EventRetention, Metrics: reg})
 	imp := newImports(e, st, q)
 	jobs.AddWorker(q, &imports.Worker{Imports: imp})
 	jobs.AddWorker(q, &imports.ResumeWorker{Imports: imp})
@@ -79,7 +81,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, _, err := newQueue(ctx, e, st, log, true)
+	q, _, err := newQueue(ctx, e, st, log, true, nil)
 	if err != nil {
 		return err
 	}

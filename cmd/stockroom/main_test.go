@@ -141,7 +141,8 @@ func TestServe(t *testing.T) {
 		}
 	}
 	_, metrics := get(t, base+"/metrics")
-	for _, want := range []string{`stockroom_http_requests_total{route="GET /healthz",status="200"}`, "stockroom_db_pool_connections_max", "stockroom_event_streams", "go_goroutines"} {
+	for _, want := range []string{`stockroom_http_requests_total{route="GET /healthz",status="200"}`, "stockroom_db_pool_connections_max", "stockroom_event_streams", "go_goroutines",
+		`stockroom_jobs{state="available"}`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -96,7 +96,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	// The job queue: every worker registered, working unless --no-workers. Its
 	// periodic cleanup deletes expired sessions, so the sessions run none of their own.
-	queue, hooks, err := newQueue(ctx, e, st, log, !e.noWorkers)
+	queue, hooks, err := newQueue(ctx, e, st, log, !e.noWorkers, reg)
 	if err != nil {
 		m.Close()
 		return nil, err
@@ -109,6 +109,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	admOpts := adminOptions(e, st, cat, ord, imp, svc, sessions, log)
 	admOpts.Events = hub // live pages
 	admOpts.Webhooks = hooks
+	admOpts.Jobs = queue
 	adm, err := admin.New(admOpts)
 	if err == nil {
 		_, err = adm.Routes(mux)

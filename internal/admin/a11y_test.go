@@ -69,6 +69,7 @@ func TestAccessibility(t *testing.T) {
 		"/admin/audit/", "/admin/password",
 		"/admin/webhooks/", "/admin/webhooks/new", fmt.Sprintf("/admin/webhooks/%d/", hook.ID),
 		fmt.Sprintf("/admin/webhooks/%d/rotate", hook.ID), fmt.Sprintf("/admin/webhooks/%d/delete", hook.ID),
+		"/admin/jobs/?state=available",
 	}
 	ctx := newTab(t)
 	signIn := func() {

@@ -67,6 +67,7 @@ type testApp struct {
 	logs   *dbtest.LogBuffer
 	ids    map[string]int64 // fixture email → user id
 	hooks  *webhooks.Service
+	jobs   *jobs.Queue
 }
 
 func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}, nil) }
@@ -101,7 +102,7 @@ func newPolicyTestApp(t *testing.T, opts auth.Options, tracer pgx.QueryTracer, p
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
 	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, imp: w.imp, media: media, routes: rt, logs: logs, ids: map[string]int64{},
-		hooks: w.hooks}
+		hooks: w.hooks, jobs: w.jobs}
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
 	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view",
@@ -120,6 +121,7 @@ type wired struct {
 	media   string
 	routes  []web.Route
 	hooks   *webhooks.Service
+	jobs    *jobs.Queue
 }
 
 // testNow is the orders' clock in tests: "today" on the dashboard and in the date
@@ -154,7 +156,7 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	imp := imports.New(st, imports.Config{Currency: "EUR"}, nil) // tests run imports themselves (testApp.work)
 	s, err := New(Options{Auth: svc, Sessions: sessions, Log: log, Catalog: cat, Orders: ord, Audit: audit.New(st),
 		MediaDir: media, Currency: "EUR", Require2FA: append(policy, auth.PolicyOff)[0],
-		Imports: imp, Webhooks: hooks})
+		Imports: imp, Webhooks: hooks, Jobs: queue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +165,7 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List(), hooks: hooks}
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List(), hooks: hooks, jobs: queue}
 }
 
 // user creates an active user with the fixture password and the named permissions.

@@ -152,6 +152,12 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 		rt.Handle("GET /admin/webhooks/{id}/delete", "webhooks.delete", s.handle(s.deleteWebhookForm))
 		rt.Handle("POST /admin/webhooks/{id}/delete", "webhooks.delete", s.handle(s.deleteWebhook))
 	}
+	if s.jobs != nil {
+		// jobs.manage is in no permissions table: superusers only.
+		rt.Handle("GET /admin/jobs/{$}", "jobs.manage", s.handle(s.listJobs))
+		rt.Handle("POST /admin/jobs/{id}/retry", "jobs.manage", s.handle(s.retryJob))
+		rt.Handle("POST /admin/jobs/{id}/cancel", "jobs.manage", s.handle(s.cancelJob))
+	}
 	return rt, rt.Err()
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riverqueue/river"
+
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
@@ -124,6 +126,8 @@ func requestFor(t *testing.T, a *testApp, rt web.Route) (method, path string) {
 			}
 			id = a.passkeyRow(owner, fmt.Sprintf("walk key %d", n))
 			a.ids[fmt.Sprint("passkey", n)] = id
+		case strings.HasPrefix(path, "/admin/jobs/"):
+			id = a.job()
 		case strings.HasPrefix(path, "/admin/webhooks/"):
 			e, err := a.hooks.CreateEndpoint(context.Background(), audit.System, webhooks.EndpointInput{
 				URL: fmt.Sprintf("https://198.51.100.7/walk/%d", n), EventTypes: []string{"*"}, Active: true})
@@ -226,4 +230,18 @@ func TestNoPrivilegeEscalation(t *testing.T) {
 		t.Errorf("manager gained users.delete (%v)", err)
 	}
 	_ = auth.ErrSignedOut
+}
+
+// job queues a webhook delivery job (for no delivery: nothing is sent, and the test
+// app's queue works no jobs) and returns its id.
+func (a *testApp) job() int64 {
+	a.t.Helper()
+	if err := a.jobs.Insert(context.Background(), webhooks.DeliverArgs{}, &river.InsertOpts{Queue: webhooks.Queue}); err != nil {
+		a.t.Fatal(err)
+	}
+	var id int64
+	if err := a.st.Pool().QueryRow(context.Background(), "SELECT max(id) FROM river_job").Scan(&id); err != nil {
+		a.t.Fatal(err)
+	}
+	return id
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/imports"
+	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -56,6 +57,8 @@ type Options struct {
 	// Webhooks manages the webhook endpoints of /admin/webhooks/; nil leaves those
 	// pages out.
 	Webhooks *webhooks.Service
+	// Jobs is the job queue /admin/jobs/ shows (superusers only); nil leaves it out.
+	Jobs *jobs.Queue
 }
 
 // Server holds what the admin handlers share. Build it with New.
@@ -76,6 +79,7 @@ type Server struct {
 	imports  *imports.Service
 	events   *events.Hub // nil: pages are not live
 	webhooks *webhooks.Service
+	jobs     *jobs.Queue
 
 	users        *ListSpec[userRow]
 	groups       *ListSpec[groupRow]
@@ -95,7 +99,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
 		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
 		policy: opts.Require2FA, imports: opts.Imports, events: opts.Events,
-		webhooks: opts.Webhooks}
+		webhooks: opts.Webhooks, jobs: opts.Jobs}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -221,6 +225,7 @@ func navTable() []struct{ label, href, perm string } {
 		{"Groups", "/admin/groups/", "groups.view"},
 		{"API tokens", "/admin/tokens/", "tokens.view"},
 		{"Webhooks", "/admin/webhooks/", "webhooks.view"},
+		{"Jobs", "/admin/jobs/", "jobs.manage"},
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -71,6 +72,8 @@ type Options struct {
 	CleanupEvery time.Duration
 	// EventRetention is how long the cleanup keeps events (default 7 days).
 	EventRetention time.Duration
+	// Metrics, when set, gets the queue's Prometheus series (see metrics.go).
+	Metrics prometheus.Registerer
 }
 
 // Queue is the process's job queue: the workers it knows, and the River client once
@@ -84,6 +87,7 @@ type Queue struct {
 	queues   map[string]int // extra queues and their workers per process
 	client   *river.Client[pgx.Tx]
 	started  bool // Start started the client's workers (opts.Work)
+	metrics  *metrics
 }
 
 // New returns a queue on st's database. Register workers with AddWorker, then Start.
@@ -103,6 +107,9 @@ func New(st *store.Store, log *slog.Logger, opts Options) *Queue {
 	q := &Queue{st: st, log: log, opts: opts, workers: river.NewWorkers()}
 	if opts.Cleanup {
 		q.addCleanup()
+	}
+	if opts.Metrics != nil {
+		q.metrics = newMetrics(q, opts.Metrics)
 	}
 	return q
 }
@@ -145,6 +152,9 @@ func (q *Queue) Start(ctx context.Context) error {
 		// again, which is what at-least-once needs after a SIGKILL.
 		RescueStuckJobsAfter: max(q.opts.JobTimeout+time.Minute, 5*time.Minute),
 		ErrorHandler:         &errorLogger{log: q.log},
+	}
+	if q.metrics != nil {
+		cfg.Middleware = []rivertype.Middleware{q.metrics}
 	}
 	if q.opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{QueueDefault: {MaxWorkers: q.opts.MaxWorkers}}
