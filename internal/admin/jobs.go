@@ -42,7 +42,9 @@ type jobItem struct {
 }
 
 // CanRetry and CanCancel say which buttons a job gets.
-func (j jobItem) CanRetry() bool { return j.State != rivertype.JobStateRunning && j.State != rivertype.JobStateAvailable }
+func (j jobItem) CanRetry() bool {
+	return j.State != rivertype.JobStateRunning && j.State != rivertype.JobStateAvailable
+}
 
 func (j jobItem) CanCancel() bool {
 	switch j.State {

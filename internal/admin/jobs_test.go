@@ -64,4 +64,3 @@ func TestJobsPage(t *testing.T) {
 		}
 	}
 }
-
