@@ -45,7 +45,8 @@ func openStore(ctx context.Context, e *env, url string) (*store.Store, error) {
 		return nil, usagef("STOCKROOM_DATABASE_URL is not set")
 	}
 	st, err := store.Open(ctx, url, store.Options{MaxConns: e.cfg.DatabaseMaxConns,
-		ReadURL: e.cfg.DatabaseReadURL, MaxLag: e.cfg.ReplicaMaxLag})
+		ReadURL: e.cfg.DatabaseReadURL, MaxLag: e.cfg.ReplicaMaxLag,
+		Pooler: e.cfg.DatabasePooler, DirectURL: e.cfg.DatabaseDirectURL})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -77,7 +78,8 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 
 	// The process's one LISTEN connection (internal/listen): every channel's handler
 	// is registered below, then it runs for as long as the app.
-	lst := listen.New(st.Pool(), log)
+	// Behind a transaction-mode pooler it needs STOCKROOM_DATABASE_DIRECT_URL (st.Direct).
+	lst := listen.New(st.Direct(), log)
 	// Principals (token or session → user and permissions) kept for seconds, forgotten
 	// on every auth change on any instance (migration 0011 notifies ChangesChannel).
 	principals := auth.NewPrincipalCache(0, 0)

@@ -33,6 +33,8 @@ type Config struct {
 	DatabaseReadURL   string        // STOCKROOM_DATABASE_READ_URL: optional replica
 	DatabaseMaxConns  int32         // STOCKROOM_DATABASE_MAX_CONNS: 0 is store.DefaultMaxConns
 	ReplicaMaxLag     time.Duration // STOCKROOM_REPLICA_MAX_LAG: a replica further behind is bypassed
+	DatabasePooler    string        // STOCKROOM_DATABASE_POOLER: "transaction" behind pgbouncer, "" direct
+	DatabaseDirectURL string        // STOCKROOM_DATABASE_DIRECT_URL: bypasses the pooler, for LISTEN
 	Addr              string        // STOCKROOM_ADDR: host:port to listen on
 	BaseURL           string        // STOCKROOM_BASE_URL: the public URL, for links
 	SecureCookies     bool          // STOCKROOM_SECURE_COOKIES: cookies only over HTTPS
@@ -83,6 +85,16 @@ var settings = []setting{
 		}},
 	{"STOCKROOM_REPLICA_MAX_LAG", "replica-max-lag", "a read replica further behind the primary than this is bypassed", "5s", "5s",
 		func(c *Config, v string) (err error) { c.ReplicaMaxLag, err = duration(v); return err }},
+	{"STOCKROOM_DATABASE_POOLER", "database-pooler", "transaction when STOCKROOM_DATABASE_URL is a pooler in transaction mode (pgbouncer); empty when direct", "", "",
+		func(c *Config, v string) error {
+			c.DatabasePooler = v
+			if v == "" {
+				return nil
+			}
+			return oneOf(v, "transaction")
+		}},
+	{"STOCKROOM_DATABASE_DIRECT_URL", "database-direct-url", "PostgreSQL itself, bypassing the pooler, for LISTEN and the job queue (default: STOCKROOM_DATABASE_URL)", "", "",
+		func(c *Config, v string) error { c.DatabaseDirectURL = v; return checkDatabaseURL(v) }},
 	{"STOCKROOM_ADDR", "addr", "host:port to listen on", "127.0.0.1:8080", ":8080",
 		func(c *Config, v string) error { c.Addr = v; return checkAddr(v) }},
 	{"STOCKROOM_BASE_URL", "base-url", "public URL of the site", "", "",

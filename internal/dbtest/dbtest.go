@@ -73,6 +73,7 @@ func NewWithConfig(t testing.TB, adjust func(*pgxpool.Config)) *pgxpool.Pool {
 	if err != nil {
 		t.Fatal("dbtest: the test database's URL is malformed") // it may hold a password
 	}
+	shared.srv.throughPooler(cfg) // NewURL succeeded: the server is there
 	if adjust != nil {
 		adjust(cfg)
 	}
@@ -137,6 +138,10 @@ type server struct {
 	dataDir  string         // where dir links to, when the cluster lives apart; else ""
 	watchdog io.Closer      // see startWatchdog; held so that it stays open
 
+	pooler         *devdb.Pgbouncer // STOCKROOM_TEST_POOLER's, else nil
+	poolerDir      string
+	poolerWatchdog io.Closer
+
 	mu       sync.Mutex
 	template string // the template's name, once it is known to exist
 }
@@ -150,7 +155,14 @@ var shared struct {
 }
 
 func sharedServer() (*server, error) {
-	shared.once.Do(func() { shared.srv, shared.err = openServer() })
+	shared.once.Do(func() {
+		shared.srv, shared.err = openServer()
+		if shared.err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+			defer cancel()
+			shared.err = shared.srv.startPooler(ctx)
+		}
+	})
 	return shared.srv, shared.err
 }
 
@@ -254,6 +266,11 @@ func startWatchdog(dataDir string, more ...string) (io.Closer, error) {
 
 // close releases the server: the pool, and the private cluster with its files.
 func (s *server) close() error {
+	if s.pooler != nil {
+		s.pooler.Stop()
+		os.RemoveAll(s.poolerDir)
+		s.poolerWatchdog.Close()
+	}
 	if s.admin != nil {
 		s.admin.Close()
 	}

@@ -167,7 +167,11 @@ func (q *Queue) Start(ctx context.Context) error {
 			cfg.FetchCooldown = min(cfg.FetchPollInterval, 100*time.Millisecond)
 		}
 	}
-	client, err := river.NewClient(riverpgxv5.New(q.st.Pool()), cfg)
+	// River LISTENs for new jobs on a connection it keeps: that needs PostgreSQL
+	// itself, not a transaction-mode pooler (store.Direct). With only a pooler it
+	// polls instead.
+	cfg.PollOnly = q.st.PooledWithoutDirect()
+	client, err := river.NewClient(riverpgxv5.New(q.st.Direct()), cfg)
 	if err != nil {
 		return fmt.Errorf("jobs: %w", err)
 	}

@@ -43,7 +43,7 @@ func (s *Store) Count(ctx context.Context, exactBelow int64, count func(q *db.Qu
 // same SQL with the same parameters, so nothing is read. fn sees the query's result as
 // an error and should return it unchanged.
 func (s *Store) Estimate(ctx context.Context, fn func(q *db.Queries) error) (int64, error) {
-	e := &explainer{pool: planner{s.pool}} // EXPLAIN plans with the values, never generic
+	e := &explainer{pool: planner{inner: s.pool, pooled: s.pooled}} // EXPLAIN plans with the values, never generic
 	err := fn(db.New(e))
 	if e.err != nil {
 		return 0, classify(e.err)

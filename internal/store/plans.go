@@ -72,8 +72,11 @@ func queryName(sql string) string {
 // execMode returns args led by the execution mode that sql's statement runs in:
 // unchanged for a statement that may keep a generic plan, else led by
 // QueryExecModeCacheDescribe, which pgx reads off the front of the arguments.
-func execMode(sql string, args []any) []any {
-	if genericPlan(queryName(sql)) {
+//
+// Through a transaction-mode pooler every statement runs in the pool's mode
+// (PooledExecMode): a prepared statement would be missing on the next connection.
+func execMode(sql string, args []any, pooled bool) []any {
+	if pooled || genericPlan(queryName(sql)) {
 		return args
 	}
 	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
@@ -81,19 +84,20 @@ func execMode(sql string, args []any) []any {
 
 // planner is a db.DBTX that runs each statement in the mode its plan needs.
 type planner struct {
-	inner db.DBTX
+	inner  db.DBTX
+	pooled bool // through a transaction-mode pooler: the pool's mode for all
 }
 
 func (p planner) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return p.inner.Exec(ctx, sql, execMode(sql, args)...)
+	return p.inner.Exec(ctx, sql, execMode(sql, args, p.pooled)...)
 }
 
 func (p planner) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	return p.inner.Query(ctx, sql, execMode(sql, args)...)
+	return p.inner.Query(ctx, sql, execMode(sql, args, p.pooled)...)
 }
 
 func (p planner) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return p.inner.QueryRow(ctx, sql, execMode(sql, args)...)
+	return p.inner.QueryRow(ctx, sql, execMode(sql, args, p.pooled)...)
 }
 
 func (p planner) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {

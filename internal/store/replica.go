@@ -161,6 +161,9 @@ func (s *Store) openReplica(url string, maxConns int32, maxLag time.Duration, tr
 	if tracer != nil {
 		cfg.ConnConfig.Tracer = tracer
 	}
+	if s.pooled { // the replica may sit behind the same pooler
+		cfg.ConnConfig.DefaultQueryExecMode = PooledExecMode
+	}
 	Tune(cfg)
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -170,7 +173,7 @@ func (s *Store) openReplica(url string, maxConns int32, maxLag time.Duration, tr
 		maxLag = DefaultMaxLag
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	r := &replica{pool: pool, queries: db.New(planner{pool}), maxLag: maxLag,
+	r := &replica{pool: pool, queries: db.New(planner{inner: pool, pooled: s.pooled}), maxLag: maxLag,
 		recent: newPositions(maxLag + 2*checkInterval), reason: "not checked yet",
 		stop: stop, done: make(chan struct{})}
 	s.replica = r

@@ -24,7 +24,25 @@ type Options struct {
 	// be and still answer (0: DefaultMaxLag).
 	ReadURL string
 	MaxLag  time.Duration
+	// Pooler is "transaction" when url is a pooler in transaction mode (pgbouncer):
+	// see Pooled. "" is a direct connection.
+	Pooler string
+	// DirectURL reaches PostgreSQL itself, bypassing the pooler, for what needs one
+	// session for long (LISTEN: internal/listen and the job queue). "" is url.
+	DirectURL string
 }
+
+// PoolerTransaction is Options.Pooler for a pooler in transaction mode.
+const PoolerTransaction = "transaction"
+
+// PooledExecMode is how statements run through a transaction-mode pooler:
+// pgbouncer 1.18 (Debian 12) hands each transaction to any server connection and
+// knows nothing of prepared statements, so a statement prepared on one connection is
+// missing on the next. CacheDescribe parses each statement unnamed, in the same
+// round trip as its execution, and caches only its description on our side: no
+// server-side state outlives the statement. It costs the generic plans of plans.go
+// (every statement is planned at every execution): see BenchmarkExecModes.
+const PooledExecMode = pgx.QueryExecModeCacheDescribe
 
 // Store is the database: a pool and the sqlc queries bound to it.
 type Store struct {
@@ -32,6 +50,8 @@ type Store struct {
 	queries      *db.Queries
 	beforeCommit []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
 	replica      *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
+	pooled       bool                                      // through a transaction-mode pooler
+	direct       *pgxpool.Pool                             // nil without Options.DirectURL
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -48,6 +68,13 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if opts.Tracer != nil {
 		cfg.ConnConfig.Tracer = opts.Tracer
 	}
+	switch opts.Pooler {
+	case "":
+	case PoolerTransaction:
+		cfg.ConnConfig.DefaultQueryExecMode = PooledExecMode
+	default:
+		return nil, fmt.Errorf("unknown pooler mode %q", opts.Pooler)
+	}
 	Tune(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -58,6 +85,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
 	st := New(pool)
+	if opts.DirectURL != "" {
+		if err := st.openDirect(ctx, opts.DirectURL, opts.Tracer); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
 	if opts.ReadURL != "" {
 		if err := st.openReplica(opts.ReadURL, cfg.MaxConns, opts.MaxLag, opts.Tracer); err != nil {
 			pool.Close()
@@ -87,16 +120,62 @@ func DefaultMaxConns() int32 {
 // generic plan (see plans.go). Until issue #19 this was force_custom_plan, which
 // planned every statement at every execution: 0.2–1.5 ms a statement here, most of
 // each request's database time.
+//
+// Through a transaction-mode pooler (DefaultQueryExecMode set to PooledExecMode),
+// Tune sends nothing: pgbouncer refuses startup parameters it does not know, and
+// auto is PostgreSQL's default anyway (set it on the database if yours differs).
 func Tune(cfg *pgxpool.Config) {
+	if Pooled(cfg.ConnConfig) {
+		return
+	}
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}
 	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "auto"
 }
 
+// Pooled reports whether cfg connects through a transaction-mode pooler, as Open
+// (and dbtest under STOCKROOM_TEST_POOLER_URL) configure it: statements must then
+// leave no prepared statement behind.
+func Pooled(cfg *pgx.ConnConfig) bool {
+	return cfg.DefaultQueryExecMode != pgx.QueryExecModeCacheStatement
+}
+
 // New wraps an existing pool (tests get theirs from dbtest).
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, queries: db.New(planner{pool})}
+	pooled := Pooled(pool.Config().ConnConfig)
+	return &Store{pool: pool, pooled: pooled, queries: db.New(planner{inner: pool, pooled: pooled})}
+}
+
+// Direct is a small pool that bypasses the pooler (Options.DirectURL), or the main
+// pool when there is none: for LISTEN and the job queue.
+func (s *Store) Direct() *pgxpool.Pool {
+	if s.direct != nil {
+		return s.direct
+	}
+	return s.pool
+}
+
+// PooledWithoutDirect reports whether the store goes through a transaction-mode
+// pooler with no direct URL: then nothing can LISTEN, and the job queue polls.
+func (s *Store) PooledWithoutDirect() bool { return s.pooled && s.direct == nil }
+
+// openDirect opens the direct pool: LISTEN holds one connection, the job queue a
+// few.
+func (s *Store) openDirect(ctx context.Context, url string, tracer pgx.QueryTracer) error {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return errors.New("direct database URL is malformed")
+	}
+	cfg.MaxConns = 6
+	if tracer != nil {
+		cfg.ConnConfig.Tracer = tracer
+	}
+	Tune(cfg)
+	if s.direct, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
+		return fmt.Errorf("direct connection: %w", err)
+	}
+	return nil
 }
 
 // Pool is the underlying pool, for metrics and for the few callers (COPY, migrations)
@@ -108,6 +187,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func (s *Store) Close() {
 	if s.replica != nil {
 		s.replica.close()
+	}
+	if s.direct != nil {
+		s.direct.Close()
 	}
 	s.pool.Close()
 }
@@ -167,7 +249,7 @@ func (s *Store) Snapshot(ctx context.Context, fn func(q *db.Queries) error) erro
 	if _, err := ptx.Exec(ctx, "SET LOCAL idle_in_transaction_session_timeout = "+snapshotIdle); err != nil {
 		return classify(err)
 	}
-	if err := fn(db.New(planner{ptx})); err != nil {
+	if err := fn(db.New(planner{inner: ptx, pooled: s.pooled})); err != nil {
 		return classify(err)
 	}
 	return classify(ptx.Commit(ctx))
@@ -196,7 +278,7 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", classify(err))
 	}
 	defer ptx.Rollback(ctx) // a no-op once Commit has succeeded
-	tx := &Tx{Q: db.New(planner{ptx}), tx: ptx}
+	tx := &Tx{Q: db.New(planner{inner: ptx, pooled: s.pooled}), tx: ptx}
 	if err := fn(tx); err != nil {
 		return classify(err)
 	}
