@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin/stockroom
 PKGS  := ./...
 
-.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium bench bench-streams clean
+.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium bench bench-streams bench-webhooks clean
 
 run: build deps-postgres ## build and start on the embedded default (private PostgreSQL cluster)
 	./$(BIN) dev
@@ -63,6 +63,13 @@ bench: deps-postgres
 # STREAMS_DATABASE_URL, 10,000 streams on one; memory per stream, idle CPU, latency.
 bench-streams:
 	$(GO) run ./bench/streams
+
+# Webhooks (internal/webhooks): delivery throughput to a receiver on 127.0.0.1, and
+# what the enqueue hook adds to a stock change's transaction (no hook, hook and no
+# endpoint, one subscribed endpoint). About a minute.
+bench-webhooks: deps-postgres
+	$(GO) test -run '^$$' -bench Throughput -benchtime 10x ./internal/webhooks
+	$(GO) test -run '^$$' -bench Enqueue -benchtime 300x -count 3 ./internal/webhooks
 
 clean:
 	rm -rf bin

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,7 +82,13 @@ type env struct {
 	q    *jobs.Queue
 }
 
-func newEnv(t *testing.T, opts webhooks.Options, work bool) *env {
+func newEnv(t testing.TB, opts webhooks.Options, work bool) *env {
+	t.Helper()
+	return newEnvHooked(t, opts, work, true)
+}
+
+// newEnvHooked is newEnv, with the enqueue hook installed only when hook is set.
+func newEnvHooked(t testing.TB, opts webhooks.Options, work, hook bool) *env {
 	t.Helper()
 	pool := dbtest.NewWithConfig(t, func(c *pgxpool.Config) { c.MaxConns = 8 })
 	st := store.New(pool)
@@ -91,7 +98,9 @@ func newEnv(t *testing.T, opts webhooks.Options, work bool) *env {
 		opts.Backoff = func(int) time.Duration { return 10 * time.Millisecond }
 	}
 	svc := webhooks.New(st, q, log, opts)
-	svc.EnqueueOnCommit()
+	if hook {
+		svc.EnqueueOnCommit()
+	}
 	if err := q.Start(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +112,7 @@ func newEnv(t *testing.T, opts webhooks.Options, work bool) *env {
 	return &env{st: st, pool: pool, svc: svc, q: q}
 }
 
-func (e *env) endpoint(t *testing.T, url string, types ...string) db.WebhookEndpoint {
+func (e *env) endpoint(t testing.TB, url string, types ...string) db.WebhookEndpoint {
 	t.Helper()
 	if len(types) == 0 {
 		types = []string{webhooks.AllEvents}
@@ -117,7 +126,7 @@ func (e *env) endpoint(t *testing.T, url string, types ...string) db.WebhookEndp
 
 // change writes one event per id of type typ in one transaction, failing it with
 // fail when that is not nil.
-func (e *env) change(t *testing.T, typ string, ids []int64, fail error) error {
+func (e *env) change(t testing.TB, typ string, ids []int64, fail error) error {
 	t.Helper()
 	return e.st.InTx(context.Background(), func(q *db.Queries) error {
 		for _, id := range ids {
@@ -132,7 +141,7 @@ func (e *env) change(t *testing.T, typ string, ids []int64, fail error) error {
 	})
 }
 
-func (e *env) scalar(t *testing.T, sql string, args ...any) int {
+func (e *env) scalar(t testing.TB, sql string, args ...any) int {
 	t.Helper()
 	var n int
 	if err := e.pool.QueryRow(context.Background(), sql, args...).Scan(&n); err != nil {
@@ -141,7 +150,7 @@ func (e *env) scalar(t *testing.T, sql string, args ...any) int {
 	return n
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {
@@ -166,7 +175,7 @@ type received struct {
 	body   []byte
 }
 
-func newReceiver(t *testing.T, statuses ...int) *receiver {
+func newReceiver(t testing.TB, statuses ...int) *receiver {
 	r := &receiver{statuses: statuses}
 	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -516,5 +525,55 @@ func TestDeliveryRefusesLoopbackAndRedirects(t *testing.T) {
 	}
 	if n := len(target.requests()); n != 0 {
 		t.Errorf("the redirect target got %d requests, want none", n)
+	}
+}
+
+// Acceptance 2, in process: while the receiver is down (it refuses connections),
+// changes keep committing and their deliveries wait, retried with backoff; once it
+// is up again every event arrives, each at least once, none lost (counted by
+// webhook-id).
+func TestReceiverDownThenUp(t *testing.T) {
+	e := newEnv(t, webhooks.Options{AllowPrivate: true, MaxAttempts: 50, MaxFailures: 1000}, true)
+	var up atomic.Bool
+	got := map[string]int{}
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			// Down: drop the connection without an answer, as a dead receiver would.
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		mu.Lock()
+		got[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	e.endpoint(t, srv.URL)
+	const events = 40
+	for i := range events {
+		if err := e.change(t, audit.TypeStockChanged, []int64{int64(i + 1)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "every delivery failed at least once", func() bool {
+		return e.scalar(t, "SELECT count(*) FROM webhook_deliveries WHERE attempts >= 1") == events
+	})
+	up.Store(true)
+	waitUntil(t, "every delivery is delivered", func() bool {
+		return e.scalar(t, "SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'") == events
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != events {
+		t.Errorf("receiver got %d distinct messages, want %d", len(got), events)
+	}
+	if n := e.scalar(t, "SELECT count(*) FROM webhook_attempts WHERE status_code IS NULL"); n < events {
+		t.Errorf("%d failed attempts logged while down, want at least %d", n, events)
 	}
 }
