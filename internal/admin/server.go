@@ -220,6 +220,7 @@ func navTable() []struct{ label, href, perm string } {
 		{"Customers", "/admin/customers/", "customers.view"},
 		{"Products", "/admin/products/", "products.view"},
 		{"Categories", "/admin/categories/", "categories.view"},
+		{"Imports", "/admin/imports/", "products.view"},
 		{"Audit log", "/admin/audit/", "audit.view"},
 		{"Users", "/admin/users/", "users.view"},
 		{"Groups", "/admin/groups/", "groups.view"},
