@@ -88,6 +88,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	// streams (/api/v1/events, /admin/events).
 	hub := events.NewHub(st, log, events.Options{AuthGeneration: principals.Generation, PerUser: e.cfg.StreamsPerUser})
 	lst.Handle(events.Channel, hub.Handler())
+	lst.Handle(events.PresenceChannel, hub.PresenceHandler())
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "stockroom_event_streams",
 			Help: "Event streams (admin tabs, API clients) open on this instance."}, func() float64 { return float64(hub.Streams()) }),

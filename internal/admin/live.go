@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
@@ -22,6 +23,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			Principal:    auth.FromContext(r.Context()),
 			Types:        types,
 			ObjectEvents: true,
+			Watch:        watchable(auth.FromContext(r.Context()), r.URL.Query().Get("watch")),
 			Counts:       []string{audit.TypeOrderPlaced}, // the order list's notice
 			// The session is read again when permissions change: a signed-out or
 			// deactivated user's stream ends.
@@ -35,4 +37,14 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(refused.RetryAfter.Seconds()))))
 	}
 	return err
+}
+
+// watchable returns w when p may see the object it names (its resource's view
+// permission), else "": presence tells who looks at what.
+func watchable(p *auth.Principal, w string) string {
+	resource, _, ok := strings.Cut(w, "-")
+	if !ok || !events.ValidWatch(w) || !p.Can(events.ViewPermission(resource)) {
+		return ""
+	}
+	return w
 }

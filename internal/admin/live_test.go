@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"bufio"
 	"context"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,7 @@ func newLiveApp(t *testing.T) *liveApp {
 	lst.Handle(auth.ChangesChannel, cache.Handler())
 	hub := events.NewHub(a.st, log, events.Options{AuthGeneration: cache.Generation})
 	lst.Handle(events.Channel, hub.Handler())
+	lst.Handle(events.PresenceChannel, hub.PresenceHandler())
 	sessions := session.New(a.st, a.auth, log, session.Options{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)
 	s, err := New(Options{Auth: a.auth, Sessions: sessions, Log: log, Catalog: a.cat, Orders: a.ord,
@@ -131,6 +133,11 @@ func TestBrowserLivePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	poll(t, ctx, "the changed-by-someone-else banner", `document.querySelector("#live-banner .live-notice")?.innerText.includes("fixture changed the stock")`)
+	// Someone else opens the page (a stream watching it): the page says who is there.
+	other := a.signedIn(viewEmail).watch(t, "products-"+itoa(productID))
+	poll(t, ctx, "the presence notice", `document.getElementById("presence").innerText.includes("`+viewEmail+`")`)
+	other.close()
+	poll(t, ctx, "the presence notice to go", `!document.getElementById("presence").innerText.includes("`+viewEmail+`")`)
 
 	// The order list: a new order is announced, a moved one's row changes.
 	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/"), chromedp.WaitVisible(chromedp.ID("order-list")))
@@ -187,3 +194,83 @@ func TestPagesWithoutHubAreNotLive(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// presenceStream is an admin event stream watching an object, read frame by frame.
+type presenceStream struct {
+	frames chan [2]string // event, data
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (c *client) watch(t *testing.T, object string) *presenceStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.a.srv.URL+"/admin/events?watch="+object, nil)
+	resp, err := c.c.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		cancel()
+		t.Fatalf("open a stream watching %s: %v %v", object, resp, err)
+	}
+	p := &presenceStream{frames: make(chan [2]string, 100), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		var event string
+		for sc.Scan() {
+			if v, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+				event = v
+			} else if v, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				p.frames <- [2]string{event, v}
+			}
+		}
+	}()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *presenceStream) close() {
+	p.cancel()
+	<-p.done
+}
+
+// until reads presence frames until one satisfies ok.
+func (p *presenceStream) until(t *testing.T, what string, ok func(data string) bool) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case f := <-p.frames:
+			if strings.HasPrefix(f[0], "presence-") && ok(f[1]) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no presence frame with %s within 30 s", what)
+		}
+	}
+}
+
+// Presence: two people on one product page each see the other; when one leaves, the
+// other's page says so at once. Someone who may not view products learns nothing.
+func TestPresence(t *testing.T) {
+	t.Parallel()
+	a := newLiveApp(t)
+	variant := a.productWithStock("Oak chair", "OAK-1", 4900, 7)
+	var id int64
+	if err := a.st.Pool().QueryRow(context.Background(), `SELECT product_id FROM product_variants WHERE id = $1`, variant).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	object := "products-" + itoa(id)
+	super, viewer := a.signedIn(superEmail).watch(t, object), a.signedIn(viewEmail).watch(t, object)
+	super.until(t, "the viewer", func(d string) bool { return strings.Contains(d, viewEmail) })
+	viewer.until(t, "the superuser", func(d string) bool { return strings.Contains(d, superEmail) })
+	viewer.close()
+	super.until(t, "nobody else", func(d string) bool { return !strings.Contains(d, viewEmail) })
+
+	staff := a.signedIn(staffEmail).watch(t, object) // no products.view: not watching
+	var n int
+	if err := a.st.Pool().QueryRow(context.Background(), `SELECT count(*) FROM presence`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%d presence rows (%v), want 1: the staff user without products.view is not recorded", n, err)
+	}
+	staff.close()
+}

@@ -369,6 +369,7 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pg.Watch = fmt.Sprintf("orders-%d", id) // presence: who else has it open
 	return s.render(w, r, http.StatusOK, "orders/view", pg)
 }
 

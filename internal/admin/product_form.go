@@ -287,6 +287,7 @@ func (s *Server) editProductForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pg.Form = s.formOfProduct(p)
+	pg.Watch = fmt.Sprintf("products-%d", p.ID) // presence: who else has it open
 	return s.render(w, r, http.StatusOK, "products/form", pg)
 }
 

@@ -198,6 +198,9 @@ type Layout struct {
 	// Live says the pages may open /admin/events (the server has an event hub and
 	// someone is signed in): live parts of a page show only then.
 	Live bool
+	// Watch is the object the page shows ("products-12"), for presence: the page's
+	// stream records the viewer and names who else has it open.
+	Watch string
 }
 
 func (l *Layout) layout() *Layout { return l }

@@ -265,6 +265,14 @@ type Permission struct {
 	Name     string
 }
 
+type Presence struct {
+	StreamID string
+	Object   string
+	UserID   int64
+	Label    string
+	SeenAt   time.Time
+}
+
 type Product struct {
 	ID            int64
 	Name          string

@@ -128,6 +128,10 @@ type Hub struct {
 	closed  bool          // Run has returned: no new streams
 	stopped chan struct{} // closed when Run returns: every stream ends
 	authCh  chan struct{} // closed (and replaced) when AuthGeneration moves
+
+	watchers        map[string]map[*subscriber]struct{} // object → streams watching it
+	presencePending map[string]bool                     // objects whose viewers are to be told again
+	presenceWake    chan struct{}
 }
 
 // NewHub returns a hub reading st. Register its Handler on the process's listener
@@ -153,7 +157,8 @@ func NewHub(st *store.Store, log *slog.Logger, opts Options) *Hub {
 	}
 	return &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), ready: make(chan struct{}),
 		subs: map[*subscriber]struct{}{}, perUser: map[int64]int{}, stopped: make(chan struct{}),
-		authCh: make(chan struct{})}
+		authCh: make(chan struct{}), watchers: map[string]map[*subscriber]struct{}{},
+		presencePending: map[string]bool{}, presenceWake: make(chan struct{}, 1)}
 }
 
 // Handler is the listen.Handler of Channel. A notification and a (re)connection
@@ -196,6 +201,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	if h.opts.AuthGeneration != nil {
 		go h.watchAuth(ctx)
 	}
+	go h.runPresence(ctx)
 	var retry *time.Timer
 	backoff := time.Duration(0)
 	for {
@@ -398,10 +404,13 @@ var errStopped = errors.New("event hub stopped")
 
 // subscriber is one stream's registration with the hub.
 type subscriber struct {
-	user  int64
-	ch    chan *Event
-	cut   chan struct{} // closed when the hub dropped it for a full buffer
-	wants func(*Event) bool
+	user     int64
+	watch    string        // Request.Watch
+	streamID string        // its presence row, when watching
+	presence chan []Viewer // who has the watched object open, latest only
+	ch       chan *Event
+	cut      chan struct{} // closed when the hub dropped it for a full buffer
+	wants    func(*Event) bool
 }
 
 // subscribe registers a stream of user, receiving the events wants accepts after
@@ -415,7 +424,8 @@ func (h *Hub) subscribe(user int64, wants func(*Event) bool) (*subscriber, int64
 	if h.perUser[user] >= h.opts.PerUser {
 		return nil, 0, ErrTooManyStreams
 	}
-	s := &subscriber{user: user, ch: make(chan *Event, h.opts.Buffer), cut: make(chan struct{}), wants: wants}
+	s := &subscriber{user: user, ch: make(chan *Event, h.opts.Buffer), cut: make(chan struct{}), wants: wants,
+		presence: make(chan []Viewer, 1)}
 	h.subs[s] = struct{}{}
 	h.perUser[user]++
 	return s, h.pos, nil

@@ -28,6 +28,10 @@ type Request struct {
 	// changed what: a live page listens for the objects it shows (htmx-ext-sse's
 	// hx-trigger="sse:products-12" or sse-swap) without reading JSON.
 	ObjectEvents bool
+	// Watch, when set, is the object the client's page shows ("products-12"): the
+	// stream records the client's presence (across instances, migration 0031) and
+	// sends "presence-products-12" frames naming who else has it open, as HTML.
+	Watch string
 	// Counts are event types the stream counts for its client: after each one it
 	// sends "count-<type>" with how many it has sent since it opened (a live page's
 	// "3 new orders" without a query or a script).
@@ -110,6 +114,13 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The server is shutting down: reconnect.", RetryAfter: time.Second}
 	}
 	defer h.unsubscribe(sub)
+	if req.Watch != "" && ValidWatch(req.Watch) {
+		sub.watch = req.Watch
+		defer h.leave(sub)
+		if err := h.join(ctx, sub, req.Principal.DisplayName()); err != nil {
+			return err
+		}
+	}
 
 	from, found := head, false
 	if resuming {
@@ -259,6 +270,11 @@ func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 				}
 			}
 			if s.buf.Len() > 0 && s.flush() != nil {
+				return
+			}
+		case all := <-sub.presence:
+			s.buf.Write(presenceFrame(sub.watch, s.viewer, all))
+			if s.flush() != nil {
 				return
 			}
 		case <-heartbeat.C:
