@@ -5,7 +5,7 @@ GO    ?= go
 BIN   := bin/stockroom
 PKGS  := ./...
 
-.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium bench bench-streams bench-webhooks clean
+.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium deps-cluster bench bench-streams bench-webhooks clean
 
 run: build deps-postgres ## build and start on the embedded default (private PostgreSQL cluster)
 	./$(BIN) dev
@@ -13,7 +13,7 @@ run: build deps-postgres ## build and start on the embedded default (private Pos
 build: ## build the binary into bin/
 	$(GO) build -trimpath -o $(BIN) ./cmd/stockroom
 
-test: fmt-check vet lint check-generated deps-postgres deps-chromium ## the gate: format, vet, lint, generated code, all tests
+test: fmt-check vet lint check-generated deps-postgres deps-chromium deps-cluster ## the gate: format, vet, lint, generated code, all tests
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
 generate: ## regenerate sqlc code from migrations/ and db/queries/
@@ -41,6 +41,17 @@ deps-postgres:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	else \
 		echo "PostgreSQL server binaries not found: install the package 'postgresql' (Debian/Ubuntu) or set STOCKROOM_DATABASE_URL" >&2; exit 1; \
+	fi
+
+# pgbouncer and haproxy (Debian packages) for the scale-out tests and `make cluster`:
+# run as our own processes with configs in temporary directories, never as services.
+deps-cluster:
+	@if command -v pgbouncer >/dev/null 2>&1 && command -v haproxy >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing pgbouncer and haproxy (apt packages)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer haproxy >/dev/null; \
+	else \
+		echo "pgbouncer or haproxy not found: install the packages 'pgbouncer' and 'haproxy'" >&2; exit 1; \
 	fi
 
 # Chromium for the browser tests (chromedp).
