@@ -577,3 +577,34 @@ func TestReceiverDownThenUp(t *testing.T) {
 		t.Errorf("%d failed attempts logged while down, want at least %d", n, events)
 	}
 }
+
+// Acceptance 2, the crash: a delivery whose process died in the middle of an
+// attempt (SIGKILL: its job stays "running", claimed by a client that is gone) is
+// rescued by River on the next working process and delivered.
+func TestDeliveryRescuedAfterACrash(t *testing.T) {
+	e := newEnv(t, webhooks.Options{AllowPrivate: true}, false) // the process that "dies": inserts only
+	rcv := newReceiver(t, 200)
+	e.endpoint(t, rcv.URL)
+	if err := e.change(t, audit.TypeStockChanged, []int64{7}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// What a SIGKILL mid-attempt leaves behind.
+	if _, err := e.pool.Exec(context.Background(), `UPDATE river_job SET state = 'running', attempt = 1,
+		attempted_at = now() - interval '10 minutes', attempted_by = ARRAY['killed-process']
+		WHERE kind = 'webhook_delivery'`); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	q := jobs.New(e.st, log, jobs.Options{Work: true, PollInterval: 50 * time.Millisecond})
+	webhooks.New(e.st, q, log, webhooks.Options{AllowPrivate: true, Backoff: func(int) time.Duration { return 10 * time.Millisecond }})
+	if err := q.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Stop(context.Background()) })
+	waitUntil(t, "the rescued delivery is delivered", func() bool {
+		return e.scalar(t, "SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered'") == 1
+	})
+	if got := rcv.requests(); len(got) != 1 || !strings.HasPrefix(got[0].header.Get("webhook-id"), "evt_") {
+		t.Errorf("receiver got %d requests", len(got))
+	}
+}
