@@ -549,6 +549,11 @@ func (u *serverUser) relocate(dir string, bases []string) (string, error) {
 		// The target may be gone (a wiped /tmp): it is made again, empty.
 		return filepath.Clean(target), nil
 	}
+	// The parents are made first, as prepareDir would: a path not made yet is not
+	// one out of reach.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", fmt.Errorf("devdb: %w", err)
+	}
 	reachErr := u.checkReach(dir, filepath.Dir(dir))
 	if reachErr == nil {
 		return dir, nil
@@ -572,9 +577,6 @@ func (u *serverUser) relocate(dir string, bases []string) (string, error) {
 			continue
 		}
 		target := filepath.Join(base, name)
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			return "", fmt.Errorf("devdb: %w", err)
-		}
 		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("devdb: %w", err) // dir was empty: this removes nothing
 		}

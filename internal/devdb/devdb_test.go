@@ -124,6 +124,9 @@ func TestStartRemovesAStalePIDFile(t *testing.T) {
 func TestStartWithASocketPathTooLong(t *testing.T) {
 	dir := filepath.Join(clusterDir(t), strings.Repeat("d", 100))
 	c := start(t, dir)
+	if c.Link != "" || c.Dir != dir {
+		t.Errorf("cluster in %s (linked from %q), want it where asked, %s: its parents were merely not made yet", c.Dir, c.Link, dir)
+	}
 	if c.SocketDir == c.Dir || len(c.SocketDir) > 60 {
 		t.Errorf("SocketDir = %q, want a short directory apart from Dir", c.SocketDir)
 	}
