@@ -259,6 +259,17 @@ type Passkey struct {
 	LastUsedAt   *time.Time
 }
 
+type PasswordReset struct {
+	ID          int64
+	UserID      int64
+	TokenHash   []byte
+	AuthVersion int32
+	CreatedBy   *int64
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UsedAt      *time.Time
+}
+
 type Permission struct {
 	ID       int64
 	Codename string
