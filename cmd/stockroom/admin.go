@@ -29,6 +29,7 @@ func adminOptions(e *env, st *store.Store, cat *catalog.Catalog, ord *orders.Ord
 		Currency: e.cfg.Currency,
 		// Load has checked the name: an unknown one never gets here.
 		Require2FA: auth.Policy(e.cfg.Require2FA),
+		BaseURL:    e.cfg.BaseURL,
 		Imports:    imp,
 	}
 }

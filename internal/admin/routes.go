@@ -21,6 +21,8 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 
 	rt.Handle("GET /admin/login", web.Public, s.handle(s.loginForm))
 	rt.Handle("POST /admin/login", web.Public, s.handle(s.login))
+	rt.Handle("GET /admin/reset/{token}", web.Public, s.handle(s.resetForm))
+	rt.Handle("POST /admin/reset/{token}", web.Public, s.handle(s.resetPassword))
 	rt.Handle("GET /admin/login/verify", web.Public, s.handle(s.verifyForm))
 	rt.Handle("POST /admin/login/verify", web.Public, s.handle(s.verify))
 	rt.Handle("POST /admin/login/passkey/begin", web.Public, s.handle(s.passkeySignInBegin))
@@ -70,6 +72,8 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("POST /admin/users/{id}/password", "users.change", s.handle(s.setUserPassword))
 	rt.Handle("GET /admin/users/{id}/two-factor", "users.change", s.handle(s.resetTwoFactorForm))
 	rt.Handle("POST /admin/users/{id}/two-factor", "users.change", s.handle(s.resetTwoFactor))
+	rt.Handle("GET /admin/users/{id}/reset-link", "users.change", s.handle(s.resetLinkForm))
+	rt.Handle("POST /admin/users/{id}/reset-link", "users.change", s.handle(s.createResetLink))
 	rt.Handle("GET /admin/users/{id}/sessions", "users.change", s.handle(s.userSessions))
 	rt.Handle("POST /admin/users/{id}/sessions/{sid}/end", "users.change", s.handle(s.endUserSession))
 	rt.Handle("GET /admin/users/{id}/delete", "users.delete", s.handle(s.deleteUserForm))

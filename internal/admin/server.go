@@ -50,7 +50,10 @@ type Options struct {
 	// Require2FA is STOCKROOM_REQUIRE_2FA: users it covers who have no second factor
 	// reach only enrolment and sign-out ("": off).
 	Require2FA auth.Policy
-	Imports    *imports.Service
+	// BaseURL is STOCKROOM_BASE_URL, the start of links made to be sent (reset
+	// links); "" takes the request's own host.
+	BaseURL string
+	Imports *imports.Service
 	// Events, when set, serves /admin/events and makes the dashboard, the order and
 	// product lists and the edit pages live.
 	Events *events.Hub
@@ -76,6 +79,7 @@ type Server struct {
 	media    fs.FS // the media directory, read-only
 	money    money
 	policy   auth.Policy
+	baseURL  string
 	imports  *imports.Service
 	events   *events.Hub // nil: pages are not live
 	webhooks *webhooks.Service
@@ -98,7 +102,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
 		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
-		policy: opts.Require2FA, imports: opts.Imports, events: opts.Events,
+		policy: opts.Require2FA, baseURL: opts.BaseURL, imports: opts.Imports, events: opts.Events,
 		webhooks: opts.Webhooks, jobs: opts.Jobs}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
