@@ -2,6 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,5 +75,86 @@ func TestWorkerAndNoWorkers(t *testing.T) {
 	stop()
 	if code := <-done; code != 0 || stdout != "worker stopped\n" {
 		t.Errorf("worker exit %d, stdout %q", code, stdout)
+	}
+}
+
+// serve wires webhooks end to end: an endpoint made through the API receives the
+// event of a change made through the API, signed with the secret the API showed
+// once, and /metrics counts the delivery.
+func TestServeDeliversWebhooks(t *testing.T) {
+	ctx := context.Background()
+	url, st := withAda(t)
+	if _, err := st.Pool().Exec(ctx, "UPDATE users SET is_superuser = true"); err != nil {
+		t.Fatal(err)
+	}
+	type message struct {
+		header http.Header
+		body   []byte
+	}
+	got := make(chan message, 10)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- message{r.Header.Clone(), b}
+	}))
+	defer rcv.Close()
+	addr := freeAddr(t)
+	env := map[string]string{"STOCKROOM_DATABASE_URL": url, "STOCKROOM_ADDR": addr, "STOCKROOM_WEBHOOKS_ALLOW_PRIVATE": "true"}
+	_, secret, _ := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci", "--scope", "write")
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	go func() {
+		code, _, _ := stockroom(sctx, env, "serve")
+		done <- code
+	}()
+	defer func() { stop(); <-done }()
+	base := "http://" + addr
+	waitFor(t, base+"/healthz")
+	call := func(method, path, body string) []byte {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(secret))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s = %d %s", method, path, resp.StatusCode, b)
+		}
+		return b
+	}
+	var ep struct{ Secret string }
+	if err := json.Unmarshal(call("POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q,"event_types":["category.created"]}`, rcv.URL)), &ep); err != nil {
+		t.Fatal(err)
+	}
+	call("POST", "/api/v1/categories", `{"name":"Lamps"}`)
+	var m message
+	select {
+	case m = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no webhook arrived")
+	}
+	key, _ := base64.StdEncoding.DecodeString(strings.TrimPrefix(ep.Secret, "whsec_"))
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(m.header.Get("webhook-id") + "." + m.header.Get("webhook-timestamp") + "." + string(m.body)))
+	if want := "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil)); m.header.Get("webhook-signature") != want {
+		t.Errorf("webhook-signature %q, want %q", m.header.Get("webhook-signature"), want)
+	}
+	if !strings.Contains(string(m.body), `"category.created"`) || !strings.Contains(string(m.body), `"Lamps"`) {
+		t.Errorf("body %s", m.body)
+	}
+	want := `stockroom_jobs_worked_total{kind="webhook_delivery",outcome="completed"} 1`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, metrics := get(t, base+"/metrics")
+		if strings.Contains(metrics, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %s", want)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
