@@ -128,7 +128,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	// browser calls.
 	jsonAPI, err := api.New(ctx, st, log, api.Options{
 		Catalog: cat, Orders: ord, Currency: e.cfg.Currency, RatePerMinute: e.cfg.APIRatePerMinute,
-		SessionPrincipal: sessions.RequestPrincipal, Tokens: auth.NewTokens(st).WithCache(principals),
+		SessionPrincipal: sessionPrincipal(sessions, auth.Policy(e.cfg.Require2FA)), Tokens: auth.NewTokens(st).WithCache(principals),
 		Events:   hub,
 		Webhooks: hooks, Imports: imp,
 	})

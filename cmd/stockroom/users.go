@@ -45,6 +45,19 @@ func passkeyOrigin(e *env) string {
 	return ""
 }
 
+// sessionPrincipal is who an API call made with the admin's session cookie acts as:
+// nobody when the 2FA policy holds the session's user at enrolment, since such a
+// user may do nothing else, through either transport.
+func sessionPrincipal(sessions *session.Manager, policy auth.Policy) func(*http.Request) (*auth.Principal, error) {
+	return func(r *http.Request) (*auth.Principal, error) {
+		p, err := sessions.RequestPrincipal(r)
+		if err != nil || policy.Blocks(p) {
+			return nil, err
+		}
+		return p, nil
+	}
+}
+
 // newSessions builds the session manager; a session store failure is a logged 500,
 // unless the client went away meanwhile (then nothing is written, and the access log
 // says 499).

@@ -231,3 +231,48 @@ func TestAppServesAdmin(t *testing.T) {
 }
 
 func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// A superuser held at enrolment by STOCKROOM_REQUIRE_2FA=superusers cannot use the
+// JSON API with the session cookie either; an API token is outside the policy.
+func TestHeldSessionCannotUseAPI(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.NewURL(t)
+	if code, _, stderr := stockroomIn(ctx, map[string]string{"STOCKROOM_DATABASE_URL": url}, "correct-horse-battery\n",
+		"createsuperuser", "--email", "boss@example.com", "--password-stdin"); code != 0 {
+		t.Fatalf("createsuperuser: %s", stderr)
+	}
+	st, err := store.Open(ctx, url, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	e.cfg.SessionIdle, e.cfg.SessionLifetime, e.cfg.LoginFailureLimit = time.Hour, 2*time.Hour, 5
+	e.cfg.Currency, e.cfg.APIRatePerMinute, e.cfg.MediaDir = "EUR", 1000, t.TempDir()
+	e.cfg.Require2FA = "superusers"
+	a, err := newApp(ctx, e, st, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	srv := httptest.NewServer(a.handler)
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(srv.URL+"/admin/login", neturl.Values{"email": {"boss@example.com"}, "password": {"correct-horse-battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, p := range []string{"/admin/", "/api/v1/me"} {
+		resp, err = c.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := map[string]int{"/admin/": http.StatusSeeOther, "/api/v1/me": http.StatusUnauthorized}[p]
+		if resp.StatusCode != want {
+			t.Errorf("held superuser GET %s = %d, want %d", p, resp.StatusCode, want)
+		}
+	}
+}
