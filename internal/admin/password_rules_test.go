@@ -11,7 +11,8 @@ import (
 )
 
 // Every password rule on every admin path that sets a password: the user form (new
-// user), a superuser setting someone's password, and the account's own password page.
+// user), a superuser setting someone's password, the account's own password page and
+// a reset link.
 // Each refusal is a 422 with the rule's message on the password field.
 func TestPasswordRulesOnEveryAdminPath(t *testing.T) {
 	t.Parallel()
@@ -30,6 +31,7 @@ func TestPasswordRulesOnEveryAdminPath(t *testing.T) {
 		{"common", "password1234", "is too common"},
 	}
 	super, own := a.signedIn(superEmail), a.signedIn(email)
+	link := makeResetLink(t, a, super, u.ID)
 	paths := []struct {
 		name string
 		post func(pw string) response
@@ -44,6 +46,9 @@ func TestPasswordRulesOnEveryAdminPath(t *testing.T) {
 		}},
 		{"own password", func(pw string) response {
 			return own.post("/admin/password", url.Values{"current": {password}, "password": {pw}, "password2": {pw}})
+		}},
+		{"reset link", func(pw string) response { // a refused password leaves the link working
+			return a.client().post(link, url.Values{"password": {pw}, "password2": {pw}})
 		}},
 	}
 	for _, p := range paths {
