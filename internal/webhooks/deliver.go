@@ -105,7 +105,9 @@ func (o outcome) ok() bool { return o.status >= 200 && o.status <= 299 }
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	s := w.s
 	var d db.GetWebhookDeliveryForSendRow
-	err := s.st.Read(ctx, func(q *db.Queries) (err error) {
+	// From the primary: the delivery was committed a moment ago, and on a replica
+	// that lags it would look deleted, and the message would be dropped.
+	err := s.st.Primary(ctx, func(q *db.Queries) (err error) {
 		d, err = q.GetWebhookDeliveryForSend(ctx, job.Args.DeliveryID)
 		return err
 	})
