@@ -132,3 +132,69 @@ func manyHeaders(n, size int) []string {
 	}
 	return out
 }
+
+// The answers net/http writes itself, before any handler (a malformed request, a
+// header section past the server's 1 MiB, an unknown transfer coding), are
+// problem+json for /api/ too, on a fresh connection or after an earlier answer on
+// the same one; elsewhere they stay Go's plain text. (A request pipelined behind
+// another, sent before the first answer, may get plain text: see problemConn.)
+func TestMalformedRequestsGetProblemJSON(t *testing.T) {
+	addr := rawServer(t)
+	huge := "X-Filler: " + strings.Repeat("a", 1100_000)
+	tests := []struct {
+		name    string
+		request string
+		status  int
+		json    bool
+	}{
+		{"API, a header line without a colon", "GET /api/v1/products HTTP/1.1\r\nHost: shop.example\r\nno colon here\r\n\r\n", 400, true},
+		{"API, headers past 1 MiB", "GET /api/v1/products HTTP/1.1\r\nHost: shop.example\r\n" + huge + "\r\n\r\n", 431, true},
+		{"API, an unknown transfer coding", "POST /api/v1/products HTTP/1.1\r\nHost: shop.example\r\nTransfer-Encoding: zip\r\n\r\n", 501, true},
+		{"API, two Host headers", "GET /api/v1/products HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n", 400, true},
+		{"API, after a good request on the connection", "GET /api/v1/products HTTP/1.1\r\nHost: shop.example\r\nno colon here\r\n\r\n", 400, true},
+		{"admin, a header line without a colon", "GET /admin/ HTTP/1.1\r\nHost: shop.example\r\nno colon here\r\n\r\n", 400, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			br := bufio.NewReader(c)
+			if strings.HasPrefix(tt.name, "API, after") { // a good request first, its answer read
+				io.WriteString(c, "GET /admin/ HTTP/1.1\r\nHost: shop.example\r\n\r\n")
+				resp, err := http.ReadResponse(br, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+			}
+			go io.WriteString(c, tt.request)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			ct := resp.Header.Get("Content-Type")
+			if resp.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d; body %.200s", resp.StatusCode, tt.status, body)
+			}
+			if !tt.json {
+				if !strings.HasPrefix(ct, "text/plain") {
+					t.Errorf("Content-Type %q, want Go's plain text outside /api/", ct)
+				}
+				return
+			}
+			var p struct {
+				Title, Detail string
+				Status        int
+				RequestID     string `json:"request_id"`
+			}
+			if ct != "application/problem+json" || json.Unmarshal(body, &p) != nil || p.Status != tt.status || p.Detail == "" || p.RequestID == "" {
+				t.Errorf("Content-Type %q body %q, want a problem with status %d", ct, body, tt.status)
+			}
+		})
+	}
+}

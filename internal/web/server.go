@@ -59,7 +59,7 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Stop) er
 		return context.WithValue(context.Background(), stoppingKey{}, stopping)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(problemListener{ln}) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
