@@ -57,32 +57,8 @@ func (m money) formatRange(lo, hi int64) string {
 // is the one to show. ok is false for anything that is not an amount.
 func (m money) parse(s string) (cents int64, ok bool) {
 	s = strings.TrimSpace(s)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, hasPoint := strings.Cut(s, ".")
-	if !hasPoint {
-		whole, frac, hasPoint = strings.Cut(s, ",")
+	if !strings.Contains(s, ".") && strings.Count(s, ",") == 1 {
+		s = strings.Replace(s, ",", ".", 1)
 	}
-	if whole == "" || len(whole) > 15 || !digits(whole) || !digits(frac) || len(frac) > m.decimals ||
-		hasPoint && (frac == "" || m.decimals == 0) {
-		return 0, false
-	}
-	frac += strings.Repeat("0", m.decimals-len(frac))
-	n, err := strconv.ParseInt(whole+frac, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
-
-func digits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return stockmoney.ParsePlain(s, m.decimals)
 }
