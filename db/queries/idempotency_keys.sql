@@ -26,7 +26,3 @@ WHERE id = @id;
 -- name: ReleaseIdempotencyKey :exec
 -- ReleaseIdempotencyKey gives up a claim whose request failed, so a retry can run.
 DELETE FROM idempotency_keys WHERE id = @id AND state = 'in_flight';
-
--- name: PurgeIdempotencyKeys :execrows
--- PurgeIdempotencyKeys deletes the keys older than 24 hours.
-DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours';

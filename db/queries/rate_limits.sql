@@ -23,8 +23,3 @@ FROM (
 ) c
 WHERE r.key = c.key
 RETURNING c.granted::int AS granted, r.tokens AS level;
-
--- name: PurgeRateLimits :execrows
--- PurgeRateLimits deletes buckets untouched since before: they have refilled, and a
--- missing bucket is a full one.
-DELETE FROM rate_limits WHERE at < @before::timestamptz;

@@ -502,19 +502,6 @@ func concurrentCreate(t *testing.T, n int, send func() response) {
 	}
 }
 
-func TestPurgeIdempotencyKeys(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	tok := h.writer(t)
-	h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"old"}`, "Idempotency-Key", "old").want(t, 201)
-	h.call(t, "POST", "/api/v1/widgets", tok, `{"name":"new"}`, "Idempotency-Key", "new").want(t, 201)
-	h.exec(t, `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old'`)
-	n, err := h.api.PurgeIdempotencyKeys(context.Background())
-	if err != nil || n != 1 {
-		t.Errorf("PurgeIdempotencyKeys() = %d, %v; want 1", n, err)
-	}
-}
-
 // An expired key is claimed afresh rather than replayed.
 func TestIdempotencyKeyExpires(t *testing.T) {
 	t.Parallel()

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -191,43 +190,6 @@ func replay(w http.ResponseWriter, held db.GetIdempotencyKeyRow) error {
 	w.WriteHeader(int(*held.Status))
 	w.Write(held.Body)
 	return nil
-}
-
-// PurgeIdempotencyKeys deletes the keys older than 24 hours and returns how many.
-// Correctness does not depend on it (an expired key is claimed afresh); it keeps the
-// table small.
-func (s *Server) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
-	var n int64
-	err := s.st.InTx(ctx, func(q *db.Queries) error {
-		var err error
-		n, err = q.PurgeIdempotencyKeys(ctx)
-		return err
-	})
-	return n, err
-}
-
-// RunPurger purges expired idempotency keys and idle rate-limit buckets every
-// interval until ctx is done.
-func (s *Server) RunPurger(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.PurgeIdempotencyKeys(ctx); err != nil {
-				s.log.WarnContext(ctx, "purge idempotency keys", "err", err)
-			} else if n > 0 {
-				s.log.InfoContext(ctx, "purged idempotency keys", "count", n)
-			}
-			if s.limiter != nil {
-				if _, err := s.limiter.purge(ctx); err != nil {
-					s.log.WarnContext(ctx, "purge rate limit buckets", "err", err)
-				}
-			}
-		}
-	}
 }
 
 // capture holds a response in memory, so it can be stored before it is sent.

@@ -141,14 +141,3 @@ func (l *limiter) sweep(now time.Time) {
 		}
 	}
 }
-
-// purge deletes the buckets unused for an hour (a bucket refills in a minute: one
-// that is missing is a full one).
-func (l *limiter) purge(ctx context.Context) (int64, error) {
-	var n int64
-	err := l.st.Primary(ctx, func(q *db.Queries) (err error) {
-		n, err = q.PurgeRateLimits(ctx, l.now().Add(-time.Hour))
-		return err
-	})
-	return n, err
-}

@@ -96,19 +96,6 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 	return i, err
 }
 
-const purgeIdempotencyKeys = `-- name: PurgeIdempotencyKeys :execrows
-DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'
-`
-
-// PurgeIdempotencyKeys deletes the keys older than 24 hours.
-func (q *Queries) PurgeIdempotencyKeys(ctx context.Context) (int64, error) {
-	result, err := q.db.Exec(ctx, purgeIdempotencyKeys)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
-
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
 DELETE FROM idempotency_keys WHERE id = $1 AND state = 'in_flight'
 `

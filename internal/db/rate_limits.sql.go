@@ -74,17 +74,3 @@ func (q *Queries) LeaseRateLimit(ctx context.Context, arg LeaseRateLimitParams) 
 	err := row.Scan(&i.Granted, &i.Level)
 	return i, err
 }
-
-const purgeRateLimits = `-- name: PurgeRateLimits :execrows
-DELETE FROM rate_limits WHERE at < $1::timestamptz
-`
-
-// PurgeRateLimits deletes buckets untouched since before: they have refilled, and a
-// missing bucket is a full one.
-func (q *Queries) PurgeRateLimits(ctx context.Context, before time.Time) (int64, error) {
-	result, err := q.db.Exec(ctx, purgeRateLimits, before)
-	if err != nil {
-		return 0, err
-	}
-	return result.RowsAffected(), nil
-}
