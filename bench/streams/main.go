@@ -10,6 +10,9 @@
 //     start, so the write's own duration counts too) to its arrival at the client;
 //   - how long B takes to stop on SIGTERM with the streams open.
 //
+// Both servers run with their profiler on a loopback port (STOCKROOM_DEBUG_ADDR): the
+// report splits B's memory per stream into goroutine stacks and heap.
+//
 // Settings (environment):
 //
 //	STREAMS_DATABASE_URL  an empty database (required); it is migrated and provisioned
@@ -135,7 +138,7 @@ func run(ctx context.Context) error {
 
 	r := report{cfg: c, files: files}
 	time.Sleep(2 * time.Second) // let B settle before the baseline
-	r.rssBefore = rss(b.cmd.Process.Pid)
+	r.rssBefore, r.memBefore = rss(b.cmd.Process.Pid), b.memStats()
 	pool := newStreams(b.url, token)
 	opened := time.Now()
 	if err := pool.open(c.n); err != nil {
@@ -143,12 +146,17 @@ func run(ctx context.Context) error {
 	}
 	r.openTime = time.Since(opened)
 	time.Sleep(5 * time.Second)
-	r.rssOpen = rss(b.cmd.Process.Pid)
+	r.rssOpen, r.memOpen = rss(b.cmd.Process.Pid), b.memStats()
 	cpu0 := cpuSeconds(b.cmd.Process.Pid)
 	time.Sleep(c.window)
 	r.idleCPU = (cpuSeconds(b.cmd.Process.Pid) - cpu0) / c.window.Seconds()
+	r.rssIdle = rss(b.cmd.Process.Pid) // stacks shrink and memory is returned as the idle process collects
 
 	pool.closeAllBut(c.latency)
+	// Wait until B has let the closed streams go, so none of them counts an event.
+	if err := b.waitStreams(c.latency); err != nil {
+		return err
+	}
 	pool.record(true)
 	interval := time.Second / time.Duration(c.writes)
 	deadline := time.Now().Add(c.window)
@@ -206,26 +214,78 @@ func (c config) stockroom(ctx context.Context, stdin string, args ...string) (st
 }
 
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan error
+	cmd   *exec.Cmd
+	url   string
+	debug string // the profiler's base URL (STOCKROOM_DEBUG_ADDR)
+	done  chan error
+}
+
+// freePort returns a loopback address nobody listens on.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitStreams waits until the server's stockroom_event_streams gauge reads n.
+func (s *server) waitStreams(n int) error {
+	want := fmt.Sprintf("stockroom_event_streams %d\n", n)
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(s.url + "/metrics")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if bytes.Contains(b, []byte(want)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the server did not get down to %d streams within 60 s", n)
+}
+
+// memStats reads the Go runtime's memory figures (KiB) from the server's profiler.
+func (s *server) memStats() map[string]int64 {
+	out := map[string]int64{}
+	resp, err := http.Get(s.debug + "/debug/pprof/heap?debug=1")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		// "# Stack = inuse / sys" is StackInuse.
+		for k, prefix := range map[string]string{"HeapInuse": "# HeapInuse = ", "StackInuse": "# Stack = "} {
+			if v, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+				out[k] = n / 1024
+			}
+		}
+	}
+	return out
 }
 
 // serve starts `stockroom serve` on a free loopback port and waits until it is ready.
 func (c config) serve(ctx context.Context) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	debug, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.CommandContext(ctx, c.bin, "serve")
-	cmd.Env = append(c.env(), "STOCKROOM_ADDR="+addr)
+	cmd.Env = append(c.env(), "STOCKROOM_ADDR="+addr, "STOCKROOM_DEBUG_ADDR="+debug)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan error, 1)}
+	s := &server{cmd: cmd, url: "http://" + addr, debug: "http://" + debug, done: make(chan error, 1)}
 	go func() { s.done <- cmd.Wait() }()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if resp, err := http.Get(s.url + "/readyz"); err == nil {
@@ -441,6 +501,8 @@ type report struct {
 	cfg                config
 	files              uint64
 	rssBefore, rssOpen int64 // KiB
+	rssIdle            int64 // KiB, after the idle window
+	memBefore, memOpen map[string]int64
 	openTime           time.Duration
 	idleCPU            float64 // cores
 	writes, received   int
@@ -464,6 +526,10 @@ func (r report) write(stdout io.Writer) error {
 	fmt.Fprintf(&b, "| streams opened on B | %d in %s |\n", r.cfg.n, r.openTime.Round(time.Millisecond))
 	fmt.Fprintf(&b, "| B's RSS before / with the streams open | %d KiB / %d KiB |\n", r.rssBefore, r.rssOpen)
 	fmt.Fprintf(&b, "| RSS per open stream | %.1f KiB |\n", float64(r.rssOpen-r.rssBefore)/float64(r.cfg.n))
+	fmt.Fprintf(&b, "| RSS per open stream after the idle window | %.1f KiB |\n", float64(r.rssIdle-r.rssBefore)/float64(r.cfg.n))
+	for _, k := range []string{"StackInuse", "HeapInuse"} {
+		fmt.Fprintf(&b, "| Go %s per open stream | %.1f KiB |\n", k, float64(r.memOpen[k]-r.memBefore[k])/float64(r.cfg.n))
+	}
 	fmt.Fprintf(&b, "| B's CPU with the streams idle (heartbeats only), %s | %.1f%% of a core |\n", r.cfg.window, 100*r.idleCPU)
 	fmt.Fprintf(&b, "| latency window | %d streams, %d writes through A (%d/s for %s) |\n", r.cfg.latency, r.writes, r.cfg.writes, r.cfg.window)
 	fmt.Fprintf(&b, "| events received / expected | %d / %d |\n", r.received, r.writes*r.cfg.latency)
