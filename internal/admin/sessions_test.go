@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/stockroom-dev/stockroom/internal/auth"
 )
 
@@ -140,5 +142,40 @@ func TestUserSessionsBySuperuser(t *testing.T) {
 		if got := auth.Device(d.ua); got != d.want {
 			t.Errorf("Device(%q) = %q, want %q", d.ua, got, d.want)
 		}
+	}
+}
+
+// Acceptance 5 in a browser: a session ended from another one's sessions page is
+// signed out on that browser's next request.
+func TestBrowserSessionEnded(t *testing.T) {
+	t.Parallel()
+	a := newTestApp(t)
+	ctx := newTab(t)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.srv.URL+"/admin/login?next=%2Fadmin%2Faccount%2Fsessions"),
+		chromedp.SendKeys(chromedp.ID("email"), staffEmail),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("session-list")),
+	)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+	other := a.signedIn(staffEmail)
+	all, mine := other.sessionIDs(t, sessionsPath)
+	if len(all) != 2 {
+		t.Fatalf("sessions %v, want the browser's and this one", all)
+	}
+	browserSession := all[0]
+	if browserSession == mine {
+		browserSession = all[1]
+	}
+	must(t, other.post(sessionsPath+"/"+browserSession+"/end", nil), http.StatusSeeOther)
+	err = chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("login")))
+	if err != nil {
+		t.Fatalf("the browser after its session ended: %v", err)
+	}
+	if signedOut(t, other) {
+		t.Error("the session that ended the other one was signed out too")
 	}
 }
