@@ -191,7 +191,8 @@ func TestImagesFormIsOneChange(t *testing.T) {
 			"images[2].id": {fmt.Sprint(white.ID)}, "images[2].version": {"1"}, "images[2].alt": {"a swatch"}, "images[2].position": {"1"},
 		}
 	}
-	if _, err := a.cat.UpdateImageAlt(context.Background(), fixture, red.ID, 1, "Red, as another editor put it"); err != nil {
+	if _, err := a.cat.EditImages(context.Background(), fixture, p.ID, []catalog.ImageEdit{
+		{ID: blue.ID, Alt: blue.Alt}, {ID: red.ID, Version: 1, Alt: "Red, as another editor put it"}, {ID: white.ID, Alt: white.Alt}}); err != nil {
 		t.Fatal(err)
 	}
 	before, audits := a.counts(), len(a.auditRows())

@@ -15,7 +15,7 @@
 // variants, version-checked), DeleteProduct, AddVariant, UpdateVariant,
 // DeleteVariant, AdjustStock (a relative change that never oversells), the bulk
 // SetStatus, MoveToCategory and DeleteProducts, CreateCategory, UpdateCategory,
-// DeleteCategory, and AddImage, UpdateImageAlt, ReorderImages, DeleteImage. Forms
+// DeleteCategory, and AddImage and EditImages. Forms
 // start from InputOf(product) and the API's PATCH applies its fields to the same.
 //
 // Errors are the project's own: validator.Errors for bad input (field names as in

@@ -164,79 +164,6 @@ func writeTemp(dir string, data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// UpdateImageAlt sets image id's alt text if it is at version (0: whatever its
-// version).
-func (c *Catalog) UpdateImageAlt(ctx context.Context, actor audit.Actor, id int64, version int32, alt string) (db.ProductImage, error) {
-	if !validator.MaxLen(alt, MaxAlt) {
-		return db.ProductImage{}, validator.Errors{"alt": fmt.Sprintf("must be at most %d characters", MaxAlt)}
-	}
-	var img db.ProductImage
-	err := c.st.InTx(ctx, func(q *db.Queries) error {
-		p, err := q.LockProductOfImage(ctx, id)
-		if err != nil {
-			return err
-		}
-		before, err := q.GetImage(ctx, id)
-		if err != nil {
-			return err
-		}
-		if version != 0 && before.Version != version {
-			return fmt.Errorf("image %d: %w", id, store.ErrStale)
-		}
-		if before.Alt == alt {
-			img = before
-			return nil
-		}
-		if img, err = q.UpdateImageAlt(ctx, db.UpdateImageAltParams{ID: id, Alt: alt, Version: &before.Version}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, actor, audit.ActionUpdate, ResourceProducts, p.ID, p.Name,
-			audit.Changes{imageField(id, "alt"): {before.Alt, alt}})
-	})
-	if err != nil {
-		return db.ProductImage{}, fmt.Errorf("update image %d: %w", id, err)
-	}
-	return img, nil
-}
-
-// ReorderImages puts product productID's images in the order of ids, which must
-// list each of them once.
-func (c *Catalog) ReorderImages(ctx context.Context, actor audit.Actor, productID int64, ids []int64) error {
-	err := c.st.InTx(ctx, func(q *db.Queries) error {
-		p, err := q.LockProduct(ctx, productID)
-		if err != nil {
-			return err
-		}
-		images, err := q.ListProductImages(ctx, productID)
-		if err != nil {
-			return err
-		}
-		before := make([]int64, len(images))
-		for i, img := range images {
-			before[i] = img.ID
-		}
-		sorted := slices.Clone(ids)
-		slices.Sort(sorted)
-		current := slices.Clone(before)
-		slices.Sort(current)
-		if !slices.Equal(sorted, current) {
-			return validator.Errors{"images": "must list each of the product's images once"}
-		}
-		if slices.Equal(before, ids) {
-			return nil
-		}
-		if _, err := q.ReorderImages(ctx, db.ReorderImagesParams{ProductID: productID, Ids: ids}); err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, actor, audit.ActionUpdate, ResourceProducts, p.ID, p.Name,
-			audit.Changes{"images.order": {before, ids}})
-	})
-	if err != nil {
-		return fmt.Errorf("reorder images of product %d: %w", productID, err)
-	}
-	return nil
-}
-
 // ImageEdit is what one save of a product's images form asks of one image: its
 // alt text, or its deletion. Version is the image's version as the form showed it.
 type ImageEdit struct {
@@ -327,27 +254,6 @@ func (c *Catalog) EditImages(ctx context.Context, actor audit.Actor, productID i
 	}
 	c.removeUnusedFiles(ctx, hashes)
 	return len(hashes), nil
-}
-
-// DeleteImage deletes image id; its file goes once no other row names it.
-func (c *Catalog) DeleteImage(ctx context.Context, actor audit.Actor, id int64) error {
-	var img db.ProductImage
-	err := c.st.InTx(ctx, func(q *db.Queries) error {
-		p, err := q.LockProductOfImage(ctx, id)
-		if err != nil {
-			return err
-		}
-		if img, err = q.DeleteImage(ctx, id); err != nil {
-			return err
-		}
-		return audit.Record(ctx, q, actor, audit.ActionUpdate, ResourceProducts, p.ID, p.Name,
-			audit.Changes{imageField(id, ""): {ImagePath(img), nil}})
-	})
-	if err != nil {
-		return fmt.Errorf("delete image %d: %w", id, err)
-	}
-	c.removeUnusedFiles(ctx, []string{img.Sha256})
-	return nil
 }
 
 // removeUnusedFiles removes the files of the hashes no image row names any more,

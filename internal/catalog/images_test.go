@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -132,22 +133,30 @@ func TestAddImageByContent(t *testing.T) {
 	}
 
 	// Reorder, alt text, then delete: the shared file stays until both rows are gone.
-	ids := []int64{got.Images[1].ID, got.Images[0].ID}
-	if err := e.cat.ReorderImages(ctx, editor, a.ID, ids); err != nil {
+	second := got.Images[1]
+	reorder := []catalog.ImageEdit{{ID: second.ID, Alt: second.Alt}, {ID: img.ID, Alt: img.Alt}}
+	if _, err := e.cat.EditImages(ctx, editor, a.ID, reorder); err != nil {
 		t.Fatal(err)
 	}
-	wantFields(t, e.cat.ReorderImages(ctx, editor, a.ID, ids[:1]), validator.Errors{"images": "must list each of the product's images once"})
-	if _, err := e.cat.UpdateImageAlt(ctx, editor, img.ID, img.Version, "stale"); !errors.Is(err, store.ErrStale) {
+	if _, err := e.cat.EditImages(ctx, editor, a.ID, reorder[:1]); !errors.Is(err, catalog.ErrImagesChanged) {
+		t.Errorf("edits naming one of two images: err = %v, want ErrImagesChanged", err)
+	}
+	stale := []catalog.ImageEdit{{ID: second.ID, Alt: second.Alt}, {ID: img.ID, Version: img.Version, Alt: "stale"}}
+	if _, err := e.cat.EditImages(ctx, editor, a.ID, stale); !errors.Is(err, store.ErrStale) {
 		t.Errorf("alt from before the reorder: err = %v, want ErrStale", err)
 	}
-	if _, err := e.cat.UpdateImageAlt(ctx, editor, img.ID, 0, "a warm orange frame"); err != nil {
+	wantFields(t, func() error {
+		_, err := e.cat.EditImages(ctx, editor, a.ID, []catalog.ImageEdit{{ID: second.ID}, {ID: img.ID, Alt: strings.Repeat("a", catalog.MaxAlt+1)}})
+		return err
+	}(), validator.Errors{"images[1].alt": fmt.Sprintf("must be at most %d characters", catalog.MaxAlt)})
+	if _, err := e.cat.EditImages(ctx, editor, a.ID, []catalog.ImageEdit{{ID: second.ID, Alt: second.Alt}, {ID: img.ID, Alt: "a warm orange frame"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = e.cat.Product(ctx, a.ID)
-	if got.Images[0].ID != ids[0] || got.Images[1].Alt != "a warm orange frame" {
+	if got.Images[0].ID != second.ID || got.Images[1].Alt != "a warm orange frame" {
 		t.Errorf("after reorder and alt: %+v", got.Images)
 	}
-	if err := e.cat.DeleteImage(ctx, editor, img.ID); err != nil {
+	if _, err := e.cat.EditImages(ctx, editor, a.ID, []catalog.ImageEdit{{ID: second.ID, Alt: second.Alt}, {ID: img.ID, Delete: true}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(e.media, path)); err != nil {
