@@ -5,10 +5,16 @@ GO    ?= go
 BIN   := bin/stockroom
 PKGS  := ./...
 
-.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium deps-cluster bench bench-streams bench-webhooks clean
+.PHONY: run build test generate check-generated fmt-check vet lint deps-postgres deps-chromium deps-cluster cluster test-cluster bench bench-streams bench-webhooks clean
 
 run: build deps-postgres ## build and start on the embedded default (private PostgreSQL cluster)
 	./$(BIN) dev
+
+cluster: build deps-postgres deps-cluster ## a local scale-out cluster: primary + replica + pgbouncer + 3 copies + haproxy on 127.0.0.1:8080 (Ctrl-C stops all)
+	./$(BIN) dev --instances 3
+
+test-cluster: deps-postgres deps-cluster ## the cluster's fault checks through haproxy (SIGKILL a copy, rolling restart); a few minutes
+	STOCKROOM_TEST_CLUSTER=1 $(GO) test -count=1 -timeout 10m -run '^TestCluster$$' -v ./cmd/stockroom
 
 build: ## build the binary into bin/
 	$(GO) build -trimpath -o $(BIN) ./cmd/stockroom

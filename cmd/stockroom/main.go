@@ -76,7 +76,7 @@ func noFlags(run runFunc) func(fs *flag.FlagSet) runFunc {
 
 func commands() map[string]command {
 	return map[string]command{
-		"dev":     {"[--no-workers]", "run on a private PostgreSQL cluster with demo data (no config needed)", config.Dev, defineServing(runDev)},
+		"dev":     {"[--no-workers] [--instances N]", "run on a private PostgreSQL cluster with demo data (no config needed); --instances N: a local scale-out cluster behind haproxy", config.Dev, defineDev},
 		"serve":   {"[--no-workers]", "run the production server (config from STOCKROOM_* variables)", config.Serve, defineServing(runServe)},
 		"worker":  {"", "run background jobs only (for deployments that serve with --no-workers)", config.Serve, noFlags(runWorker)},
 		"migrate": {"up|down|status", "apply, roll back or list schema migrations", config.Serve, noFlags(runMigrate)},

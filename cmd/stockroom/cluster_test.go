@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+)
+
+// clusterEnv opts in to TestCluster (make test-cluster): it builds the binary and
+// runs a whole local cluster (primary, replica, pgbouncer, three copies, haproxy),
+// a minute or two of a machine's time that `make test` does not spend.
+const clusterEnv = "STOCKROOM_TEST_CLUSTER"
+
+// TestCluster runs the issue's fault checks through haproxy in front of three serve
+// copies (behind pgbouncer, with a replica):
+//   - SIGKILL of a copy under a steady write load whose client retries with the same
+//     Idempotency-Key: every acknowledged write is in the database, exactly once;
+//   - a rolling restart (SIGTERM one copy at a time, start it again) under read and
+//     write load: the client sees no failed request.
+func TestCluster(t *testing.T) {
+	if os.Getenv(clusterEnv) == "" {
+		t.Skipf("set %s=1 (make test-cluster) to run the local cluster's fault checks", clusterEnv)
+	}
+	ctx := context.Background()
+	base := t.TempDir()
+	for _, d := range []string{filepath.Dir(base), base} {
+		if err := os.Chmod(d, 0o755); err != nil { // the servers run as postgres when root
+			t.Fatal(err)
+		}
+	}
+	bin := filepath.Join(base, "stockroom")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var logs dbtest.LogBuffer
+	addr := freeAddr(t)
+	c, err := startCluster(ctx, bin, filepath.Join(base, "cluster"), addr, 3, nil, &logs, nil)
+	if err != nil {
+		t.Fatalf("start the cluster: %v\n%s", err, logs.String())
+	}
+	defer c.stop()
+	defer func() {
+		if t.Failed() {
+			t.Logf("cluster log (last 60 lines):\n%s", lastLines([]byte(logs.String()), 60))
+		}
+	}()
+	direct := c.primary.URL("stockroom")
+	env := map[string]string{"STOCKROOM_DATABASE_URL": direct}
+	if code, _, stderr := stockroomIn(ctx, env, "a long enough password 1\n", "createsuperuser",
+		"--email", "ada@example.com", "--password-stdin"); code != 0 {
+		t.Fatalf("createsuperuser: %d %s", code, stderr)
+	}
+	code, out, stderr := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "load", "--scope", "write")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, stderr)
+	}
+	token := strings.TrimSpace(out)
+	front := "http://" + addr
+
+	t.Run("SIGKILL under write load loses no acknowledged write", func(t *testing.T) {
+		load := startWrites(front, token, "kill", 4, true)
+		time.Sleep(2 * time.Second)
+		if err := c.signalCopy(0, syscall.SIGKILL, 10*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		if err := c.restartCopy(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		acked, stats := load.stop()
+		if len(load.inFlight) > 0 {
+			t.Logf("keys the killed copy left claimed (409 until their 10 minutes pass; each stored at most once): %v", load.inFlight)
+			checkAtMostOnce(t, direct, load.inFlight)
+		}
+		t.Logf("writes acknowledged %d; attempts that failed and were retried %d; given up %d (%s)", len(acked), stats.retried, stats.failed, stats.first)
+		if stats.failed > 0 {
+			t.Errorf("%d writes were never acknowledged; first: %s", stats.failed, stats.first)
+		}
+		if len(acked) == 0 {
+			t.Fatal("no write was acknowledged")
+		}
+		checkWrites(t, direct, "kill", acked)
+	})
+
+	t.Run("rolling SIGTERM restart fails no request", func(t *testing.T) {
+		writes := startWrites(front, token, "roll", 2, false)
+		reads := startReads(front, token, 2)
+		for i := range c.copies {
+			if err := c.signalCopy(i, syscall.SIGTERM, 30*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.restartCopy(ctx, i); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond) // haproxy's rise: 2 checks 500 ms apart
+		}
+		acked, ws := writes.stop()
+		_, rs := reads.stop()
+		t.Logf("writes %d (failed %d), reads %d (failed %d)", len(acked), ws.failed, rs.ok, rs.failed)
+		if ws.failed+rs.failed > 0 {
+			t.Errorf("%d writes and %d reads failed during the rolling restart, want none; first: %s %s",
+				ws.failed, rs.failed, ws.first, rs.first)
+		}
+		if rs.ok == 0 || len(acked) == 0 {
+			t.Error("the load did not run")
+		}
+		checkWrites(t, direct, "roll", acked)
+	})
+}
+
+type loadStats struct {
+	ok, failed, retried int64
+	first               string // the first failure
+}
+
+type load struct {
+	stopped  atomic.Bool
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	acked    []string
+	inFlight []string // keys still claimed by a killed copy when the load stopped
+	stats    loadStats
+}
+
+func (l *load) fail(what string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stats.failed++
+	if l.stats.first == "" {
+		l.stats.first = what
+	}
+}
+
+func (l *load) stop() ([]string, loadStats) {
+	l.stopped.Store(true)
+	l.wg.Wait()
+	return l.acked, l.stats
+}
+
+// startWrites creates categories through the front, each with its own
+// Idempotency-Key. With retry, a failed attempt (no answer, 5xx, 409 in flight) is
+// sent again with the same key and body until it is acknowledged; without, it is
+// counted as failed.
+func startWrites(front, token, prefix string, workers int, retry bool) *load {
+	l := &load{}
+	client := &http.Client{Timeout: 30 * time.Second}
+	for w := range workers {
+		l.wg.Go(func() {
+			for n := 0; !l.stopped.Load(); n++ {
+				slug := fmt.Sprintf("%s-%d-%d", prefix, w, n)
+				body := fmt.Sprintf(`{"name": %q, "slug": %q}`, slug, slug)
+				for attempt := 0; ; attempt++ {
+					req, _ := http.NewRequest("POST", front+"/api/v1/categories", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+token)
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Idempotency-Key", slug)
+					resp, err := client.Do(req)
+					status := 0
+					if err == nil {
+						io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+						status = resp.StatusCode
+					}
+					if status == http.StatusCreated {
+						l.mu.Lock()
+						l.acked = append(l.acked, slug)
+						l.stats.ok++
+						l.mu.Unlock()
+						break
+					}
+					// Only a lost answer, a 5xx or a 409 (the same key in flight) is
+					// worth sending again; anything else is the test's mistake.
+					retryable := status == 0 || status >= 500 || status == http.StatusConflict
+					if retry && status == http.StatusConflict && l.stopped.Load() && attempt > 100 {
+						// The killed copy's claim on the key: in flight for 10 minutes
+						// (internal/api/idempotency.go), the issue's known gap.
+						l.mu.Lock()
+						l.inFlight = append(l.inFlight, slug)
+						l.mu.Unlock()
+						break
+					}
+					if !retry || !retryable {
+						l.fail(fmt.Sprintf("POST %s: %d %v", slug, status, err))
+						break
+					}
+					l.mu.Lock()
+					l.stats.retried++
+					l.mu.Unlock()
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		})
+	}
+	return l
+}
+
+// startReads reads the category list and the product list through the front.
+func startReads(front, token string, workers int) *load {
+	l := &load{}
+	client := &http.Client{Timeout: 30 * time.Second}
+	for range workers {
+		l.wg.Go(func() {
+			for i := 0; !l.stopped.Load(); i++ {
+				path := []string{"/api/v1/categories?limit=20", "/api/v1/products?limit=20"}[i%2]
+				req, _ := http.NewRequest("GET", front+path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err != nil {
+					l.fail(fmt.Sprintf("GET %s: %v", path, err))
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					l.fail(fmt.Sprintf("GET %s: %d", path, resp.StatusCode))
+					continue
+				}
+				l.mu.Lock()
+				l.stats.ok++
+				l.mu.Unlock()
+			}
+		})
+	}
+	return l
+}
+
+// checkWrites asserts that every acknowledged slug is in the database once, and
+// that nothing under prefix was written that the client did not ask for.
+func checkWrites(t *testing.T, url, prefix string, acked []string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT slug FROM categories WHERE slug LIKE $1 || '-%'", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]int{}
+	for _, s := range stored {
+		have[s]++
+	}
+	var lost bytes.Buffer
+	for _, s := range acked {
+		if have[s] != 1 {
+			fmt.Fprintf(&lost, " %s(%d)", s, have[s])
+		}
+	}
+	if lost.Len() > 0 {
+		t.Errorf("acknowledged writes not stored exactly once:%s", lost.String())
+	}
+	t.Logf("%s: %d acknowledged, %d stored (a write whose answer was lost and whose retry did not come is stored unacknowledged)", prefix, len(acked), len(stored))
+}
+
+// lastLines returns the last n lines of out.
+func lastLines(out []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// checkAtMostOnce asserts that no slug is stored twice.
+func checkAtMostOnce(t *testing.T, url string, slugs []string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range slugs {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM categories WHERE slug = $1", s).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 1 {
+			t.Errorf("%s stored %d times", s, n)
+		}
+	}
+}
