@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +73,77 @@ func TestCluster(t *testing.T) {
 	}
 	token := strings.TrimSpace(out)
 	front := "http://" + addr
+
+	t.Run("state is shared by the copies", func(t *testing.T) {
+		copyURL := func(i int) string { return "http://" + c.copies[i].addr }
+		api := func(method, u, key, body string) (int, string) {
+			t.Helper()
+			req, _ := http.NewRequest(method, u, strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			if body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			if key != "" {
+				req.Header.Set("Idempotency-Key", key)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		// One Idempotency-Key sent to two copies at once: one write.
+		var wg sync.WaitGroup
+		statuses := make([]int, 2)
+		for i := range 2 {
+			wg.Go(func() {
+				statuses[i], _ = api("POST", copyURL(i)+"/api/v1/categories", "same-key", `{"name": "Twice", "slug": "twice"}`)
+			})
+		}
+		wg.Wait()
+		for _, st := range statuses {
+			if st != http.StatusCreated && st != http.StatusConflict {
+				t.Errorf("same key on two copies: statuses %v, want 201 and 201 (replay) or 409", statuses)
+			}
+		}
+		if n := countSlug(t, direct, "twice"); n != 1 {
+			t.Errorf("same key on two copies stored %d categories, want 1", n)
+		}
+		// A cursor made by one copy is accepted by another.
+		for i := range 3 {
+			api("POST", front+"/api/v1/categories", "", fmt.Sprintf(`{"name": "Page %d", "slug": "page-%d"}`, i, i))
+		}
+		code, body := api("GET", copyURL(0)+"/api/v1/categories?limit=1", "", "")
+		var page struct {
+			NextCursor *string `json:"next_cursor"`
+		}
+		if err := json.Unmarshal([]byte(body), &page); code != 200 || err != nil || page.NextCursor == nil {
+			t.Fatalf("first page from copy 1: %d %v %.200s", code, err, body)
+		}
+		if code, body := api("GET", copyURL(1)+"/api/v1/categories?limit=1&cursor="+url.QueryEscape(*page.NextCursor), "", ""); code != 200 {
+			t.Errorf("copy 1's cursor on copy 2: %d %.300s", code, body)
+		}
+		// Sign-in failures count across copies: five wrong passwords spread over
+		// the three, then the right one on another is refused.
+		for i := range 5 {
+			resp, err := http.PostForm(copyURL(i%3)+"/admin/login", url.Values{"email": {"ada@example.com"}, "password": {"wrong password 123"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noRedirect.PostForm(copyURL(2)+"/admin/login", url.Values{"email": {"ada@example.com"}, "password": {"a long enough password 1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("right password after 5 failures on other copies: %d, want 429", resp.StatusCode)
+		}
+	})
 
 	t.Run("SIGKILL under write load loses no acknowledged write", func(t *testing.T) {
 		load := startWrites(front, token, "kill", 4, true)
@@ -298,4 +371,19 @@ func checkAtMostOnce(t *testing.T, url string, slugs []string) {
 			t.Errorf("%s stored %d times", s, n)
 		}
 	}
+}
+
+func countSlug(t *testing.T, dbURL, slug string) int {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM categories WHERE slug = $1", slug).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
