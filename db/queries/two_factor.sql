@@ -55,3 +55,10 @@ UPDATE users SET password_hash = @password_hash WHERE id = @id;
 -- BumpAuthVersion ends every session of a user (they carry the old auth_version)
 -- and returns the user's email.
 UPDATE users SET auth_version = auth_version + 1 WHERE id = @id RETURNING email;
+
+-- name: LastRecoveryCodeUse :one
+-- LastRecoveryCodeUse is when a user's latest recovery code was used at or after
+-- @since (their previous sign-in); none is ErrNoRows. The next sign-in tells them.
+SELECT used_at FROM recovery_codes
+WHERE user_id = @user_id AND used_at >= @since
+ORDER BY used_at DESC LIMIT 1;

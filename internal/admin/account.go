@@ -235,6 +235,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sessions.SignIn(ctx, p, clientOf(r)); err != nil {
 		return err
 	}
+	s.tellRecoveryUse(r, p)
 	if method == auth.MethodRecovery {
 		st, err := s.auth.TwoFactorStatus(ctx, p.UserID)
 		if err != nil {
@@ -245,6 +246,17 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	return nil
+}
+
+// tellRecoveryUse queues a warning when a recovery code was used since p's
+// previous sign-in: if it was not them, they should act now.
+func (s *Server) tellRecoveryUse(r *http.Request, p *auth.Principal) {
+	if p.RecoveryCodeUsedAt == nil {
+		return
+	}
+	s.sessions.Flash(r.Context(), "A recovery code was used to sign in to your account at "+
+		p.RecoveryCodeUsedAt.UTC().Format("2006-01-02 15:04 UTC")+
+		". If that was not you, change your password and make new recovery codes on the Account security page.")
 }
 
 // resetPage confirms a superuser's reset of another user's second factor.

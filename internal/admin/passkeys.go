@@ -180,6 +180,7 @@ func (s *Server) passkeySignInFinish(w http.ResponseWriter, r *http.Request) err
 	if err := s.sessions.SignIn(ctx, p, clientOf(r)); err != nil {
 		return err
 	}
+	s.tellRecoveryUse(r, p)
 	return writeJSON(w, map[string]string{"redirect": safeNext(r.URL.Query().Get("next"))})
 }
 
@@ -217,6 +218,7 @@ func (s *Server) passwordlessFinish(w http.ResponseWriter, r *http.Request) erro
 	if err := s.sessions.SignIn(ctx, p, clientOf(r)); err != nil {
 		return err
 	}
+	s.tellRecoveryUse(r, p)
 	return writeJSON(w, map[string]string{"redirect": safeNext(r.URL.Query().Get("next"))})
 }
 

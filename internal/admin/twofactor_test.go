@@ -235,7 +235,7 @@ func TestRecoveryCodes(t *testing.T) {
 	a, clock := newTOTPApp(t)
 	uid := a.ids[staffEmail]
 	owner := a.signedIn(staffEmail)
-	_, codes := enrol(t, owner, clock)
+	secret, codes := enrol(t, owner, clock)
 
 	c := a.client()
 	r := signInWithCode(t, c, staffEmail, codes[0])
@@ -245,6 +245,18 @@ func TestRecoveryCodes(t *testing.T) {
 		t.Errorf("%d recovery_code_used audit rows, want 1", n)
 	}
 	must(t, signInWithCode(t, a.client(), staffEmail, codes[0]), http.StatusUnauthorized)
+	// The next sign-in, with the app, is told a recovery code was used; the one after
+	// that is not.
+	clock.step(1)
+	next := a.client()
+	must(t, signInWithCode(t, next, staffEmail, clock.code(t, secret, 0)), http.StatusSeeOther)
+	must(t, next.get("/admin/"), http.StatusOK, "A recovery code was used to sign in to your account at")
+	clock.step(1)
+	after := a.client()
+	must(t, signInWithCode(t, after, staffEmail, clock.code(t, secret, 0)), http.StatusSeeOther)
+	if r := after.get("/admin/"); strings.Contains(r.body, "A recovery code was used") {
+		t.Error("the sign-in after next is told of the recovery code again")
+	}
 	// Typed in lower case with spaces: still the code.
 	must(t, signInWithCode(t, a.client(), staffEmail, strings.ToLower(strings.ReplaceAll(codes[1], "-", " "))), http.StatusSeeOther)
 	must(t, owner.get(securityPath), http.StatusOK, "8 of 10 recovery codes left")

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -406,8 +407,12 @@ func (s *Service) passkeySignedIn(ctx context.Context, pu *passkeyUser, u db.Use
 		return nil, err
 	}
 	var su db.GetSessionUserRow
+	var usedAt *time.Time
 	err = s.st.InTx(ctx, func(q *db.Queries) (err error) {
 		if err := q.UsePasskey(ctx, db.UsePasskeyParams{ID: row.ID, Credential: raw}); err != nil {
+			return err
+		}
+		if usedAt, err = recoveryCodeUse(ctx, q, u); err != nil {
 			return err
 		}
 		if err := q.RecordLogin(ctx, db.RecordLoginParams{ID: u.ID}); err != nil {
@@ -427,7 +432,9 @@ func (s *Service) passkeySignedIn(ctx context.Context, pu *passkeyUser, u db.Use
 		return nil, fmt.Errorf("record sign-in: %w", err)
 	}
 	s.log.InfoContext(ctx, "signed in", "user_id", u.ID, "email", u.Email, "client_addr", clientAddr, "second_factor", "passkey")
-	return principalOf(su), nil
+	p := principalOf(su)
+	p.RecoveryCodeUsedAt = usedAt
+	return p, nil
 }
 
 // BeginPasswordless starts a sign-in with a passkey alone: the browser offers the

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"time"
 )
 
 // Principal is who is making a request: a staff user signed in with a session, or
@@ -21,7 +22,10 @@ type Principal struct {
 	// SecondFactor says the user has a second factor switched on (an authenticator
 	// app): the 2FA policy sends users without one to enrolment.
 	SecondFactor bool
-	perms        map[string]bool
+	// RecoveryCodeUsedAt is set on the principal a sign-in returns when a recovery
+	// code was used since the user's previous sign-in, for the transport to tell them.
+	RecoveryCodeUsedAt *time.Time
+	perms              map[string]bool
 }
 
 // NewPrincipal builds a principal from a user's standing and the union of their own

@@ -116,9 +116,16 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, authVers
 		return nil, "", s.failedCode(ctx, u, clientAddr, why)
 	}
 	var su db.GetSessionUserRow
+	var usedAt *time.Time
 	err = s.st.InTx(ctx, func(q *db.Queries) error {
 		if err := spend(q); err != nil {
 			return err
+		}
+		if method != MethodRecovery { // that sign-in says so itself
+			var err error
+			if usedAt, err = recoveryCodeUse(ctx, q, u); err != nil {
+				return err
+			}
 		}
 		if err := q.RecordLogin(ctx, db.RecordLoginParams{ID: u.ID}); err != nil {
 			return err
@@ -146,7 +153,21 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, authVers
 		return nil, "", fmt.Errorf("record sign-in: %w", err)
 	}
 	s.log.InfoContext(ctx, "signed in", "user_id", u.ID, "email", u.Email, "client_addr", clientAddr, "second_factor", string(method))
-	return principalOf(su), method, nil
+	p := principalOf(su)
+	p.RecoveryCodeUsedAt = usedAt
+	return p, method, nil
+}
+
+// recoveryCodeUse is when u's latest recovery code was used since their previous
+// sign-in (nil: none), read inside the sign-in's transaction before it moves
+// last_login_at on: a recovery sign-in and its code share one timestamp, so the
+// next sign-in finds it, and the one after that does not.
+func recoveryCodeUse(ctx context.Context, q *db.Queries, u db.User) (*time.Time, error) {
+	t, err := q.LastRecoveryCodeUse(ctx, db.LastRecoveryCodeUseParams{UserID: u.ID, Since: u.LastLoginAt})
+	if store.IsNotFound(err) {
+		return nil, nil
+	}
+	return t, err
 }
 
 // errCodeSpent aborts the sign-in transaction of a code used meanwhile (a replay).

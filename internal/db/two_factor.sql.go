@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const bumpAuthVersion = `-- name: BumpAuthVersion :one
@@ -104,6 +105,26 @@ func (q *Queries) GetTOTP(ctx context.Context, userID int64) (UserTotp, error) {
 		&i.CreatedAt,
 	)
 	return i, err
+}
+
+const lastRecoveryCodeUse = `-- name: LastRecoveryCodeUse :one
+SELECT used_at FROM recovery_codes
+WHERE user_id = $1 AND used_at >= $2
+ORDER BY used_at DESC LIMIT 1
+`
+
+type LastRecoveryCodeUseParams struct {
+	UserID int64
+	Since  *time.Time
+}
+
+// LastRecoveryCodeUse is when a user's latest recovery code was used at or after
+// @since (their previous sign-in); none is ErrNoRows. The next sign-in tells them.
+func (q *Queries) LastRecoveryCodeUse(ctx context.Context, arg LastRecoveryCodeUseParams) (*time.Time, error) {
+	row := q.db.QueryRow(ctx, lastRecoveryCodeUse, arg.UserID, arg.Since)
+	var used_at *time.Time
+	err := row.Scan(&used_at)
+	return used_at, err
 }
 
 const setPasswordHash = `-- name: SetPasswordHash :exec
