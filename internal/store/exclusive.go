@@ -13,8 +13,15 @@ import (
 // that spans many transactions (an import's plan and apply) can be taken up again
 // by the next worker, and never by two at once. space names the kind of work (a
 // constant per package), key the item.
+//
+// The lock lives in a session, which a transaction-mode pooler does not keep: the
+// connection comes from the direct pool (Options.DirectURL), and behind a pooler
+// without one Exclusive refuses to run.
 func (s *Store) Exclusive(ctx context.Context, space, key int32, fn func() error) (ran bool, err error) {
-	conn, err := s.pool.Acquire(ctx)
+	if s.PooledWithoutDirect() {
+		return false, fmt.Errorf("exclusive %d/%d: a session lock needs a direct connection behind a transaction-mode pooler: set STOCKROOM_DATABASE_DIRECT_URL", space, key)
+	}
+	conn, err := s.Direct().Acquire(ctx)
 	if err != nil {
 		return false, fmt.Errorf("exclusive %d/%d: %w", space, key, classify(err))
 	}
