@@ -13,14 +13,9 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 )
-
-// fromDocElsewhere are the operations whose from-the-document requests are not
-// made here: their resources (live events, webhooks, imports) need fixtures of
-// their own (a stream, an endpoint, an uploaded file). Any other operation the
-// document gains must be made here, or listed.
-var fromDocElsewhere = []string{"/api/v1/events", "/api/v1/webhooks", "/api/v1/imports"}
 
 // Every operation of openapi.json, sent as a client generated from the document
 // would send it (every body property filled, oneOf honoured, values from the
@@ -38,20 +33,24 @@ func TestRequestsFromTheDocument(t *testing.T) {
 	}
 	var ops []op
 	for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
-		if strings.Contains(path, "widget") || slices.ContainsFunc(fromDocElsewhere, func(p string) bool { return strings.HasPrefix(path, p) }) {
+		if strings.Contains(path, "widget") {
 			continue
 		}
 		for method, o := range doc.Paths.Value(path).Operations() {
 			ops = append(ops, op{method, path, o})
 		}
 	}
-	if len(ops) < 25 {
+	if len(ops) < 40 {
 		t.Fatalf("%d operations in openapi.json: the walk lost some", len(ops))
 	}
 	for _, op := range ops {
 		t.Run(op.method+" "+op.path, func(t *testing.T) {
+			if op.path == "/api/v1/events" {
+				streamFromTheDocument(t)
+				return
+			}
 			h := newHarness(t)
-			tok := h.clerk(t, append(slices.Clone(orderPerms), catalogPerms...)...)
+			tok := h.clerk(t, slices.Concat(orderPerms, catalogPerms, webhookPerms)...)
 			h.fixtures(t, tok)
 			// Rows 1 are read and referred to; rows 2 are changed and deleted, so a
 			// change can point at row 1 (a category's parent). Product n has
@@ -63,21 +62,25 @@ func TestRequestsFromTheDocument(t *testing.T) {
 			if op.method == "DELETE" {
 				vid = 4
 			}
-			path := strings.NewReplacer("{id}", fmt.Sprint(id), "{vid}", fmt.Sprint(vid)).Replace(op.path)
+			path := strings.NewReplacer("{id}", fmt.Sprint(id), "{vid}", fmt.Sprint(vid), "{did}", "1").Replace(op.path)
 			var body string
+			var headers []string
 			if op.o.RequestBody != nil {
-				mt := op.o.RequestBody.Value.Content.Get("application/json")
-				if mt == nil {
-					t.Fatalf("no application/json body")
-				}
 				g := &generator{t: t}
-				b, err := json.Marshal(g.value(mt.Schema, "body"))
-				if err != nil {
-					t.Fatal(err)
+				if mt := op.o.RequestBody.Value.Content.Get("application/json"); mt != nil {
+					b, err := json.Marshal(g.value(mt.Schema, "body"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					body = string(b)
+				} else if mt := op.o.RequestBody.Value.Content.Get("text/csv"); mt != nil {
+					body, _ = g.value(mt.Schema, "body").(string)
+					headers = []string{"Content-Type", "text/csv"}
+				} else {
+					t.Fatalf("no application/json or text/csv body")
 				}
-				body = string(b)
 			}
-			r := h.call(t, op.method, path, tok, body)
+			r := h.call(t, op.method, path, tok, body, headers...)
 			if r.status < 200 || r.status > 299 {
 				t.Errorf("%s %s %s: status %d, want 2xx; body %s", op.method, path, body, r.status, r.body)
 			}
@@ -86,9 +89,10 @@ func TestRequestsFromTheDocument(t *testing.T) {
 }
 
 // fixtures makes rows 1 and 2 of every resource the operations name: categories,
-// products (active, two variants each: 1-2 and 3-4), customers, and order 1 of
-// customer 1, pending. Customer 2, category 2 and product 2 have nothing that
-// keeps them from being deleted.
+// products (active, two variants each: 1-2 and 3-4), customers, order 1 of
+// customer 1, pending, webhook endpoints 1 and 2 with delivery 1 (endpoint 1's
+// test event), and import 1, a planned dry run. Customer 2, category 2, product 2
+// and endpoint 2 have nothing that keeps them from being deleted.
 func (h *harness) fixtures(t *testing.T, tok string) {
 	t.Helper()
 	ctx := context.Background()
@@ -112,6 +116,34 @@ func (h *harness) fixtures(t *testing.T, tok string) {
 	}
 	if o := h.place(t, tok, `{"customer_id":1,"lines":[{"variant_id":1,"quantity":1}]}`); o.ID != 1 {
 		t.Fatalf("order id %d, want 1", o.ID)
+	}
+	for i := 1; i <= 2; i++ {
+		var w webhookBody
+		h.call(t, "POST", "/api/v1/webhooks", tok, `{"url":"https://198.51.100.7/hooks","event_types":["*"]}`).want(t, 201).decode(t, &w)
+		if w.ID != int64(i) {
+			t.Fatalf("webhook id %d, want %d", w.ID, i)
+		}
+	}
+	h.call(t, "POST", "/api/v1/webhooks/1/test", tok, "").want(t, 202)
+	var imp importJSON
+	h.call(t, "POST", "/api/v1/imports", tok, "sku,stock\nFIX-1-A,9\n", "Content-Type", "text/csv").want(t, 202).decode(t, &imp)
+	if imp.ID != 1 {
+		t.Fatalf("import id %d, want 1", imp.ID)
+	}
+	h.run(t, imp.ID)
+}
+
+// streamFromTheDocument opens the event stream as the document describes it
+// (no parameter is required) and expects 200 text/event-stream; a short deadline
+// ends it.
+func streamFromTheDocument(t *testing.T) {
+	l := newLive(t, events.Options{})
+	tok := l.clerk(t, orderPerms...)
+	resp, cancel := l.request(t, tok, "")
+	defer cancel()
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Errorf("GET /api/v1/events: status %d, content type %q, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
 
