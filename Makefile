@@ -72,7 +72,8 @@ deps-chromium:
 
 # The load harness (bench/run): seeds a database, starts stockroom, the lean and same-SQL floors and the
 # HTTP limit on 127.0.0.1, and measures S1-S6 with wrk next to pgbench's database
-# limit. About 11 minutes; the report goes to bench/results/. Never part of `test`.
+# limit, then the event stream scenario (bench/streams, scenario STREAMS). About 11 minutes; the
+# report goes to bench/results/. Never part of `test`.
 bench: deps-postgres
 	$(GO) run ./bench/run
 

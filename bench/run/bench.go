@@ -61,9 +61,10 @@ type bench struct {
 	stockroom, lean, samesql, httplimit *server
 	debugBase                           string // stockroom's profiler (BENCH_PROFILE), http://127.0.0.1:port
 
-	budgets []budget
-	results []*measurement
-	notes   map[int][]string // connection count → what happened between windows
+	budgets       []budget
+	streamsReport string // bench/streams' table (STREAMS), or why it did not run
+	results       []*measurement
+	notes         map[int][]string // connection count → what happened between windows
 }
 
 func newBench(cfg config, out io.Writer) (*bench, error) {

@@ -9,7 +9,7 @@
 //	BENCH_PRODUCTS                products to seed (100000)
 //	BENCH_DURATION, BENCH_WARMUP  measured window and warm-up per run (15s, 5s)
 //	BENCH_CONNS                   connection counts (16,256)
-//	BENCH_SCENARIOS               which of S1..S6 to run (all)
+//	BENCH_SCENARIOS               which of S1..S6 and STREAMS to run (all)
 //	BENCH_MAX_CONNS               pool size of stockroom and the same-SQL floor (0: store.DefaultMaxConns)
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
 //	BENCH_OUT                     where the report goes (bench/results)
@@ -116,6 +116,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		for _, s := range scenarios {
 			c.scenarios[s.name] = true
 		}
+		for _, s := range extraScenarios {
+			c.scenarios[s] = true
+		}
 	}
 	if c.profile, serr = scenarioSet(getenv, "BENCH_PROFILE"); serr != nil {
 		return c, serr
@@ -136,8 +139,8 @@ func scenarioSet(getenv func(string) string, name string) (map[string]bool, erro
 	}
 	for f := range strings.SplitSeq(v, ",") {
 		s := strings.ToUpper(strings.TrimSpace(f))
-		if scenarioByName(s) == nil {
-			return nil, fmt.Errorf("%s: unknown scenario %q (S1..S6)", name, f)
+		if scenarioByName(s) == nil && (name != "BENCH_SCENARIOS" || !isExtraScenario(s)) {
+			return nil, fmt.Errorf("%s: unknown scenario %q (S1..S6, STREAMS)", name, f)
 		}
 		set[s] = true
 	}
@@ -162,6 +165,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	if err := b.measure(ctx); err != nil {
 		return err
+	}
+	if cfg.scenarios["STREAMS"] {
+		b.streams(ctx)
 	}
 	report := b.report()
 	fmt.Fprintln(stdout)

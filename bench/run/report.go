@@ -45,6 +45,9 @@ func (b *bench) report() string {
 	for _, conns := range b.cfg.conns {
 		b.table(&w, conns)
 	}
+	if b.cfg.scenarios["STREAMS"] {
+		p("## STREAMS: event streams (bench/streams, issue #14)\n\n%s\n", b.streamsReport)
+	}
 	b.budgetReport(&w)
 	b.machine(&w)
 	return w.String()
