@@ -32,6 +32,9 @@ type measurement struct {
 	pgCPU     float64 // seconds, the PostgreSQL server; -1: not measured
 	statuses  map[string]int64
 	note      string // why it did not run, or what went wrong
+
+	webhookN    int64   // WEBHOOK: deliveries the receiver got
+	webhookRate float64 // WEBHOOK: deliveries a second at the receiver, first to last
 }
 
 // failed reports whether the window saw any error response, or could not run

@@ -57,6 +57,12 @@ func (b *bench) measure(ctx context.Context) error {
 			if s.writes && b.cfg.vacuum {
 				b.afterWrites(ctx, s, conns)
 			}
+			if s.name == "S3" && b.cfg.scenarios["WEBHOOK"] {
+				b.webhookWindow(ctx, conns)
+				if b.cfg.vacuum {
+					b.afterWrites(ctx, s, conns)
+				}
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

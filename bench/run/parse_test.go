@@ -117,15 +117,15 @@ func TestShorten(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	c, err := loadConfig(env(nil))
-	if err != nil || c.products != 100_000 || c.duration != 15*time.Second || len(c.conns) != 2 || len(c.scenarios) != 7 || !c.scenarios["STREAMS"] {
+	if err != nil || c.products != 100_000 || c.duration != 15*time.Second || len(c.conns) != 2 || len(c.scenarios) != 8 || !c.scenarios["STREAMS"] || !c.scenarios["WEBHOOK"] {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
 	c, err = loadConfig(env(map[string]string{"BENCH_PRODUCTS": "1_000_000", "BENCH_CONNS": "64", "BENCH_SCENARIOS": "s1,S4", "BENCH_DURATION": "1m", "BENCH_PROFILE": "s4"}))
 	if err != nil || c.products != 1_000_000 || c.conns[0] != 64 || !c.scenarios["S1"] || !c.scenarios["S4"] || c.scenarios["S2"] || c.duration != time.Minute || !c.profile["S4"] || len(c.profile) != 1 {
 		t.Errorf("set: %+v, %v", c, err)
 	}
-	c, err = loadConfig(env(map[string]string{"BENCH_SCENARIOS": "s3,streams"}))
-	if err != nil || !c.scenarios["S3"] || !c.scenarios["STREAMS"] || len(c.scenarios) != 2 {
+	c, err = loadConfig(env(map[string]string{"BENCH_SCENARIOS": "s3,webhook,streams"}))
+	if err != nil || !c.scenarios["S3"] || !c.scenarios["STREAMS"] || !c.scenarios["WEBHOOK"] || len(c.scenarios) != 3 {
 		t.Errorf("streams: %+v, %v", c, err)
 	}
 	for _, bad := range []map[string]string{
@@ -136,6 +136,7 @@ func TestLoadConfig(t *testing.T) {
 		{"BENCH_SCENARIOS": "S9"},
 		{"BENCH_PROFILE": "S5,S7"},
 		{"BENCH_PROFILE": "STREAMS"},
+		{"BENCH_PROFILE": "WEBHOOK"},
 	} {
 		if _, err := loadConfig(env(bad)); err == nil {
 			t.Errorf("loadConfig(%v): no error", bad)

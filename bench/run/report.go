@@ -59,43 +59,48 @@ func (b *bench) table(w *strings.Builder, conns int) {
 	p("| scenario | req/s | %% of lean floor | %% of same-SQL floor | %% of DB limit | p50 | p99 | non-2xx | socket errors | server RSS max | server CPU s/1k req | postgres CPU s/1k req | postgres CPU ÷ lean floor's |\n")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var notes []string
-	for _, s := range scenarios {
-		m := b.find(targetStockroom, s.name, conns)
+	for _, name := range tableRows() {
+		m := b.find(targetStockroom, name, conns)
 		if m == nil {
 			continue
 		}
 		if m.requests == 0 {
-			p("| %s | %s |  |  |  |  |  |  |  |  |  |  |  |\n", s.name, m.note)
+			p("| %s | %s |  |  |  |  |  |  |  |  |  |  |  |\n", name, m.note)
 			continue
 		}
 		lean, same, dbl, pgRatio := "", "", "", ""
-		if f := b.find(targetLean, s.name, conns); f != nil && f.rps > 0 {
+		if f := b.find(targetLean, name, conns); f != nil && f.rps > 0 {
 			lean = fmt.Sprintf("%.0f%%", 100*m.rps/f.rps)
 			if m.pgCPU > 0 && f.pgCPU > 0 {
 				pgRatio = fmt.Sprintf("%.2f×", m.perK(m.pgCPU)/f.perK(f.pgCPU))
 			}
 		}
-		if f := b.find(targetSameSQL, s.name, conns); f != nil && f.rps > 0 {
+		if f := b.find(targetSameSQL, name, conns); f != nil && f.rps > 0 {
 			same = fmt.Sprintf("%.0f%%", 100*m.rps/f.rps)
 		}
-		if d := b.find(targetDB, s.name, conns); d != nil && d.rps > 0 {
+		if d := b.find(targetDB, name, conns); d != nil && d.rps > 0 {
 			dbl = fmt.Sprintf("%.0f%%", 100*m.rps/d.rps)
 		}
-		if s.name == "S5" {
+		if name == webhookScenario {
+			if s3 := b.find(targetStockroom, "S3", conns); s3 != nil && s3.rps > 0 {
+				lean = fmt.Sprintf("(%.0f%% of S3; receiver %.0f deliveries/s)", 100*m.rps/s3.rps, m.webhookRate)
+			}
+		}
+		if name == "S5" {
 			if s1 := b.find(targetStockroom, "S1", conns); s1 != nil && s1.rps > 0 {
 				lean = fmt.Sprintf("(%.0f%% of S1)", 100*m.rps/s1.rps)
 			}
 		}
-		p("| %s | %.0f | %s | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s |\n", s.name, m.rps, lean, same, dbl, ms(m.p50), ms(m.p99),
+		p("| %s | %.0f | %s | %s | %s | %s | %s | %d | %d | %s | %s | %s | %s |\n", name, m.rps, lean, same, dbl, ms(m.p50), ms(m.p99),
 			m.non2xx, max(m.socketErr, 0), mib(m.rssKiB), cpu(m.perK(m.serverCPU)), pgcpu(m), pgRatio)
 		if bad := nonOK(m.statuses); bad != "" && m.non2xx == 0 {
 			notes = append(notes, fmt.Sprintf("%s: the server logged %s in the window (/metrics), none of which wrk received: "+
-				"requests wrk abandoned when the window closed, answered after their client had gone", s.name, bad))
+				"requests wrk abandoned when the window closed, answered after their client had gone", name, bad))
 		} else if bad != "" {
-			notes = append(notes, fmt.Sprintf("%s: the server logged %s in the window (/metrics)", s.name, bad))
+			notes = append(notes, fmt.Sprintf("%s: the server logged %s in the window (/metrics)", name, bad))
 		}
 		if m.note != "" {
-			notes = append(notes, s.name+": "+m.note)
+			notes = append(notes, name+": "+m.note)
 		}
 	}
 	p("\nReference points at %d connections:\n\n", conns)
@@ -290,4 +295,17 @@ func kernel() string {
 		return "unknown"
 	}
 	return strings.TrimSpace(string(b))
+}
+
+// tableRows are the scenario rows of a table: S1..S6, with WEBHOOK's S3 + webhook
+// after S3.
+func tableRows() []string {
+	var rows []string
+	for _, s := range scenarios {
+		rows = append(rows, s.name)
+		if s.name == "S3" {
+			rows = append(rows, webhookScenario)
+		}
+	}
+	return rows
 }

@@ -9,10 +9,11 @@ import (
 	"strings"
 )
 
-// extraScenarios are the selectable runs beyond S1..S6: STREAMS is bench/streams
-// (issue #14), run as its own program after the wrk windows, its report going into
-// this one.
-var extraScenarios = []string{"STREAMS"}
+// extraScenarios are the selectable runs beyond S1..S6: WEBHOOK is S3 again with one
+// webhook endpoint subscribed (issue #16, bench/run/webhook.go; needs S3); STREAMS is
+// bench/streams (issue #14), run as its own program after the wrk windows, its
+// report going into this one.
+var extraScenarios = []string{"WEBHOOK", "STREAMS"}
 
 func isExtraScenario(name string) bool {
 	for _, s := range extraScenarios {
