@@ -54,12 +54,6 @@ func (r *receiver) count() (int64, time.Time, time.Time) {
 	return r.n, r.first, r.last
 }
 
-func (r *receiver) reset() {
-	r.mu.Lock()
-	r.n, r.first, r.last = 0, time.Time{}, time.Time{}
-	r.mu.Unlock()
-}
-
 // webhookWindow runs S3 again with one endpoint subscribed to variant.stock_changed,
 // pointing at a receiver on 127.0.0.1 (stockroom runs with
 // STOCKROOM_WEBHOOKS_ALLOW_PRIVATE=true), and records the window as webhookScenario.
