@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // webhookScenario is the name of S3's second window with one webhook endpoint
@@ -57,7 +59,7 @@ func (r *receiver) count() (int64, time.Time, time.Time) {
 // webhookWindow runs S3 again with one endpoint subscribed to variant.stock_changed,
 // pointing at a receiver on 127.0.0.1 (stockroom runs with
 // STOCKROOM_WEBHOOKS_ALLOW_PRIVATE=true), and records the window as webhookScenario.
-// After the window it waits for the deliveries to drain (up to a minute) and notes
+// After the window it waits for the deliveries to drain (up to two minutes) and notes
 // the deliveries a second the receiver saw, first to last.
 func (b *bench) webhookWindow(ctx context.Context, conns int) {
 	s3 := scenarioByName("S3")
@@ -90,15 +92,21 @@ func (b *bench) webhookWindow(ctx context.Context, conns int) {
 	m := b.wrkWindow(ctx, targetStockroom, b.stockroom, s3, conns)
 	m.scenario = webhookScenario
 	atEnd, _, _ := rec.count()
-	// Drain: until the count stops rising for 3 s, at most a minute.
-	deadline := time.Now().Add(time.Minute)
-	for prev := int64(-1); time.Now().Before(deadline) && ctx.Err() == nil; {
-		time.Sleep(3 * time.Second)
-		n, _, _ := rec.count()
-		if n == prev {
-			break
+	// Drain: until no delivery of the endpoint is pending or retrying, at most two
+	// minutes (a failed attempt waits 10 s and more before its retry).
+	var created, delivered, waiting, failed int64
+	deadline := time.Now().Add(2 * time.Minute)
+	if conn, err := pgx.Connect(ctx, b.dbURL); err == nil {
+		for ctx.Err() == nil {
+			err := conn.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state = 'delivered'),
+				count(*) FILTER (WHERE state IN ('pending', 'retrying')), count(*) FILTER (WHERE state IN ('failed', 'cancelled'))
+				FROM webhook_deliveries WHERE endpoint_id = $1`, hook.ID).Scan(&created, &delivered, &waiting, &failed)
+			if err != nil || waiting == 0 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(time.Second)
 		}
-		prev = n
+		conn.Close(context.WithoutCancel(ctx))
 	}
 	n, first, last := rec.count()
 	rate := 0.0
@@ -106,8 +114,10 @@ func (b *bench) webhookWindow(ctx context.Context, conns int) {
 		rate = float64(n) / span
 	}
 	writes := m.requests // the measured window's PATCHes; the warm-up's also deliver
-	note := fmt.Sprintf("%s: the receiver on 127.0.0.1 got %s deliveries, %.0f/s from first to last (%s); %s by the end of the wrk windows; the measured window made %s stock changes",
-		webhookScenario, thousands(n), rate, last.Sub(first).Round(time.Millisecond), thousands(atEnd), thousands(writes))
+	note := fmt.Sprintf("%s: the receiver on 127.0.0.1 got %s deliveries, %.0f/s from first to last (%s); %s by the end of the wrk windows; "+
+		"the warm-up and measured windows made %s deliveries (measured window: %s stock changes): %s delivered, %s still pending or retrying, %s failed",
+		webhookScenario, thousands(n), rate, last.Sub(first).Round(time.Millisecond), thousands(atEnd),
+		thousands(created), thousands(writes), thousands(delivered), thousands(waiting), thousands(failed))
 	m.webhookRate, m.webhookN = rate, n
 	b.logf("%s", note)
 	b.notes[conns] = append(b.notes[conns], note)
