@@ -30,10 +30,14 @@ var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 // request it is a 422; while the first is still running, a 409. A response of 500 or
 // more (or none: the client left) releases the claim, so a retry runs afresh.
 //
-// If the process dies between h's commit and the store, the claim stays in flight:
-// retries get 409 for 10 minutes, then run again. That is the one window in which a
-// retried POST could create twice; closing it would need h's write and the key in
-// one transaction.
+// h runs with the claim id in its request context, and every transaction of h that
+// commits a write also marks the claim committed, in that same transaction
+// (markCommitted, a store.BeforeCommit hook). So if the process dies between h's
+// commit and storing the response, the claim stays in flight but committed:
+// retries get 409 "still being processed" for 10 minutes, then a 409 saying the
+// request was applied and its response lost (look the resource up) - never a second
+// run. A claim whose h never committed a write is claimed afresh after 10 minutes as
+// before, and a committed claim is not released by a 5xx either.
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p *auth.Principal, h http.Handler) error {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
@@ -70,6 +74,10 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p *auth.Prin
 			reused := validator.Errors{"Idempotency-Key": "was used for a different request"}
 			return &clientError{kind: reused, fields: reused,
 				detail: "This Idempotency-Key was first used with a different request; use a new key for a new request."}
+		}
+		if held.Lost {
+			return &clientError{kind: store.ErrConflict,
+				detail: "The original request with this Idempotency-Key was applied but its response was lost; look the resource up instead of retrying."}
 		}
 		if held.State == "in_flight" {
 			w.Header().Set("Retry-After", "1")
@@ -109,7 +117,7 @@ func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, h http.Handl
 			s.releaseKey(ctx, id)
 		}
 	}()
-	h.ServeHTTP(rec, r)
+	h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), claimCtxKey{}, id)))
 	done = true
 	if rec.status == 0 || rec.status >= 500 {
 		s.releaseKey(ctx, id)
@@ -118,6 +126,23 @@ func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, h http.Handl
 		s.log.ErrorContext(ctx, "store idempotent response", "err", err)
 	}
 	rec.send(w)
+	return nil
+}
+
+// claimCtxKey carries the idempotency claim id of the request h serves.
+type claimCtxKey struct{}
+
+// markCommitted is the store.BeforeCommit hook: a transaction run for a request with
+// an idempotency claim marks the claim committed when it wrote something (the query
+// checks the transaction has an id), in the same transaction.
+func markCommitted(ctx context.Context, tx *store.Tx) error {
+	id, ok := ctx.Value(claimCtxKey{}).(int64)
+	if !ok {
+		return nil
+	}
+	if err := tx.Q.MarkIdempotencyKeyCommitted(ctx, id); err != nil {
+		return fmt.Errorf("mark idempotency key committed: %w", err)
+	}
 	return nil
 }
 

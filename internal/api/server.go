@@ -114,6 +114,7 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		webhooks:  opts.Webhooks,
 		imports:   opts.Imports,
 	}
+	st.BeforeCommit(markCommitted) // see idempotent
 	if s.tokens == nil {
 		s.tokens = auth.NewTokens(st)
 	}

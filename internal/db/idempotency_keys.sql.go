@@ -15,9 +15,10 @@ INSERT INTO idempotency_keys (principal, key, request_hash)
 VALUES ($1, $2, $3)
 ON CONFLICT (principal, key) DO UPDATE
 SET request_hash = excluded.request_hash, state = 'in_flight', status = NULL, headers = NULL,
-    body = NULL, created_at = now()
+    body = NULL, committed = false, created_at = now()
 WHERE idempotency_keys.created_at < now() - interval '24 hours'
-   OR (idempotency_keys.state = 'in_flight' AND idempotency_keys.created_at < now() - interval '10 minutes')
+   OR (idempotency_keys.state = 'in_flight' AND NOT idempotency_keys.committed
+       AND idempotency_keys.created_at < now() - interval '10 minutes')
 RETURNING id
 `
 
@@ -29,7 +30,8 @@ type ClaimIdempotencyKeyParams struct {
 
 // ClaimIdempotencyKey claims a key for a request about to run. It returns no row when
 // the key is already held. A key older than 24 hours is claimed afresh, and so is
-// one left in flight for 10 minutes (its process died before it could finish).
+// one left in flight for 10 minutes (its process died before it could finish) unless
+// its handler's write transaction committed.
 func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (int64, error) {
 	row := q.db.QueryRow(ctx, claimIdempotencyKey, arg.Principal, arg.Key, arg.RequestHash)
 	var id int64
@@ -61,7 +63,8 @@ func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempo
 }
 
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
-SELECT id, request_hash, state, status, headers, body
+SELECT id, request_hash, state, status, headers, body,
+       (committed AND state = 'in_flight' AND created_at < now() - interval '10 minutes')::boolean AS lost
 FROM idempotency_keys
 WHERE principal = $1 AND key = $2
 `
@@ -78,10 +81,12 @@ type GetIdempotencyKeyRow struct {
 	Status      *int32
 	Headers     json.RawMessage
 	Body        []byte
+	Lost        bool
 }
 
 // GetIdempotencyKey returns a held key: its request hash, and the stored response
-// once the first request is done.
+// once the first request is done; lost is set for a claim in flight for 10 minutes
+// whose handler committed (the process died before storing the response).
 func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
 	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.Principal, arg.Key)
 	var i GetIdempotencyKeyRow
@@ -92,15 +97,30 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 		&i.Status,
 		&i.Headers,
 		&i.Body,
+		&i.Lost,
 	)
 	return i, err
 }
 
+const markIdempotencyKeyCommitted = `-- name: MarkIdempotencyKeyCommitted :exec
+UPDATE idempotency_keys SET committed = true
+WHERE id = $1 AND NOT committed AND pg_current_xact_id_if_assigned() IS NOT NULL
+`
+
+// MarkIdempotencyKeyCommitted runs at the end of a handler's transaction (a
+// store.BeforeCommit hook) and marks its claim committed, in that same transaction,
+// when the transaction wrote something (has a transaction id).
+func (q *Queries) MarkIdempotencyKeyCommitted(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, markIdempotencyKeyCommitted, id)
+	return err
+}
+
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
-DELETE FROM idempotency_keys WHERE id = $1 AND state = 'in_flight'
+DELETE FROM idempotency_keys WHERE id = $1 AND state = 'in_flight' AND NOT committed
 `
 
 // ReleaseIdempotencyKey gives up a claim whose request failed, so a retry can run.
+// A claim whose handler committed a write is kept: running it again would apply it twice.
 func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, id int64) error {
 	_, err := q.db.Exec(ctx, releaseIdempotencyKey, id)
 	return err

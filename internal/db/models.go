@@ -110,6 +110,7 @@ type IdempotencyKey struct {
 	Headers     json.RawMessage
 	Body        []byte
 	CreatedAt   time.Time
+	Committed   bool
 }
 
 type Import struct {
