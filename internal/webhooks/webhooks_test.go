@@ -608,3 +608,53 @@ func TestDeliveryRescuedAfterACrash(t *testing.T) {
 		t.Errorf("receiver got %d requests", len(got))
 	}
 }
+
+// The enqueue hook runs before every write transaction commits, so finding the
+// transaction's own events must be an index probe, never a scan of the events table
+// (which grows with the retention window).
+func TestEnqueueLooksUpEventsByIndex(t *testing.T) {
+	e := newEnv(t, webhooks.Options{AllowPrivate: true}, false) // nothing is sent
+	e.endpoint(t, "http://127.0.0.1:9/all")
+	ids := make([]int64, 1000)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+	}
+	for range 5 {
+		if err := e.change(t, audit.TypeStockChanged, ids, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, "ANALYZE events"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a read-only look
+	// An xid, as a writing transaction has when the hook runs.
+	if _, err := tx.Exec(ctx, "SELECT pg_current_xact_id()"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN SELECT e.id FROM events e
+		JOIN webhook_endpoints w ON w.active AND w.event_types && ARRAY['*', e.type]
+		WHERE e.xid = pg_current_xact_id_if_assigned() AND e.resource <> 'webhooks'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if plan := strings.Join(lines, "\n"); strings.Contains(plan, "Seq Scan on events") {
+		t.Errorf("the hook's lookup scans the events table:\n%s", plan)
+	}
+}
