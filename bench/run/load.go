@@ -101,7 +101,9 @@ func (b *bench) wrk(ctx context.Context, r wrkRun) (wrkResult, error) {
 		"-d", strconv.Itoa(int(r.duration.Seconds())) + "s", "--timeout", wrkTimeout, "--latency", "-s", r.script, r.url}
 	cmd := exec.CommandContext(ctx, "wrk", args...)
 	// BENCH_RUN is new for every invocation, warm-up and measured window alike: S6's
-	// Idempotency-Keys must never repeat, or the server rightly refuses them.
+	// Idempotency-Keys must never repeat, or the server rightly refuses them, and
+	// common.lua seeds the random ids from it, so a measured window never replays
+	// its warm-up's (S3 would write the stock values already there).
 	cmd.Env = append(append(os.Environ(), r.env...), fmt.Sprintf("BENCH_RUN=%d", time.Now().UnixNano()))
 	out, err := cmd.CombinedOutput()
 	if r.log != "" {
