@@ -274,3 +274,36 @@ func TestPresence(t *testing.T) {
 	}
 	staff.close()
 }
+
+// The admin stream re-reads its session when permissions change: a user deactivated
+// while a tab is open gets a last reconnect event and the stream ends (the reconnect
+// then finds no session).
+func TestAdminStreamEndsWhenUserIsDeactivated(t *testing.T) {
+	t.Parallel()
+	a := newLiveApp(t)
+	s := a.signedIn(viewEmail).watch(t, "products-1")
+	a.waitStreams(t, 1)
+	if _, err := a.st.Pool().Exec(context.Background(), `UPDATE users SET is_active = false WHERE id = $1`, a.ids[viewEmail]); err != nil {
+		t.Fatal(err)
+	}
+	var last [2]string
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case f := <-s.frames:
+			last = f
+			continue
+		case <-s.done:
+		case <-timeout:
+			t.Fatal("the deactivated user's stream is still open after 60 s")
+		}
+		break
+	}
+	for len(s.frames) > 0 { // read before the end, not yet taken
+		last = <-s.frames
+	}
+	if last[0] != "reconnect" || !strings.Contains(last[1], "signed out") {
+		t.Errorf("the stream's last frame %q %s, want a reconnect saying signed out", last[0], last[1])
+	}
+	a.waitStreams(t, 0)
+}

@@ -531,3 +531,84 @@ func TestEventStreamKeepsOrderAcrossConcurrentWriters(t *testing.T) {
 	s.expect(want)
 	l.open(t, tok, "?since=0").expect(want) // replay keeps that order too
 }
+
+// A stream opens with the reconnection delay it asks for (retry:) and the id to
+// resume from, and an idle stream sends a heartbeat comment every Heartbeat.
+func TestEventStreamRetryHintAndHeartbeat(t *testing.T) {
+	t.Parallel()
+	l := newLive(t, events.Options{Heartbeat: 200 * time.Millisecond, Retry: 3 * time.Second})
+	tok := l.token(t, l.user(t, "idle@example.com", "customers.view"), auth.ScopeRead)
+	resp, cancel := l.request(t, tok, "")
+	defer cancel()
+	defer resp.Body.Close()
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	next := func() string {
+		t.Helper()
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			return l
+		case <-time.After(60 * time.Second):
+			t.Fatal("no line within 60 s")
+		}
+		return ""
+	}
+	if got := next(); got != "retry: 3000" {
+		t.Errorf("first line %q, want the retry hint %q", got, "retry: 3000")
+	}
+	if got := next(); !strings.HasPrefix(got, "id: ") {
+		t.Errorf("second line %q, want the opening id", got)
+	}
+	next()        // the blank line ending the opening frame
+	for range 3 { // several, so not one sent by chance at the start
+		if got := next(); got != ": heartbeat" {
+			t.Fatalf("an idle stream sent %q, want a heartbeat comment", got)
+		}
+		if got := next(); got != "" {
+			t.Fatalf("after the heartbeat %q, want a blank line", got)
+		}
+	}
+}
+
+// Permissions are looked at again while a stream is open: once a user loses
+// orders.view, their open stream stops carrying order events, and goes on with the
+// rest.
+func TestEventStreamFollowsPermissionChanges(t *testing.T) {
+	t.Parallel()
+	l := newLive(t, events.Options{})
+	uid := l.user(t, "demoted@example.com", "orders.view", "customers.view")
+	s := l.open(t, l.token(t, uid, auth.ScopeRead), "")
+	s.expect(l.record(t, 1, "orders"))
+
+	l.exec(t, `DELETE FROM user_permissions WHERE user_id = $1
+		AND permission_id = (SELECT id FROM permissions WHERE codename = 'orders.view')`, uid)
+	// The stream takes the change on its next check (within about a second of the
+	// notification): until then an order event may still come; after, none.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		order, customer := l.record(t, 1, "orders"), l.record(t, 1, "customers")
+		f := s.next()
+		if f.id == strconv.FormatInt(customer[0], 10) {
+			break // the order event was not sent
+		}
+		if f.id != strconv.FormatInt(order[0], 10) {
+			t.Fatalf("got event %s, want %d or %d", f.id, order[0], customer[0])
+		}
+		s.expect(customer)
+		if time.Now().After(deadline) {
+			t.Fatal("the stream still carries order events 60 s after orders.view was taken away")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	l.record(t, 5, "orders")
+	s.expect(l.record(t, 1, "customers")) // and none of the five orders before it
+}
