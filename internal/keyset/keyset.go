@@ -1,11 +1,18 @@
-// Package keyset is what every keyset-paginated list shares: opaque cursors that
-// name a position in a list (a row's sort key and id, and which way to read from
-// it), and the turning of the rows read from a cursor into a page with the cursors
-// before and after it. A list that reads its index from a position costs the same
-// on page one as on page 20,000; the catalog's and the orders' lists work this way.
+// Package keyset is the one list contract of stockroom. A list takes Params (its
+// filter, an ordering by a key of its sort-key Table, a page size and a cursor) and
+// returns a Page (the rows and the cursors of the pages before and after); Start
+// and Finish do the checking and the cursors around a list's one query. Cursors
+// are opaque tokens of one Codec (signed where the JSON API hands them out), Table
+// parses orderings and lists the API's allowed ones, CountOf is the one
+// exact-versus-estimated count policy, and the page sizes and the count limit are
+// constants here. A list that reads its index from a position costs the same on
+// page one as on page 20,000.
 package keyset
 
 import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -24,18 +31,71 @@ type Cursor struct {
 	ID    int64  `json:"id"`
 }
 
-// Encode makes an opaque, URL-safe token of a keyset: a Cursor, or any struct of
-// strings, numbers and bools a list keeps its position in.
-func Encode(keyset any) string {
-	b, _ := json.Marshal(keyset) // structs of strings, numbers and bools always encode
+// Codec is the one cursor codec: it makes a cursor (a Cursor, or any struct of
+// strings, numbers and bools a list keeps its position in) an opaque, URL-safe
+// token, base64url of its JSON, and reads it back. A Codec made by Signed appends
+// an HMAC of the JSON and reads only tokens that carry a valid one: the JSON API's
+// cursors, which bind a page to its list, ordering and filters, travel signed. The
+// zero Codec (Encode, Decode) does not sign: a domain package's cursors, and the
+// admin's, only position a read the caller may make from the start anyway, and a
+// cursor whose value the sort key's column cannot take is refused (Read).
+type Codec struct {
+	key []byte
+}
+
+// macLen is how many bytes of HMAC-SHA256 a signed cursor keeps: forging one is
+// still 2^-128.
+const macLen = 16
+
+// Signed returns a Codec that signs with key (a secret every instance shares).
+func Signed(key []byte) Codec { return Codec{key: key} }
+
+// Encode makes the token of cursor.
+func (c Codec) Encode(cursor any) string {
+	b, err := json.Marshal(cursor)
+	if err != nil { // structs of strings, numbers and bools always encode
+		panic(err)
+	}
+	if c.key != nil {
+		b = append(b, c.mac(b)...)
+	}
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Decode reads a token Encode made into keyset, and reports whether it was one.
-func Decode(token string, keyset any) bool {
+// Decode reads a token Encode made into cursor, and reports whether it was one. A
+// signed token must carry the signature and name only cursor's fields.
+func (c Codec) Decode(token string, cursor any) bool {
 	b, err := base64.RawURLEncoding.DecodeString(token)
-	return err == nil && json.Unmarshal(b, keyset) == nil
+	if err != nil {
+		return false
+	}
+	if c.key == nil {
+		return json.Unmarshal(b, cursor) == nil
+	}
+	if len(b) <= macLen {
+		return false
+	}
+	payload, sum := b[:len(b)-macLen], b[len(b)-macLen:]
+	if !hmac.Equal(sum, c.mac(payload)) {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	return dec.Decode(cursor) == nil
 }
+
+func (c Codec) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("stockroom cursor v1\x00"))
+	m.Write(payload)
+	return m.Sum(nil)[:macLen]
+}
+
+// Encode makes an unsigned token of cursor (the zero Codec's Encode).
+func Encode(cursor any) string { return Codec{}.Encode(cursor) }
+
+// Decode reads an unsigned token into cursor (the zero Codec's Decode).
+func Decode(token string, cursor any) bool { return Codec{}.Decode(token, cursor) }
 
 // Err refuses a cursor that is malformed or from another list, as a field error on
 // "cursor". A new map each time: the caller may add to it.

@@ -115,3 +115,91 @@ func TestPaginate(t *testing.T) {
 		t.Errorf("no rows = %v, %q, %q", rows, prev, next)
 	}
 }
+
+func TestCodec(t *testing.T) {
+	type pos struct {
+		K  string `json:"k"`
+		ID int64  `json:"i"`
+	}
+	signed, other := keyset.Signed([]byte("one secret")), keyset.Signed([]byte("another"))
+	token := signed.Encode(pos{K: "x", ID: 3})
+	var got pos
+	if !signed.Decode(token, &got) || got != (pos{K: "x", ID: 3}) {
+		t.Fatalf("signed round trip = %+v", got)
+	}
+	for name, bad := range map[string]string{
+		"another key":   other.Encode(pos{K: "x", ID: 3}),
+		"unsigned":      keyset.Encode(pos{K: "x", ID: 3}),
+		"truncated":     token[:len(token)-2],
+		"not base64":    "%%%",
+		"unknown field": signed.Encode(map[string]any{"k": "x", "i": 3, "z": 1}),
+	} {
+		if signed.Decode(bad, new(pos)) {
+			t.Errorf("%s: a signed Decode took %q", name, bad)
+		}
+	}
+	if !keyset.Decode(keyset.Encode(pos{K: "y", ID: 4}), &got) || got != (pos{K: "y", ID: 4}) {
+		t.Errorf("unsigned round trip = %+v", got)
+	}
+}
+
+type row struct {
+	name  string
+	total int64
+}
+
+var table = keyset.Table[string, row]{
+	Keys: []keyset.Key[string, row]{
+		{Name: "name", Value: func(r row) string { return r.name }},
+		{Name: "total", Value: func(r row) string { return strconv.FormatInt(r.total, 10) }, Valid: keyset.Int},
+	},
+	Default: keyset.Sort[string]{Key: "total", Desc: true},
+}
+
+func TestTable(t *testing.T) {
+	if got := table.Orderings(); !slices.Equal(got, []string{"-total", "total", "-name", "name"}) {
+		t.Errorf("Orderings = %v", got)
+	}
+	if s, err := table.Parse(""); err != nil || s != table.Default {
+		t.Errorf("Parse(\"\") = %v, %v", s, err)
+	}
+	if s, err := table.Parse("-name"); err != nil || s != (keyset.Sort[string]{Key: "name", Desc: true}) || s.String() != "-name" {
+		t.Errorf("Parse(-name) = %v, %v", s, err)
+	}
+	for _, bad := range []string{"-", "colour", "-colour"} {
+		var errs validator.Errors
+		if _, err := table.Parse(bad); !errors.As(err, &errs) || errs["ordering"] != "must be one of name, total, each optionally with a leading -" {
+			t.Errorf("Parse(%q): %v", bad, err)
+		}
+	}
+	p := keyset.Params[struct{}, string]{Sort: keyset.Sort[string]{Key: "total"},
+		Cursor: keyset.Encode(keyset.Cursor{Sort: "total", Value: "x", ID: 1})}
+	if _, _, err := keyset.Start(table, &p); err == nil {
+		t.Error("Start took a cursor whose value the key's column cannot take")
+	}
+	p = keyset.Params[struct{}, string]{Limit: keyset.MaxLimit + 1}
+	if _, _, err := keyset.Start(table, &p); err == nil {
+		t.Error("Start took a limit above MaxLimit")
+	}
+}
+
+func TestCountOf(t *testing.T) {
+	count := func(n int64) func(int64) (int64, error) {
+		return func(max int64) (int64, error) { return min(n, max), nil }
+	}
+	tests := []struct {
+		estimate, rows int64
+		want           keyset.Count
+	}{
+		{0, 20, keyset.Count{N: 20, Exact: true}},
+		{15_000, 20, keyset.Count{N: 20, Exact: true}}, // an estimate off either way is counted
+		{100, 15_000, keyset.Count{N: keyset.ExactCountLimit + 1}},
+		{15_000, 30_000, keyset.Count{N: 15_000}},
+		{2*keyset.ExactCountLimit + 1, 20, keyset.Count{N: 2*keyset.ExactCountLimit + 1}},
+	}
+	for _, tt := range tests {
+		if got, err := keyset.CountOf(tt.estimate, count(tt.rows)); err != nil || got != tt.want {
+			t.Errorf("CountOf(estimate %d, %d rows) = %+v, %v; want %+v", tt.estimate, tt.rows, got, err, tt.want)
+		}
+	}
+}
