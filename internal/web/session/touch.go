@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"reflect"
 	"sync"
 	"time"
@@ -21,6 +22,10 @@ const touchEvery = time.Minute
 // session stays signed in at most touchEvery less than the idle timeout after its
 // last request. Changed data (a sign-in, a flash) is always written. Each instance
 // remembers its own writes only: behind a load balancer the others just write more.
+// What it remembers holds only while the row still has it: another copy may have
+// changed the session since (popped a flash this copy set, and this copy now sets
+// the same flash again), so Find forgets a write the row no longer holds, and the
+// next Commit writes.
 type touchStore struct {
 	*pgxstore.PostgresStore
 	codec scs.Codec // the session manager's, to read what a commit holds
@@ -33,6 +38,7 @@ type touchStore struct {
 // commit is one write of a session: its data, decoded (gob writes a map's entries in
 // random order, so equal sessions need not encode to equal bytes), and its deadline.
 type commit struct {
+	raw      []byte    // the bytes written
 	lifetime time.Time // the absolute deadline scs keeps in the data
 	values   map[string]any
 	expiry   time.Time
@@ -42,10 +48,37 @@ func newTouchStore(s *pgxstore.PostgresStore, codec scs.Codec) *touchStore {
 	return &touchStore{PostgresStore: s, codec: codec, written: map[string]commit{}, swept: time.Now()}
 }
 
+// Find reads the session, and forgets this copy's last write of it unless the row
+// still holds that data.
+func (t *touchStore) Find(token string) ([]byte, bool, error) {
+	b, found, err := t.PostgresStore.Find(token)
+	if err != nil {
+		return b, found, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	last, ok := t.written[token]
+	if !ok {
+		return b, found, nil
+	}
+	if !found {
+		delete(t.written, token)
+		return b, found, nil
+	}
+	if bytes.Equal(last.raw, b) { // the row is what this copy wrote: the usual case
+		return b, found, nil
+	}
+	lifetime, values, derr := t.codec.Decode(b)
+	if derr != nil || !last.lifetime.Equal(lifetime) || !reflect.DeepEqual(last.values, values) {
+		delete(t.written, token)
+	}
+	return b, found, nil
+}
+
 // Commit writes the session unless only its deadline moved, and by less than
 // touchEvery.
 func (t *touchStore) Commit(token string, b []byte, expiry time.Time) error {
-	c := commit{expiry: expiry}
+	c := commit{raw: b, expiry: expiry}
 	lifetime, values, err := t.codec.Decode(b)
 	if err == nil {
 		c.lifetime, c.values = lifetime, values

@@ -81,3 +81,76 @@ func TestTouchStoreSkipsUnchangedWrites(t *testing.T) {
 		}
 	}
 }
+
+// Two copies behind a load balancer each keep a touch store on the one sessions
+// table. A copy must not skip writing data just because it wrote the same data
+// itself earlier: another copy may have changed the session since (here: the flash
+// it showed and removed), and skipping would leave the other copy's data in place.
+func TestTouchStoreAcrossCopies(t *testing.T) {
+	pool := dbtest.New(t)
+	codec := scs.GobCodec{}
+	a := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
+	b := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
+	deadline := time.Now().Add(12 * time.Hour).UTC()
+	encode := func(flash string) []byte {
+		values := map[string]any{"user_id": int64(7)}
+		if flash != "" {
+			values["flash"] = []string{flash}
+		}
+		out, err := codec.Encode(deadline, values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	flash := func(s *touchStore) string {
+		t.Helper()
+		data, found, err := s.Find("tok")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !found {
+			return "-"
+		}
+		_, values, err := codec.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := values["flash"].([]string)
+		if len(f) == 0 {
+			return ""
+		}
+		return f[0]
+	}
+	expiry := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	commit := func(s *touchStore, data string, after time.Duration) {
+		t.Helper()
+		if err := s.Commit("tok", encode(data), expiry.Add(after)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A saves a product: the session gets the flash "Saved".
+	commit(a, "Saved", 0)
+	// B shows the list and pops the flash.
+	if got := flash(b); got != "Saved" {
+		t.Fatalf("B reads flash %q, want Saved", got)
+	}
+	commit(b, "", time.Second)
+	// A saves again: the session must hold the new flash, though A wrote these very
+	// bytes a second ago.
+	if got := flash(a); got != "" {
+		t.Fatalf("A reads flash %q after B popped it, want none", got)
+	}
+	commit(a, "Saved", 2*time.Second)
+	if got := flash(b); got != "Saved" {
+		t.Errorf("after A's second save, the session holds flash %q, want Saved", got)
+	}
+	// And the other way: A pops a flash that B set, then B sets the same one again.
+	commit(a, "", 3*time.Second)
+	commit(b, "Saved", 4*time.Second)
+	flash(a)
+	commit(a, "", 5*time.Second)
+	if got := flash(b); got != "" {
+		t.Errorf("after A popped B's flash, the session holds flash %q, want none", got)
+	}
+}
