@@ -68,6 +68,7 @@ type testApp struct {
 	ids    map[string]int64 // fixture email → user id
 	hooks  *webhooks.Service
 	jobs   *jobs.Queue
+	admin  *Server
 }
 
 func newTestApp(t *testing.T) *testApp { return newTestAppWith(t, auth.Options{}, nil) }
@@ -102,7 +103,7 @@ func newPolicyTestApp(t *testing.T, opts auth.Options, tracer pgx.QueryTracer, p
 	t.Cleanup(srv.Close)
 	svc, cat, media, rt := w.auth, w.cat, w.media, w.routes
 	a := &testApp{t: t, srv: srv, st: st, auth: svc, cat: cat, ord: w.ord, imp: w.imp, media: media, routes: rt, logs: logs, ids: map[string]int64{},
-		hooks: w.hooks, jobs: w.jobs}
+		hooks: w.hooks, jobs: w.jobs, admin: w.server}
 	a.user(superEmail, true)
 	a.user(staffEmail, false)
 	a.user(viewEmail, false, "users.view", "groups.view", "products.view", "categories.view", "audit.view",
@@ -122,6 +123,7 @@ type wired struct {
 	routes  []web.Route
 	hooks   *webhooks.Service
 	jobs    *jobs.Queue
+	server  *Server
 }
 
 // testNow is the orders' clock in tests: "today" on the dashboard and in the date
@@ -165,7 +167,7 @@ func wireWith(t testing.TB, st *store.Store, log *slog.Logger, opts auth.Options
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List(), hooks: hooks, jobs: queue}
+	return wired{handler: web.Middleware(log, nil, mux), auth: svc, cat: cat, ord: ord, imp: imp, media: media, routes: rt.List(), hooks: hooks, jobs: queue, server: s}
 }
 
 // user creates an active user with the fixture password and the named permissions.

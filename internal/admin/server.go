@@ -91,6 +91,8 @@ type Server struct {
 	categories   *ListSpec[categoryRow]
 	orderList    *ListSpec[orderRow]
 	customerList *ListSpec[customerRow]
+
+	productRows *fragments[productRowKey] // the product list's rendered rows
 }
 
 // New parses every template (a broken one is an error here, never in a request) and
@@ -119,6 +121,7 @@ func New(opts Options) (*Server, error) {
 	s.users = s.userListSpec()
 	s.groups = s.groupListSpec()
 	s.products = s.productListSpec()
+	s.productRows = newFragments[productRowKey](s.pages["products/list"], "product-row", productRowsKept)
 	s.categories = s.categoryListSpec()
 	s.orderList = s.orderListSpec()
 	s.customerList = s.customerListSpec()
@@ -251,6 +254,10 @@ func nav(p *auth.Principal, current string) []NavItem {
 	return items
 }
 
+// live says whether pages for viewer may open /admin/events: the server has an
+// event hub and someone is signed in.
+func (s *Server) live(viewer *auth.Principal) bool { return s.events != nil && viewer != nil }
+
 type sessionKey struct{}
 
 // withSession marks a request whose session is loaded, so render may read flashes.
@@ -273,7 +280,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	ctx := r.Context()
 	l.Viewer = auth.FromContext(ctx)
 	l.Nav = nav(l.Viewer, r.URL.Path)
-	l.Live = s.events != nil && l.Viewer != nil
+	l.Live = s.live(l.Viewer)
 	if s.policy.Blocks(l.Viewer) {
 		l.Nav, l.MustEnrol = nil, true // nothing else opens until a second factor is on
 	}

@@ -1,0 +1,98 @@
+package admin
+
+import (
+	"bytes"
+	"html/template"
+	"sync"
+)
+
+// fragments keeps pieces of pages that html/template rendered (a list row), keyed
+// by the complete data the piece was rendered from. A template is a pure function
+// of its data, so a piece found under equal data is exactly what rendering again
+// would write: no version to keep in step, no invalidation to miss. A change to
+// anything the piece shows (a name, a stock level, a price's currency, the list the
+// row links back to) is a different key, rendered afresh; the old one ages out.
+//
+// K must hold everything the template reads, and nothing the template reads may
+// come from outside it (the viewer, the clock): a permission that decides what the
+// piece shows goes into K too.
+//
+// It holds at most 2×size pieces in two generations: a find in the old one moves
+// the piece to the new one, and when the new one is full the old one is dropped.
+// Pieces in use stay; the ones no page showed for a generation go. No lock is held
+// while rendering, so two requests may render the same piece once each.
+//
+// Making a piece costs an execution of html/template per row: 100 rows of the
+// product list spent most of the page's CPU in its reflection and escapers
+// (BenchmarkProductList, make bench's S5).
+type fragments[K comparable] struct {
+	tmpl *template.Template // the template set holding name
+	name string             // the template that renders one piece from a K
+	size int
+
+	mu       sync.Mutex
+	cur, old map[K]template.HTML
+}
+
+func newFragments[K comparable](tmpl *template.Template, name string, size int) *fragments[K] {
+	return &fragments[K]{tmpl: tmpl, name: name, size: size, cur: make(map[K]template.HTML, size)}
+}
+
+// render returns the piece for each key, in order: the kept ones, and the others
+// rendered by the template now (and kept).
+func (f *fragments[K]) render(keys []K) ([]template.HTML, error) {
+	out := make([]template.HTML, len(keys))
+	var missing []int
+	f.mu.Lock()
+	for i, k := range keys {
+		if h, ok := f.cur[k]; ok {
+			out[i] = h
+		} else if h, ok := f.old[k]; ok {
+			out[i] = h
+			f.keep(k, h)
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	f.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+
+	var buf bytes.Buffer
+	for _, i := range missing {
+		buf.Reset()
+		if err := f.tmpl.ExecuteTemplate(&buf, f.name, keys[i]); err != nil {
+			return nil, err
+		}
+		out[i] = template.HTML(buf.String()) // html/template's own output, escaped in context
+	}
+	f.mu.Lock()
+	for _, i := range missing {
+		f.keep(keys[i], out[i])
+	}
+	f.mu.Unlock()
+	return out, nil
+}
+
+// keep puts h in the new generation, starting another when it is full. f.mu is held.
+func (f *fragments[K]) keep(k K, h template.HTML) {
+	if len(f.cur) >= f.size {
+		f.old, f.cur = f.cur, make(map[K]template.HTML, f.size)
+	}
+	f.cur[k] = h
+}
+
+// reset forgets every piece, for tests.
+func (f *fragments[K]) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cur, f.old = make(map[K]template.HTML, f.size), nil
+}
+
+// len is how many pieces are kept, for tests.
+func (f *fragments[K]) len() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.cur) + len(f.old)
+}
