@@ -75,7 +75,7 @@ func TestBrowserFulfilOrder(t *testing.T) {
 	screenshot(t, ctx, "order-page")
 	step("fulfil", chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#moves button[data-to="fulfilled"]`))))
 	step("flash", waitText(ctx, ".flash", fmt.Sprintf("Order %s is now fulfilled.", paid.Number)))
-	step("timeline", waitText(ctx, "#timeline li:last-child", "Fulfilled by Grace Hopper"))
+	step("timeline", waitText(ctx, "#timeline li:last-child", "Fulfilled by grace@example.com"))
 	if o, err := a.ord.Order(context.Background(), paid.ID); err != nil || o.Status != orders.StatusFulfilled {
 		t.Errorf("stored status %v (%v), want fulfilled", o.Status, err)
 	}

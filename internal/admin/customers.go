@@ -129,7 +129,9 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	in := postedCustomer(r)
-	c, err := saveUnless(bad, func() (db.Customer, error) { return s.orders.CreateCustomer(r.Context(), s.orderActor(r), in) })
+	c, err := saveUnless(bad, func() (db.Customer, error) {
+		return s.orders.CreateCustomer(r.Context(), auth.FromContext(r.Context()).Actor(), in)
+	})
 	if fe := fieldErrors(err); fe != nil {
 		pg := s.customerPageFor(r.Context(), "Add customer")
 		pg.New, pg.ReadOnly, pg.Form, pg.Errors = true, false, customerForm{CustomerInput: in}, fe
@@ -186,7 +188,9 @@ func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	in := postedCustomer(r)
-	c, err := saveUnless(bad, func() (db.Customer, error) { return s.orders.UpdateCustomer(ctx, s.orderActor(r), id, version, in) })
+	c, err := saveUnless(bad, func() (db.Customer, error) {
+		return s.orders.UpdateCustomer(ctx, auth.FromContext(r.Context()).Actor(), id, version, in)
+	})
 	switch {
 	case errors.Is(err, store.ErrStale):
 		pg, err := s.loadCustomerPage(ctx, id)
@@ -292,7 +296,7 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id, _ := pathID(r)
-	err = s.orders.DeleteCustomer(r.Context(), s.orderActor(r), id, 0)
+	err = s.orders.DeleteCustomer(r.Context(), auth.FromContext(r.Context()).Actor(), id, 0)
 	var has *orders.HasOrdersError
 	if errors.As(err, &has) {
 		if pg.Error == "" {

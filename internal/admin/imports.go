@@ -92,7 +92,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) error {
 		}
 		p := auth.FromContext(ctx)
 		imp, err := s.imports.Create(ctx, imports.Upload{FileName: part.FileName(), Data: data,
-			Actor: adminActor(p), CanCreate: p.Can("products.add")})
+			Actor: p.Actor(), CanCreate: p.Can("products.add")})
 		var ve validator.Errors
 		if errors.As(err, &ve) {
 			status := http.StatusUnprocessableEntity

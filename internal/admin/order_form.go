@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -188,7 +189,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) error {
 		pg.Alert = "Not placed: please correct the fields marked below."
 		return s.render(w, r, http.StatusUnprocessableEntity, "orders/form", pg)
 	}
-	o, err := s.orders.PlaceOrder(ctx, s.orderActor(r), in)
+	o, err := s.orders.PlaceOrder(ctx, auth.FromContext(r.Context()).Actor(), in)
 	var short *orders.ShortStockError
 	switch {
 	case errors.As(err, &short):

@@ -11,13 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
-	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
 type orderRow = db.OrderListing
@@ -272,7 +270,7 @@ func (s *Server) orderActions(w http.ResponseWriter, r *http.Request) error {
 	}
 	var done int
 	var refused []string
-	for _, res := range s.orders.TransitionMany(ctx, s.orderActor(r), ids, orders.StatusFulfilled) {
+	for _, res := range s.orders.TransitionMany(ctx, auth.FromContext(ctx), ids, orders.StatusFulfilled) {
 		var te *orders.TransitionError
 		switch {
 		case res.Err == nil:
@@ -289,18 +287,6 @@ func (s *Server) orderActions(w http.ResponseWriter, r *http.Request) error {
 		msg += " Not fulfilled (only paid orders can be): " + strings.Join(refused, ", ") + "."
 	}
 	return s.redirect(w, r, back, msg)
-}
-
-// orderActor is who the audit log and the order's timeline name for a change made
-// here: the user, by name and email ("Ada Lovelace <ada@example.com>"), so the
-// timeline says who as people know them.
-func (s *Server) orderActor(r *http.Request) audit.Actor {
-	p := auth.FromContext(r.Context())
-	a := p.Actor()
-	if p != nil && p.Name != "" && p.TokenID == 0 {
-		a.Label = p.Name + " <" + p.Email + ">"
-	}
-	return a
 }
 
 // orderPage is one order: its lines, totals, addresses and timeline, the moves the
@@ -375,7 +361,7 @@ func (s *Server) showOrder(w http.ResponseWriter, r *http.Request) error {
 
 // transitionOrder is POST /admin/orders/{id}/transitions: a transition button. The
 // route needs orders.view; the move needs its own permission (orders.Permission),
-// checked here because it depends on the button. A move the status no longer allows
+// which Transition checks (403 without it). A move the status no longer allows
 // (someone else moved the order meanwhile) shows the page again with why (409).
 func (s *Server) transitionOrder(w http.ResponseWriter, r *http.Request) error {
 	id, version, err := parseEdit(w, r)
@@ -389,10 +375,7 @@ func (s *Server) transitionOrder(w http.ResponseWriter, r *http.Request) error {
 			pg.Alert = "Choose one of the buttons below."
 		})
 	}
-	if !auth.FromContext(ctx).Can(orders.Permission(to)) {
-		return fmt.Errorf("move order to %s: %w", to, web.ErrForbidden)
-	}
-	o, err := s.orders.Transition(ctx, s.orderActor(r), id, to, version)
+	o, err := s.orders.Transition(ctx, auth.FromContext(ctx), id, to, version)
 	var te *orders.TransitionError
 	switch {
 	case errors.As(err, &te):
@@ -462,7 +445,9 @@ func (s *Server) addOrderNote(w http.ResponseWriter, r *http.Request) error {
 		return bad // a hidden field: the error page names it
 	}
 	note := r.PostFormValue("note")
-	_, err = saveUnless(bad, func() (db.OrderEvent, error) { return s.orders.AddNote(r.Context(), s.orderActor(r), id, note) })
+	_, err = saveUnless(bad, func() (db.OrderEvent, error) {
+		return s.orders.AddNote(r.Context(), auth.FromContext(r.Context()).Actor(), id, note)
+	})
 	if fe := fieldErrors(err); fe != nil {
 		return s.orderAgain(w, r, id, http.StatusUnprocessableEntity, func(pg *orderPage) {
 			pg.Note, pg.NoteError = note, fe["note"]

@@ -281,7 +281,7 @@ func TestOrderNotes(t *testing.T) {
 		t.Fatalf("note: %d", r.status)
 	}
 	must(t, c.get(fmt.Sprintf("/admin/orders/%d/", ids[0])), http.StatusOK, "Note added.",
-		"Note</span> <span class=\"event-who\">by Olive Ops &lt;ops@example.com&gt;", "Customer called: &lt;leave at the door&gt;")
+		"Note</span> <span class=\"event-who\">by ops@example.com", "Customer called: &lt;leave at the door&gt;")
 	must(t, a.signedIn(viewEmail).post(path, url.Values{"note": {"hi"}}), http.StatusForbidden)
 	if strings.Contains(a.signedIn(viewEmail).get(fmt.Sprintf("/admin/orders/%d/", ids[0])).body, `id="note-form"`) {
 		t.Error("a viewer sees the note form")

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -83,12 +82,6 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, r, http.StatusOK, "tokens/list", &tokensPage{Layout: Layout{Title: "API tokens"}, List: l,
 		CanAdd: p.Can("tokens.add"), CanRevoke: p.Can("tokens.delete")})
-}
-
-// adminActor is who the audit log names for a change made in the admin: the
-// signed-in user.
-func adminActor(p *auth.Principal) audit.Actor {
-	return audit.Actor{UserID: p.UserID, Label: p.Email}
 }
 
 // tokenExpiries are the form's expiry choices: "never", a number of days from now,
@@ -200,7 +193,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var secret string
 	var tok auth.Token
 	if err == nil {
-		secret, tok, err = s.auth.Tokens().Create(ctx, adminActor(p), f.UserID, f.Name, f.Scope, expiresAt)
+		secret, tok, err = s.auth.Tokens().Create(ctx, p.Actor(), f.UserID, f.Name, f.Scope, expiresAt)
 	}
 	if fe := fieldErrors(err); fe != nil {
 		if msg, ok := fe["expires_at"]; ok { // the form's field is the choice
@@ -277,7 +270,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if tok.RevokedAt != nil {
 		return s.redirect(w, r, tokensBack(r), fmt.Sprintf("Token %s was already revoked.", tok.Repr()))
 	}
-	if err := tokens.Revoke(r.Context(), adminActor(auth.FromContext(r.Context())), tok.ID); err != nil {
+	if err := tokens.Revoke(r.Context(), auth.FromContext(r.Context()).Actor(), tok.ID); err != nil {
 		return err
 	}
 	return s.redirect(w, r, tokensBack(r), fmt.Sprintf("Token %s was revoked: requests with it are refused from now on.", tok.Repr()))

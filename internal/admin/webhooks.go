@@ -152,7 +152,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	err = bad.Err()
 	var e db.WebhookEndpoint
 	if err == nil {
-		e, err = s.webhooks.CreateEndpoint(ctx, adminActor(auth.FromContext(ctx)), f.input())
+		e, err = s.webhooks.CreateEndpoint(ctx, auth.FromContext(ctx).Actor(), f.input())
 	}
 	if fe := fieldErrors(err); fe != nil {
 		return s.render(w, r, http.StatusUnprocessableEntity, "webhooks/form", &webhookFormPage{
@@ -201,7 +201,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	f.ID, f.Version = id, version
 	err = bad.Err()
 	if err == nil {
-		_, err = s.webhooks.UpdateEndpoint(ctx, adminActor(auth.FromContext(ctx)), id, version, f.input())
+		_, err = s.webhooks.UpdateEndpoint(ctx, auth.FromContext(ctx).Actor(), id, version, f.input())
 	}
 	if err == nil {
 		return s.redirect(w, r, fmt.Sprintf("%s%d/", webhooksPath, id), "The endpoint was saved.")
@@ -258,7 +258,7 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 32)
 	id, _ := pathID(r)
-	err = s.webhooks.DeleteEndpoint(r.Context(), adminActor(auth.FromContext(r.Context())), id, int32(version))
+	err = s.webhooks.DeleteEndpoint(r.Context(), auth.FromContext(r.Context()).Actor(), id, int32(version))
 	if errors.Is(err, store.ErrStale) {
 		pg.Notice = "The endpoint was changed since this page was opened: check it, then confirm again."
 		return s.render(w, r, http.StatusConflict, "confirm/delete", pg)
@@ -291,7 +291,7 @@ func (s *Server) rotateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.webhooks.RotateSecret(r.Context(), adminActor(auth.FromContext(r.Context())), id)
+	e, err := s.webhooks.RotateSecret(r.Context(), auth.FromContext(r.Context()).Actor(), id)
 	if err != nil {
 		return err
 	}

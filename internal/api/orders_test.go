@@ -125,7 +125,7 @@ func TestOrderLifecycle(t *testing.T) {
 		t.Errorf("lines = %+v", o.Lines)
 	}
 	if len(o.Events) != 1 || o.Events[0].Kind != "created" || o.Events[0].Note != "gift wrap" ||
-		!strings.HasSuffix(o.Events[0].Actor, "(test write)") {
+		!strings.HasSuffix(o.Events[0].Actor, "(token test write)") {
 		t.Errorf("events = %+v", o.Events)
 	}
 	if !slices.Equal(o.AllowedTransitions, []string{"paid", "cancelled"}) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
@@ -93,6 +94,9 @@ func problemFor(r *http.Request, err error, status int) problem {
 	if errors.As(err, &ce) {
 		p.Detail = ce.detail
 		p.Errors = fieldErrors(ce.fields)
+	}
+	if pe, ok := errors.AsType[*auth.PermissionError](err); ok { // a domain call's refusal
+		p.Detail = forbiddenDetail(auth.FromContext(r.Context()), pe.Perm)
 	}
 	var fields validator.Errors
 	if p.Errors == nil && errors.As(err, &fields) {

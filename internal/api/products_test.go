@@ -404,7 +404,7 @@ func TestWritesAreAuditedWithTheToken(t *testing.T) {
 			t.Fatal(err)
 		}
 		actions = append(actions, action)
-		if user == nil || *user != userID || token == nil || *token != tok.ID || label != "ada@example.com (erp sync)" {
+		if user == nil || *user != userID || token == nil || *token != tok.ID || label != "ada@example.com (token erp sync)" {
 			t.Errorf("%s row: user %v, token %v, label %q; want %d, %d, the email and token name", action, user, token, label, userID, tok.ID)
 		}
 		if action == "update" && !strings.Contains(changes, "status") && !strings.Contains(changes, "stock") && !strings.Contains(changes, "L-2") {

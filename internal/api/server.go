@@ -329,15 +329,9 @@ func (s *Server) authenticate(r *http.Request) (*auth.Principal, error) {
 		detail: "Authentication is required: send Authorization: Bearer <token>."}
 }
 
-// actor is who the audit log names for a write: the user, and the token when the
-// request came with one ("ada@example.com (ci)").
+// actor is who the audit log names for a write: the request's principal.
 func actor(r *http.Request) audit.Actor {
-	p := auth.FromContext(r.Context())
-	a := audit.Actor{UserID: p.UserID, TokenID: p.TokenID, Label: p.Email}
-	if p.TokenID != 0 {
-		a.Label = p.Email + " (" + p.TokenName + ")"
-	}
-	return a
+	return auth.FromContext(r.Context()).Actor()
 }
 
 // principalKey names who is calling, for the rate limit and idempotency keys: the

@@ -120,7 +120,7 @@ func TestEveryWriteRecordsOneEventPerAuditRow(t *testing.T) {
 			return err
 		}, []string{"customer.created", audit.TypeOrderPlaced}},
 		{"order paid", func(t *testing.T) error {
-			_, err := w.ord.Transition(ctx, w.actor, w.order.ID, orders.StatusPaid, w.order.Version)
+			_, err := w.ord.Transition(ctx, w.admin, w.order.ID, orders.StatusPaid, w.order.Version)
 			return err
 		}, []string{audit.TypeStatusChanged}},
 		{"order note", func(t *testing.T) error {
@@ -128,7 +128,7 @@ func TestEveryWriteRecordsOneEventPerAuditRow(t *testing.T) {
 			return err
 		}, []string{"order.note"}},
 		{"bulk: mark fulfilled", func(t *testing.T) error {
-			for _, r := range w.ord.TransitionMany(ctx, w.actor, []int64{w.order.ID}, orders.StatusFulfilled) {
+			for _, r := range w.ord.TransitionMany(ctx, w.admin, []int64{w.order.ID}, orders.StatusFulfilled) {
 				if r.Err != nil {
 					return r.Err
 				}

@@ -2,8 +2,8 @@ package auth
 
 import (
 	"context"
-	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -24,17 +24,32 @@ const (
 	ActionSetPassword  = "set_password"
 )
 
-// Actor is who p is in the audit log: the user, and the token when p acts through
-// one. A nil principal is the command line.
+// Actor is who p is in the audit log and an order's timeline, the one way a person
+// is named in any history: their email (unique, and what they sign in with; a
+// name is optional and may change, so the same person would read two ways), and
+// for a change made through a token, the token's name too, which says what acted:
+// "ada@example.com (token erp sync)". The ids are kept beside the label. A nil
+// principal is the command line ("cli").
 func (p *Principal) Actor() audit.Actor {
 	if p == nil {
 		return audit.Actor{Label: "cli"}
 	}
-	a := audit.Actor{UserID: p.UserID, TokenID: p.TokenID, Label: p.Email}
+	a := userActor(p.UserID, p.Email)
 	if p.TokenID != 0 {
-		a.Label = fmt.Sprintf("%s (token %d)", p.Email, p.TokenID)
+		a.TokenID = p.TokenID
+		name := p.TokenName
+		if name == "" {
+			name = strconv.FormatInt(p.TokenID, 10)
+		}
+		a.Label += " (token " + name + ")"
 	}
 	return a
+}
+
+// userActor is user id with email acting themselves, before there is a principal
+// (a sign-in, a reset link): the label Actor gives a session.
+func userActor(id int64, email string) audit.Actor {
+	return audit.Actor{UserID: id, Label: email}
 }
 
 // names maps group and permission ids to their names for the audit log's

@@ -129,7 +129,7 @@ func (s *Service) Authenticate(ctx context.Context, email, password, clientAddr 
 		if su, err = q.GetSessionUser(ctx, u.ID); err != nil {
 			return err
 		}
-		return audit.Append(ctx, q, audit.Actor{UserID: u.ID, Label: u.Email}, audit.Event{
+		return audit.Append(ctx, q, userActor(u.ID, u.Email), audit.Event{
 			Action: ActionSignIn, Resource: ResourceSessions, ObjectID: u.ID, Repr: u.Email, Note: "from " + clientAddr,
 		})
 	})
@@ -148,7 +148,7 @@ func (s *Service) failed(ctx context.Context, userID int64, email, clientAddr, w
 		if err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: email, ClientAddr: clientAddr}); err != nil {
 			return err
 		}
-		return audit.Append(ctx, q, audit.Actor{Label: email}, audit.Event{
+		return audit.Append(ctx, q, userActor(0, email), audit.Event{
 			Action: ActionSignInFailed, Resource: ResourceSessions, ObjectID: userID, Repr: email,
 			Note: why + " from " + clientAddr,
 		})

@@ -424,7 +424,7 @@ func (s *Service) passkeySignedIn(ctx context.Context, pu *passkeyUser, u db.Use
 		if su, err = q.GetSessionUser(ctx, u.ID); err != nil {
 			return err
 		}
-		return audit.Append(ctx, q, audit.Actor{UserID: u.ID, Label: u.Email}, audit.Event{Action: ActionSignIn,
+		return audit.Append(ctx, q, userActor(u.ID, u.Email), audit.Event{Action: ActionSignIn,
 			Resource: ResourceSessions, ObjectID: u.ID, Repr: u.Email,
 			Note: how + " “" + row.Name + "” from " + clientAddr})
 	})

@@ -113,7 +113,7 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 		if _, err := q.SetUserPassword(ctx, db.SetUserPasswordParams{ID: r.UserID, PasswordHash: hash}); err != nil {
 			return err
 		}
-		return audit.Append(ctx, q, audit.Actor{UserID: r.UserID, Label: r.Email}, audit.Event{Action: ActionUseResetLink,
+		return audit.Append(ctx, q, userActor(r.UserID, r.Email), audit.Event{Action: ActionUseResetLink,
 			Resource: ResourceUsers, ObjectID: r.UserID, Repr: r.Email, Note: "password set; their sessions ended"})
 	})
 	if errors.Is(err, ErrResetInvalid) {

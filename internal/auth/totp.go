@@ -137,7 +137,7 @@ func (s *Service) VerifySecondFactor(ctx context.Context, userID int64, authVers
 		if su, err = q.GetSessionUser(ctx, u.ID); err != nil {
 			return err
 		}
-		actor := audit.Actor{UserID: u.ID, Label: u.Email}
+		actor := userActor(u.ID, u.Email)
 		if method == MethodRecovery {
 			if err := audit.Append(ctx, q, actor, audit.Event{Action: ActionRecoveryCodeUsed, Resource: ResourceUsers,
 				ObjectID: u.ID, Repr: u.Email, Note: "from " + clientAddr}); err != nil {
@@ -275,7 +275,7 @@ func (s *Service) failedCode(ctx context.Context, u db.User, clientAddr, why str
 		if err := q.RecordLoginFailure(ctx, db.RecordLoginFailureParams{Email: u.Email, ClientAddr: clientAddr}); err != nil {
 			return err
 		}
-		return audit.Append(ctx, q, audit.Actor{UserID: u.ID, Label: u.Email}, audit.Event{
+		return audit.Append(ctx, q, userActor(u.ID, u.Email), audit.Event{
 			Action: ActionSignInFailed, Resource: ResourceSessions, ObjectID: u.ID, Repr: u.Email,
 			Note: "second factor: " + why + " from " + clientAddr,
 		})

@@ -81,7 +81,7 @@ func TestOrderStatsAgree(t *testing.T) {
 			return err
 		}
 		for _, to := range paths[i%len(paths)] {
-			if _, err := e.orders.Transition(ctx, staff, o.ID, to, 0); err != nil {
+			if _, err := e.orders.Transition(ctx, ops, o.ID, to, 0); err != nil {
 				return err
 			}
 		}

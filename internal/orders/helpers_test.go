@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
@@ -26,8 +27,12 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // now is the fixed clock of every test: a Wednesday afternoon in UTC.
 var now = time.Date(2026, 3, 18, 15, 30, 0, 0, time.UTC)
 
-// staff is the actor of the tests' writes.
-var staff = audit.Actor{UserID: 7, Label: "ops@example.com"}
+// ops is the staff user the tests act as, allowed every move; staff is ops in the
+// audit log, for the calls that take an actor.
+var (
+	ops   = auth.NewPrincipal(7, "ops@example.com", "Olive Ops", true, nil)
+	staff = ops.Actor()
+)
 
 // env is a fresh database with the orders and catalog on it.
 type env struct {
@@ -137,7 +142,7 @@ func (e *env) place(t testing.TB, customerID int64, lines ...orders.LineInput) *
 func (e *env) move(t testing.TB, id int64, path ...string) {
 	t.Helper()
 	for _, to := range path {
-		if _, err := e.orders.Transition(context.Background(), staff, id, to, 0); err != nil {
+		if _, err := e.orders.Transition(context.Background(), ops, id, to, 0); err != nil {
 			t.Fatalf("order %d to %s: %v", id, to, err)
 		}
 	}

@@ -57,8 +57,8 @@ func sources(to string) []string {
 	return from
 }
 
-// Permission is the permission a transition to status to needs, the one rule both
-// transports check before calling Transition: paid is an ordinary change; fulfilled
+// Permission is the permission a transition to status to needs, which Transition
+// enforces and pages use to offer only the moves a user may make: paid is an ordinary change; fulfilled
 // and delivered need orders.fulfil, cancelled orders.cancel, refunded orders.refund.
 // Any other target (pending, or an unknown word) is orders.change, so that the
 // caller gets Transition's own answer (409 with the allowed list, or 422) rather than

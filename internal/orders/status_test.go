@@ -43,7 +43,7 @@ func TestTransitionTable(t *testing.T) {
 				o := e.place(t, c.ID, line(v, 1))
 				e.move(t, o.ID, pathTo[from]...)
 				events := e.rows(t, "order_events", "order_id = $1", o.ID)
-				got, err := e.orders.Transition(ctx, staff, o.ID, to, 0)
+				got, err := e.orders.Transition(ctx, ops, o.ID, to, 0)
 				if slices.Contains(allowed[from], to) {
 					if err != nil {
 						t.Fatalf("Transition: %v, want success", err)
@@ -97,7 +97,7 @@ func TestTransitionInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.orders.Transition(ctx, staff, tt.id, tt.to, tt.version)
+			_, err := e.orders.Transition(ctx, ops, tt.id, tt.to, tt.version)
 			if errs, ok := tt.want.(validator.Errors); ok {
 				if !errors.As(err, &errs) || errs["to"] == "" {
 					t.Fatalf("Transition: %v, want a field error on to", err)
@@ -110,7 +110,7 @@ func TestTransitionInput(t *testing.T) {
 		})
 	}
 	// The right version passes.
-	if _, err := e.orders.Transition(ctx, staff, o.ID, "paid", o.Version); err != nil {
+	if _, err := e.orders.Transition(ctx, ops, o.ID, "paid", o.Version); err != nil {
 		t.Fatalf("Transition at the current version: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -39,7 +40,9 @@ func restocks(to string) bool { return to == StatusCancelled || to == StatusRefu
 // the order's version as the caller read it (0: whatever it is now); a newer one is
 // store.ErrStale. A move the state machine does not allow from the order's current
 // status is a *TransitionError that lists the allowed ones; an unknown status is a
-// field error on "to". The caller checks Permission(to) first.
+// field error on "to". The move needs p's permission Permission(to) (a
+// *auth.PermissionError otherwise); p is also who the timeline and the audit log
+// name. A nil p is the system, which may make any move.
 //
 // The order row is locked first, so of two concurrent transitions the second waits
 // and then judges the status the first left: two cancels of one order make one
@@ -49,10 +52,14 @@ func restocks(to string) bool { return to == StatusCancelled || to == StatusRefu
 // Cancelling or refunding puts the order's units back into stock, once: the same
 // UPDATE marks restocked_at, only where it was never marked, and the units go back
 // only in the transaction whose UPDATE did that.
-func (o *Orders) Transition(ctx context.Context, actor audit.Actor, id int64, to string, version int32) (db.Order, error) {
+func (o *Orders) Transition(ctx context.Context, p *auth.Principal, id int64, to string, version int32) (db.Order, error) {
 	if !validStatus(to) {
 		return db.Order{}, validator.Errors{"to": "must be one of " + strings.Join(Statuses, ", ")}
 	}
+	if err := auth.Allow(p, Permission(to)); err != nil {
+		return db.Order{}, fmt.Errorf("move order %d to %s: %w", id, to, err)
+	}
+	actor := p.Actor()
 	var out db.Order
 	err := o.st.InTx(ctx, func(q *db.Queries) error {
 		cur, err := q.LockOrder(ctx, id)
@@ -128,10 +135,10 @@ type TransitionResult struct {
 // (as Transition, whatever the versions): one order that cannot move does not hold
 // back the others. It is the bulk action "mark fulfilled"; the results come in the
 // order of ids.
-func (o *Orders) TransitionMany(ctx context.Context, actor audit.Actor, ids []int64, to string) []TransitionResult {
+func (o *Orders) TransitionMany(ctx context.Context, p *auth.Principal, ids []int64, to string) []TransitionResult {
 	out := make([]TransitionResult, len(ids))
 	for i, id := range ids {
-		ord, err := o.Transition(ctx, actor, id, to, 0)
+		ord, err := o.Transition(ctx, p, id, to, 0)
 		out[i] = TransitionResult{ID: id, Order: ord, Err: err}
 	}
 	return out

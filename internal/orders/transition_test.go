@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -23,7 +24,7 @@ func TestCancelConcurrent(t *testing.T) {
 	e.move(t, o.ID, "paid")
 
 	errs := concurrently(2, func(int) error {
-		_, err := e.orders.Transition(ctx, staff, o.ID, "cancelled", 0)
+		_, err := e.orders.Transition(ctx, ops, o.ID, "cancelled", 0)
 		return err
 	})
 	var ok, refused int
@@ -118,7 +119,7 @@ func TestTransitionAtomic(t *testing.T) {
 	c := e.customer(t, "ta@example.com", "")
 	o := e.place(t, c.ID, line(v, 5))
 	e.failAuditOf(t, "orders")
-	if _, err := e.orders.Transition(ctx, staff, o.ID, "cancelled", 0); err == nil {
+	if _, err := e.orders.Transition(ctx, ops, o.ID, "cancelled", 0); err == nil {
 		t.Fatal("Transition succeeded although its audit row failed")
 	}
 	if n := e.rows(t, "orders", "id = $1 AND status = 'pending' AND restocked_at IS NULL", o.ID); n != 1 {
@@ -139,7 +140,7 @@ func TestTransitionMany(t *testing.T) {
 	paid := e.place(t, c.ID, line(v, 1))
 	e.move(t, paid.ID, "paid")
 	pending := e.place(t, c.ID, line(v, 1))
-	res := e.orders.TransitionMany(context.Background(), staff, []int64{paid.ID, pending.ID, 999_999}, "fulfilled")
+	res := e.orders.TransitionMany(context.Background(), ops, []int64{paid.ID, pending.ID, 999_999}, "fulfilled")
 	if len(res) != 3 || res[0].Err != nil || res[0].Order.Status != "fulfilled" {
 		t.Fatalf("results = %+v, want the paid order fulfilled first", res)
 	}
@@ -188,6 +189,55 @@ func TestAddNote(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Errorf("AddNote: %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTransitionPermission: who may make which move is Transition's rule, whichever
+// transport asks: each move needs orders.Permission(to) of the principal, a read
+// token never moves an order, and nil (the system) may make any move. A refusal is
+// an *auth.PermissionError naming the permission and changes nothing.
+func TestTransitionPermission(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v := e.variant(t, "PERM-A", 1_000, 50)
+	clerk := auth.NewPrincipal(7, "clerk@example.com", "", false, []string{"orders.view", "orders.change"})
+	fulfiller := auth.NewPrincipal(7, "fulfil@example.com", "", false, []string{"orders.change", "orders.fulfil"})
+	readToken := auth.NewPrincipal(7, "ops@example.com", "", true, nil).WithToken(3, auth.ScopeRead)
+	tests := []struct {
+		name     string
+		p        *auth.Principal
+		from, to string
+		want     string // the permission refused; "" for a move made
+	}{
+		{"clerk pays", clerk, "", "paid", ""},
+		{"clerk cannot fulfil", clerk, "paid", "fulfilled", "orders.fulfil"},
+		{"clerk cannot cancel", clerk, "", "cancelled", "orders.cancel"},
+		{"fulfiller fulfils", fulfiller, "paid", "fulfilled", ""},
+		{"fulfiller delivers", fulfiller, "paid fulfilled", "delivered", ""},
+		{"fulfiller cannot refund", fulfiller, "paid", "refunded", "orders.refund"},
+		{"a read token of a superuser", readToken, "", "paid", "orders.change"},
+		{"the system refunds", nil, "paid", "refunded", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := e.customer(t, strings.ReplaceAll(tt.name, " ", "-")+"@example.com", "")
+			o := e.place(t, c.ID, line(v, 1))
+			if tt.from != "" {
+				e.move(t, o.ID, strings.Fields(tt.from)...)
+			}
+			got, err := e.orders.Transition(ctx, tt.p, o.ID, tt.to, 0)
+			pe, refused := errors.AsType[*auth.PermissionError](err)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Transition to %s: %v, want the move made", tt.to, err)
+			case tt.want == "" && got.Status != tt.to:
+				t.Errorf("status %s, want %s", got.Status, tt.to)
+			case tt.want != "" && (!refused || pe.Perm != tt.want || !errors.Is(err, auth.ErrForbidden)):
+				t.Errorf("Transition to %s: %v, want a PermissionError for %s", tt.to, err, tt.want)
+			case tt.want != "" && e.rows(t, "order_events", "order_id = $1 AND kind = $2", o.ID, tt.to) != 0:
+				t.Errorf("a refused move to %s wrote a timeline entry", tt.to)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"syscall"
 
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -15,8 +16,9 @@ import (
 var (
 	// ErrUnauthenticated: nobody is signed in, or the credentials are not valid.
 	ErrUnauthenticated = errors.New("not signed in")
-	// ErrForbidden: signed in, but not allowed to do this.
-	ErrForbidden = errors.New("permission denied")
+	// ErrForbidden: signed in, but not allowed to do this. It is auth's sentinel, so
+	// a domain call's refusal (auth.Allow) maps like a transport's own.
+	ErrForbidden = auth.ErrForbidden
 	// ErrBadRequest: the request itself is malformed (not a field error).
 	ErrBadRequest = errors.New("bad request")
 	// ErrTooMany: throttled; the wrap says for how long.
