@@ -59,6 +59,8 @@ type bench struct {
 	missing  map[string]string // scenario → why it does not run in this build
 
 	stockroom, lean, samesql, httplimit *server
+	baseline                            *server // BENCH_BASELINE's binary; nil without one or when it refused the database
+	baselineRev, baselineNote           string
 	debugBase                           string // stockroom's profiler (BENCH_PROFILE), http://127.0.0.1:port
 
 	budgets       []budget
@@ -94,7 +96,7 @@ func (b *bench) logf(format string, a ...any) {
 
 // close stops what the run started, servers first, and removes the cluster.
 func (b *bench) close() {
-	for _, s := range []*server{b.stockroom, b.lean, b.samesql, b.httplimit} {
+	for _, s := range []*server{b.stockroom, b.baseline, b.lean, b.samesql, b.httplimit} {
 		if s != nil {
 			s.stop()
 		}
@@ -118,6 +120,13 @@ func (b *bench) prepare(ctx context.Context) error {
 		out, err := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", t[0], t[1]).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go build %s: %w\n%s", t[1], err, out)
+		}
+	}
+	if b.cfg.baseline != "" {
+		b.logf("building bin/stockroom-baseline at %s", b.cfg.baseline)
+		var err error
+		if b.baselineRev, err = b.buildBaseline(ctx, b.cfg.baseline); err != nil {
+			return err
 		}
 	}
 	if err := b.database(ctx); err != nil {
@@ -416,6 +425,9 @@ func (b *bench) startServers(ctx context.Context) error {
 	b.stockroom, err = b.startServer(ctx, "stockroom", "bin/stockroom", env, "/readyz", http.StatusOK, "serve")
 	if err != nil {
 		return err
+	}
+	if b.cfg.baseline != "" {
+		b.startBaseline(ctx, env)
 	}
 	// The lean floor runs with pgxpool's defaults, as the smallest program would.
 	b.lean, err = b.startServer(ctx, "lean", "bin/bench-lean", []string{"LEAN_DATABASE_URL=" + b.dbURL},

@@ -58,10 +58,12 @@ type config struct {
 	databaseURL   string
 	outDir        string
 	vacuum        bool
+	baseline      string // BENCH_BASELINE: a revision to measure beside this tree
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
-	c := config{threads: 2, outDir: getenv("BENCH_OUT"), databaseURL: getenv("STOCKROOM_BENCH_DATABASE_URL")}
+	c := config{threads: 2, outDir: getenv("BENCH_OUT"), databaseURL: getenv("STOCKROOM_BENCH_DATABASE_URL"),
+		baseline: getenv("BENCH_BASELINE")}
 	if c.outDir == "" {
 		c.outDir = "bench/results"
 	}

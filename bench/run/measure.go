@@ -49,6 +49,9 @@ func (b *bench) measure(ctx context.Context) error {
 				continue
 			}
 			b.record(b.wrkWindow(ctx, targetStockroom, b.stockroom, s, conns))
+			if b.baseline != nil {
+				b.record(b.wrkWindow(ctx, targetBaseline, b.baseline, s, conns))
+			}
 			if s.floor {
 				b.record(b.wrkWindow(ctx, targetLean, b.lean, s, conns))
 				b.record(b.wrkWindow(ctx, targetSameSQL, b.samesql, s, conns))

@@ -120,8 +120,8 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil || c.products != 100_000 || c.duration != 15*time.Second || len(c.conns) != 2 || len(c.scenarios) != 8 || !c.scenarios["STREAMS"] || !c.scenarios["WEBHOOK"] {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
-	c, err = loadConfig(env(map[string]string{"BENCH_PRODUCTS": "1_000_000", "BENCH_CONNS": "64", "BENCH_SCENARIOS": "s1,S4", "BENCH_DURATION": "1m", "BENCH_PROFILE": "s4"}))
-	if err != nil || c.products != 1_000_000 || c.conns[0] != 64 || !c.scenarios["S1"] || !c.scenarios["S4"] || c.scenarios["S2"] || c.duration != time.Minute || !c.profile["S4"] || len(c.profile) != 1 {
+	c, err = loadConfig(env(map[string]string{"BENCH_PRODUCTS": "1_000_000", "BENCH_CONNS": "64", "BENCH_SCENARIOS": "s1,S4", "BENCH_DURATION": "1m", "BENCH_PROFILE": "s4", "BENCH_BASELINE": "HEAD~2"}))
+	if err != nil || c.baseline != "HEAD~2" || c.products != 1_000_000 || c.conns[0] != 64 || !c.scenarios["S1"] || !c.scenarios["S4"] || c.scenarios["S2"] || c.duration != time.Minute || !c.profile["S4"] || len(c.profile) != 1 {
 		t.Errorf("set: %+v, %v", c, err)
 	}
 	c, err = loadConfig(env(map[string]string{"BENCH_SCENARIOS": "s3,webhook,streams"}))

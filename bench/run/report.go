@@ -48,6 +48,7 @@ func (b *bench) report() string {
 	if b.cfg.scenarios["STREAMS"] {
 		p("## STREAMS: event streams (bench/streams, issue #14)\n\n%s\n", b.streamsReport)
 	}
+	b.baselineTable(&w)
 	b.budgetReport(&w)
 	b.machine(&w)
 	return w.String()
