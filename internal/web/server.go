@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -37,26 +38,46 @@ type Stop struct {
 	Grace time.Duration
 }
 
-type stoppingKey struct{}
+type servingKey struct{}
+
+// serving is what Serve tells the requests it serves about itself.
+type serving struct {
+	stopping chan struct{}
+	held     sync.WaitGroup // responses going on after their handler returned
+}
 
 // Stopping is closed when the server that received r's request begins to shut
 // down. Long-lived responses (event streams) end themselves on it: http.Server's
 // Shutdown waits for them but never interrupts them, and a request's own context
 // is only cancelled when its client leaves. Outside Serve it is never closed.
 func Stopping(ctx context.Context) <-chan struct{} {
-	if ch, ok := ctx.Value(stoppingKey{}).(chan struct{}); ok {
-		return ch
+	if s, ok := ctx.Value(servingKey{}).(*serving); ok {
+		return s.stopping
 	}
 	return nil
+}
+
+// Hold tells the server that received ctx's request that its response goes on
+// after the handler returns (an event stream that took over its connection with
+// http.ResponseController.Hijack, which http.Server's Shutdown no longer waits
+// for): Serve's shutdown waits for release as it waits for handlers, within the
+// same grace. Call it before the handler returns; outside Serve it does nothing.
+func Hold(ctx context.Context) (release func()) {
+	s, ok := ctx.Value(servingKey{}).(*serving)
+	if !ok {
+		return func() {}
+	}
+	s.held.Add(1)
+	return sync.OnceFunc(s.held.Done)
 }
 
 // Serve serves on ln until ctx is done, then drains and stops accepting as stop
 // says, giving in-flight requests up to stop.Grace to finish. It returns nil after
 // a clean shutdown.
 func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Stop) error {
-	stopping := make(chan struct{})
+	sv := &serving{stopping: make(chan struct{})}
 	srv.BaseContext = func(net.Listener) context.Context {
-		return context.WithValue(context.Background(), stoppingKey{}, stopping)
+		return context.WithValue(context.Background(), servingKey{}, sv)
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(problemListener{ln}) }()
@@ -76,12 +97,20 @@ func Serve(ctx context.Context, srv *http.Server, ln net.Listener, stop Stop) er
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
-	close(stopping)
+	close(sv.stopping)
 	sctx, cancel := context.WithTimeout(context.Background(), stop.Grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
 		return fmt.Errorf("shutdown after %s: %w", stop.Grace, err)
+	}
+	// Every handler has returned: no Hold comes after this Wait begins.
+	held := make(chan struct{})
+	go func() { sv.held.Wait(); close(held) }()
+	select {
+	case <-held:
+	case <-sctx.Done():
+		return fmt.Errorf("shutdown after %s: held responses still going", stop.Grace)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)

@@ -343,3 +343,56 @@ func TestServeDrainsBeforeStopping(t *testing.T) {
 		t.Errorf("Serve() = %v, want nil after a clean shutdown", err)
 	}
 }
+
+// A response that took its connection over (Hijack) and goes on after its handler
+// returned is held (Hold): Serve's shutdown waits for its release, which http.Server's
+// Shutdown alone does not, so its last words reach the client before Serve returns.
+func TestServeWaitsForHeldResponses(t *testing.T) {
+	finished := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release := Hold(r.Context())
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			release()
+			t.Error(err)
+			return
+		}
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nstarted\n")
+		stopping := Stopping(r.Context())
+		go func() {
+			defer release()
+			defer conn.Close()
+			<-stopping
+			time.Sleep(200 * time.Millisecond) // Shutdown has long returned by now
+			io.WriteString(conn, "bye\n")
+			close(finished)
+		}()
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, NewServer(h, slog.New(slog.DiscardHandler)), ln, Stop{Grace: time.Minute})
+	}()
+	resp, err := http.Get("http://" + ln.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	stop()
+	if err := <-served; err != nil {
+		t.Fatalf("Serve() = %v, want nil", err)
+	}
+	select {
+	case <-finished:
+	default:
+		t.Error("Serve returned before the held response was released")
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || string(body) != "started\nbye\n" {
+		t.Errorf("body %q (%v), want the held response's last line before Serve returned", body, err)
+	}
+}
