@@ -18,6 +18,11 @@ import (
 // and the count of orders placed since it opened, for the order list's notice.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	types, err := events.ParseTypes(r.URL.Query().Get("types"))
+	// The stream outlives this handler (package events takes its connection over) and
+	// its rechecks read the request again: keep a copy without the body, whose
+	// reader holds the ResponseWriter and with it net/http's buffers.
+	held := r.WithContext(r.Context())
+	held.Body = http.NoBody
 	if err == nil {
 		err = s.events.Serve(w, r, events.Request{
 			Principal:    auth.FromContext(r.Context()),
@@ -28,7 +33,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			// The session is read again when permissions change: a signed-out or
 			// deactivated user's stream ends.
 			Recheck: func(ctx context.Context) (*auth.Principal, error) {
-				return s.sessions.RequestPrincipal(r.WithContext(ctx))
+				return s.sessions.RequestPrincipal(held.WithContext(ctx))
 			},
 		})
 	}

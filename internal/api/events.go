@@ -15,6 +15,11 @@ import (
 // may see, resumable with Last-Event-ID (package events does the streaming).
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	types, err := events.ParseTypes(r.URL.Query().Get("types"))
+	// The stream outlives this handler (package events takes its connection over) and
+	// its rechecks read the request again: keep a copy without the body, whose
+	// reader holds the ResponseWriter and with it net/http's buffers.
+	held := r.WithContext(r.Context())
+	held.Body = http.NoBody
 	if err == nil {
 		err = s.events.Serve(w, r, events.Request{
 			Principal: auth.FromContext(r.Context()),
@@ -22,7 +27,7 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 			// The token (or session) is looked at again when permissions change: a
 			// revoked token's or a deactivated user's stream ends.
 			Recheck: func(ctx context.Context) (*auth.Principal, error) {
-				p, err := s.authenticate(r.WithContext(ctx))
+				p, err := s.authenticate(held.WithContext(ctx))
 				if errors.Is(err, web.ErrUnauthenticated) || errors.Is(err, web.ErrForbidden) {
 					return nil, nil
 				}

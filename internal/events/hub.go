@@ -125,9 +125,10 @@ type Hub struct {
 	pos     int64 // every id up to here is final and fanned out
 	subs    map[*subscriber]struct{}
 	perUser map[int64]int
-	closed  bool          // Run has returned: no new streams
-	stopped chan struct{} // closed when Run returns: every stream ends
-	authCh  chan struct{} // closed (and replaced) when AuthGeneration moves
+	closed  bool                          // Run has returned: no new streams
+	stopped chan struct{}                 // closed when Run returns: every stream ends
+	authCh  chan struct{}                 // closed (and replaced) when AuthGeneration moves
+	beat    atomic.Pointer[chan struct{}] // closed (and replaced) every Heartbeat
 
 	watchers        map[string]map[*subscriber]struct{} // object → streams watching it
 	presencePending map[string]bool                     // objects whose viewers are to be told again
@@ -155,10 +156,13 @@ func NewHub(st *store.Store, log *slog.Logger, opts Options) *Hub {
 	if opts.Recheck <= 0 {
 		opts.Recheck = time.Minute
 	}
-	return &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), ready: make(chan struct{}),
+	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), ready: make(chan struct{}),
 		subs: map[*subscriber]struct{}{}, perUser: map[int64]int{}, stopped: make(chan struct{}),
 		authCh: make(chan struct{}), watchers: map[string]map[*subscriber]struct{}{},
 		presencePending: map[string]bool{}, presenceWake: make(chan struct{}, 1)}
+	beat := make(chan struct{})
+	h.beat.Store(&beat)
+	return h
 }
 
 // Handler is the listen.Handler of Channel. A notification and a (re)connection
@@ -201,6 +205,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	if h.opts.AuthGeneration != nil {
 		go h.watchAuth(ctx)
 	}
+	go h.beatEvery(ctx)
 	go h.runPresence(ctx)
 	var retry *time.Timer
 	backoff := time.Duration(0)
@@ -380,6 +385,24 @@ func (h *Hub) watchAuth(ctx context.Context) {
 		}
 	}
 }
+
+// beatEvery is every stream's heartbeat: one ticker for all of them, not one each.
+func (h *Hub) beatEvery(ctx context.Context) {
+	t := time.NewTicker(h.opts.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		next := make(chan struct{})
+		close(*h.beat.Swap(&next))
+	}
+}
+
+// heartbeat is closed at the next heartbeat.
+func (h *Hub) heartbeat() <-chan struct{} { return *h.beat.Load() }
 
 func (h *Hub) authChanged() <-chan struct{} {
 	h.mu.Lock()

@@ -1,10 +1,12 @@
 package events
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -92,10 +94,12 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The event stream is not ready yet: reconnect.", RetryAfter: time.Second}
 	}
 
-	s := &stream{hub: h, w: w, rc: http.NewResponseController(w), objects: req.ObjectEvents, counted: map[string]int{},
-		viewer: req.Principal.UserID}
-	for _, t := range req.Counts {
-		s.counted[t] = 0
+	s := &stream{hub: h, w: w, rc: http.NewResponseController(w), objects: req.ObjectEvents, viewer: req.Principal.UserID}
+	if len(req.Counts) > 0 {
+		s.counted = make(map[string]int, len(req.Counts))
+		for _, t := range req.Counts {
+			s.counted[t] = 0
+		}
 	}
 	var principal atomic.Pointer[auth.Principal]
 	principal.Store(req.Principal)
@@ -113,10 +117,20 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	if err != nil {
 		return &RefusedError{Kind: store.ErrUnavailable, Detail: "The server is shutting down: reconnect.", RetryAfter: time.Second}
 	}
-	defer h.unsubscribe(sub)
+	// cleanup ends the subscription; once the stream runs on its own goroutine
+	// (handedOff), that goroutine calls it.
+	handedOff := false
+	cleanup := func() {
+		h.leave(sub)
+		h.unsubscribe(sub)
+	}
+	defer func() {
+		if !handedOff {
+			cleanup()
+		}
+	}()
 	if req.Watch != "" && ValidWatch(req.Watch) {
 		sub.watch = req.Watch
-		defer h.leave(sub)
 		if err := h.join(ctx, sub, req.Principal.DisplayName()); err != nil {
 			return err
 		}
@@ -136,10 +150,27 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 	hdr.Set("Content-Type", "text/event-stream")
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Accel-Buffering", "no") // nginx: pass each event on at once
-	w.WriteHeader(http.StatusOK)
-	// The server's read and write timeouts are for requests, not for streams: lift
-	// them (an expired read deadline would cancel the request's context).
-	s.rc.SetReadDeadline(time.Time{})
+	// An HTTP/1 stream takes its connection over (see takeOver); one that cannot
+	// (HTTP/2) is written through the ResponseWriter for as long as it lasts.
+	release := web.Hold(ctx)
+	defer func() {
+		if !handedOff {
+			release()
+		}
+	}()
+	if err := s.takeOver(); err != nil {
+		w.WriteHeader(http.StatusOK)
+		// The server's read and write timeouts are for requests, not for streams:
+		// lift them (an expired read deadline would cancel the request's context).
+		s.rc.SetReadDeadline(time.Time{})
+	}
+	if s.conn != nil {
+		defer func() {
+			if !handedOff {
+				s.conn.Close()
+			}
+		}()
+	}
 	// The opening id: line with no data sets the client's Last-Event-ID without an
 	// event, so a client that reconnects before any event resumes from here.
 	fmt.Fprintf(&s.buf, "retry: %d\nid: %d\n\n", h.opts.Retry.Milliseconds(), from)
@@ -155,8 +186,57 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, req Request) error {
 			return nil
 		}
 	}
-	s.live(ctx, sub, from, &principal, req.Recheck)
+	if s.conn == nil {
+		s.live(ctx, sub, from, &principal, req.Recheck)
+		return nil
+	}
+	// The handler returns and net/http lets go of the request (and cancels its
+	// context): the stream goes on with a context of its own, which ends when the
+	// client leaves.
+	handedOff = true
+	sctx, gone := context.WithCancel(context.WithoutCancel(ctx))
+	go watchClose(s.conn, gone)
+	go func() {
+		defer release()
+		defer s.conn.Close()
+		defer cleanup()
+		defer gone()
+		s.live(sctx, sub, from, &principal, req.Recheck)
+	}()
 	return nil
+}
+
+// takeOver hijacks the stream's HTTP/1 connection and writes the response's head
+// itself. Then the stream costs one small goroutine writing (started fresh, so its
+// stack is only as deep as the stream's loop, not as the middleware and the
+// authentication that led to it) and one reading (watchClose), and no buffers of
+// net/http's: it is what lets one process hold ten thousand. The body ends when
+// the connection closes (Connection: close, no length).
+func (s *stream) takeOver() error {
+	conn, _, err := s.rc.Hijack()
+	if err != nil {
+		return err
+	}
+	// Whatever net/http had buffered from the client (a pipelined request) is
+	// dropped: the connection closes when the stream ends.
+	s.conn, s.rc = conn, nil
+	s.buf.WriteString("HTTP/1.1 200 OK\r\n")
+	s.w.Header().Write(&s.buf)
+	s.buf.WriteString("Connection: close\r\n\r\n")
+	s.w = nil
+	return nil
+}
+
+// watchClose reads the taken-over connection until the client closes it (or sends
+// what a stream does not expect), then calls gone.
+func watchClose(conn net.Conn, gone context.CancelFunc) {
+	defer gone()
+	var b [64]byte
+	for {
+		if _, err := conn.Read(b[:]); err != nil {
+			return
+		}
+	}
 }
 
 // resumeID reads where the client resumes: Last-Event-ID, else ?since.
@@ -179,9 +259,10 @@ func resumeID(r *http.Request) (id int64, resuming bool, err error) {
 // stream is one open response.
 type stream struct {
 	hub     *Hub
-	w       http.ResponseWriter
-	rc      *http.ResponseController
-	buf     strings.Builder
+	w       http.ResponseWriter      // nil once the connection is taken over
+	rc      *http.ResponseController // nil once the connection is taken over
+	conn    net.Conn                 // the taken-over connection, or nil
+	buf     bytes.Buffer
 	objects bool           // Request.ObjectEvents
 	viewer  int64          // the client's user
 	counted map[string]int // Request.Counts: type → how many sent
@@ -209,12 +290,18 @@ func (s *stream) add(e *Event) {
 // flush writes what is buffered, within the write timeout: a client that does not
 // read is cut rather than waited for.
 func (s *stream) flush() error {
-	s.rc.SetWriteDeadline(time.Now().Add(s.hub.opts.WriteTimeout))
-	_, err := s.w.Write([]byte(s.buf.String()))
-	s.buf.Reset()
-	if err == nil {
-		err = s.rc.Flush()
+	deadline := time.Now().Add(s.hub.opts.WriteTimeout)
+	var err error
+	if s.conn != nil {
+		s.conn.SetWriteDeadline(deadline)
+		_, err = s.buf.WriteTo(s.conn)
+	} else {
+		s.rc.SetWriteDeadline(deadline)
+		if _, err = s.w.Write(s.buf.Bytes()); err == nil {
+			err = s.rc.Flush()
+		}
 	}
+	s.buf = bytes.Buffer{} // an idle stream keeps no buffer
 	return err
 }
 
@@ -250,8 +337,6 @@ func (s *stream) replay(ctx context.Context, from, head int64, wants func(*Event
 func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 	principal *atomic.Pointer[auth.Principal], recheck func(context.Context) (*auth.Principal, error)) {
 	h := s.hub
-	heartbeat := time.NewTicker(h.opts.Heartbeat)
-	defer heartbeat.Stop()
 	check := time.NewTimer(h.opts.Recheck)
 	defer check.Stop()
 	for {
@@ -277,7 +362,7 @@ func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 			if s.flush() != nil {
 				return
 			}
-		case <-heartbeat.C:
+		case <-h.heartbeat():
 			s.buf.WriteString(": heartbeat\n\n")
 			if s.flush() != nil {
 				return
@@ -293,7 +378,7 @@ func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 			if recheck == nil {
 				continue
 			}
-			p, err := recheck(ctx)
+			p, err := s.recheck(ctx, recheck)
 			if err != nil {
 				if ctx.Err() == nil {
 					h.log.Warn("events: recheck failed; the stream goes on", "err", err)
@@ -315,6 +400,21 @@ func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 			return
 		}
 	}
+}
+
+// recheck calls recheck on a goroutine of its own, which ends with the call: the
+// authentication's stack (database driver included) is not kept by the stream's
+// goroutine for as long as the stream lasts.
+func (s *stream) recheck(ctx context.Context, recheck func(context.Context) (*auth.Principal, error)) (*auth.Principal, error) {
+	var p *auth.Principal
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p, err = recheck(ctx)
+	}()
+	<-done
+	return p, err
 }
 
 // end sends the last event, saying why the stream ends; the client may not be
