@@ -21,6 +21,8 @@
 //	STREAMS_WRITES        writes a second through A in that window (50)
 //	STREAMS_WINDOW        length of the idle CPU window and of the latency window (20s)
 //	STREAMS_OUT           where the report goes (bench/results)
+//	STREAMS_PROFILE       when set, a directory where B's heap profile and goroutine
+//	                      stacks are saved while the streams are open (go tool pprof)
 //
 // The open-file limit is raised here, for this process and the servers it starts:
 // never in stockroom itself. Run from the repository root: go run ./bench/streams.
@@ -138,7 +140,8 @@ func run(ctx context.Context) error {
 
 	r := report{cfg: c, files: files}
 	time.Sleep(2 * time.Second) // let B settle before the baseline
-	r.rssBefore, r.memBefore = rss(b.cmd.Process.Pid), b.memStats()
+	r.rssBefore, r.memBefore = rss(b.cmd.Process.Pid), b.memStats(false)
+	r.memBeforeGC = b.memStats(true)
 	pool := newStreams(b.url, token)
 	opened := time.Now()
 	if err := pool.open(c.n); err != nil {
@@ -146,7 +149,15 @@ func run(ctx context.Context) error {
 	}
 	r.openTime = time.Since(opened)
 	time.Sleep(5 * time.Second)
-	r.rssOpen, r.memOpen = rss(b.cmd.Process.Pid), b.memStats()
+	r.rssOpen, r.memOpen = rss(b.cmd.Process.Pid), b.memStats(false)
+	// After a collection: what the streams hold, without what opening them left
+	// for the collector (net/http's buffers of the taken-over connections, ...).
+	r.memOpenGC = b.memStats(true)
+	if dir := os.Getenv("STREAMS_PROFILE"); dir != "" {
+		if err := b.saveProfiles(dir); err != nil {
+			return err
+		}
+	}
 	cpu0 := cpuSeconds(b.cmd.Process.Pid)
 	time.Sleep(c.window)
 	r.idleCPU = (cpuSeconds(b.cmd.Process.Pid) - cpu0) / c.window.Seconds()
@@ -247,10 +258,15 @@ func (s *server) waitStreams(n int) error {
 	return fmt.Errorf("the server did not get down to %d streams within 60 s", n)
 }
 
-// memStats reads the Go runtime's memory figures (KiB) from the server's profiler.
-func (s *server) memStats() map[string]int64 {
+// memStats reads the Go runtime's memory figures (KiB) from the server's profiler,
+// after a garbage collection when gc.
+func (s *server) memStats(gc bool) map[string]int64 {
 	out := map[string]int64{}
-	resp, err := http.Get(s.debug + "/debug/pprof/heap?debug=1")
+	u := s.debug + "/debug/pprof/heap?debug=1"
+	if gc {
+		u += "&gc=1"
+	}
+	resp, err := http.Get(u)
 	if err != nil {
 		return out
 	}
@@ -267,6 +283,28 @@ func (s *server) memStats() map[string]int64 {
 		}
 	}
 	return out
+}
+
+// saveProfiles saves the server's heap profile and goroutine stacks into dir.
+func (s *server) saveProfiles(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, path := range map[string]string{"heap.pb.gz": "/debug/pprof/heap?gc=1", "goroutines.txt": "/debug/pprof/goroutine?debug=1"} {
+		resp, err := http.Get(s.debug + path)
+		if err != nil {
+			return err
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // serve starts `stockroom serve` on a free loopback port and waits until it is ready.
@@ -503,6 +541,8 @@ type report struct {
 	rssBefore, rssOpen int64 // KiB
 	rssIdle            int64 // KiB, after the idle window
 	memBefore, memOpen map[string]int64
+	memBeforeGC        map[string]int64 // after a collection
+	memOpenGC          map[string]int64
 	openTime           time.Duration
 	idleCPU            float64 // cores
 	writes, received   int
@@ -529,6 +569,9 @@ func (r report) write(stdout io.Writer) error {
 	fmt.Fprintf(&b, "| RSS per open stream after the idle window | %.1f KiB |\n", float64(r.rssIdle-r.rssBefore)/float64(r.cfg.n))
 	for _, k := range []string{"StackInuse", "HeapInuse"} {
 		fmt.Fprintf(&b, "| Go %s per open stream | %.1f KiB |\n", k, float64(r.memOpen[k]-r.memBefore[k])/float64(r.cfg.n))
+	}
+	for _, k := range []string{"StackInuse", "HeapInuse"} {
+		fmt.Fprintf(&b, "| Go %s per open stream after a GC | %.1f KiB |\n", k, float64(r.memOpenGC[k]-r.memBeforeGC[k])/float64(r.cfg.n))
 	}
 	fmt.Fprintf(&b, "| B's CPU with the streams idle (heartbeats only), %s | %.1f%% of a core |\n", r.cfg.window, 100*r.idleCPU)
 	fmt.Fprintf(&b, "| latency window | %d streams, %d writes through A (%d/s for %s) |\n", r.cfg.latency, r.writes, r.cfg.writes, r.cfg.window)
