@@ -107,6 +107,9 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	svc := newAuth(e, st, log, principals)
 	sessions := newSessions(e, st, svc, log)
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
+	// The category tree kept until a category changes on any instance (migration
+	// 0084 notifies CategoriesChannel): the product list draws its filter from it.
+	lst.Handle(catalog.CategoriesChannel, cat.CategoryTreeHandler())
 	ord := orders.New(st, orders.Config{Currency: e.cfg.Currency, TaxRate: e.cfg.TaxRateBPS})
 	imp := newImports(e, st, queue)
 	admOpts := adminOptions(e, st, cat, ord, imp, svc, sessions, log)

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/keyset"
+	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -45,10 +47,20 @@ type CategoryNode struct {
 //
 // The tree is kept in memory and built again only when the categories changed
 // (CategoryVersion, bumped by a trigger in the changing transaction, also by another
-// process): one statement either way, but the check is a one-row read instead of a
-// recursive query over every category. The version is read before the tree, so a
-// kept tree is never older than its version. Callers get their own slice.
+// process): the check is a one-row read instead of a recursive query over every
+// category. The version is read before the tree, so a kept tree is never older than
+// its version. Callers get their own slice.
+//
+// With the process's listener connected (CategoryTreeHandler), not even the check
+// runs: the trigger also notifies CategoriesChannel when the change commits, and a
+// tree read since the last notification is current until the next one. A change
+// reaches another instance when its notification does, milliseconds after the
+// commit; this instance's own changes (CreateCategory, ...) count at once.
 func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
+	if nodes := c.trees.current(); nodes != nil {
+		return slices.Clone(nodes), nil
+	}
+	gen := c.trees.generation()
 	var nodes []CategoryNode
 	err := c.st.Read(ctx, func(q *db.Queries) error {
 		version, err := q.CategoryVersion(ctx)
@@ -56,6 +68,7 @@ func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
 			return err
 		}
 		if nodes = c.trees.get(version); nodes != nil {
+			c.trees.confirm(gen, version)
 			return nil
 		}
 		rows, err := q.CategoryTree(ctx)
@@ -67,6 +80,7 @@ func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
 			nodes[i] = CategoryNode{Category: r.Category, Depth: int(r.Depth), Path: r.Path}
 		}
 		c.trees.put(version, nodes)
+		c.trees.confirm(gen, version)
 		return nil
 	})
 	if err != nil {
@@ -75,12 +89,42 @@ func (c *Catalog) CategoryTree(ctx context.Context) ([]CategoryNode, error) {
 	return slices.Clone(nodes), nil
 }
 
+// CategoriesChannel is the channel migration 0084's trigger notifies when a
+// statement changed categories and its transaction commits.
+const CategoriesChannel = "stockroom_categories"
+
+// CategoryTreeHandler is the listen.Handler of CategoriesChannel: a notification,
+// and every (re)connection of the listener (notifications sent while it was down
+// are lost), make the kept tree one to check again. Until the listener has
+// connected, every CategoryTree checks the version, as without one.
+func (c *Catalog) CategoryTreeHandler() listen.Handler {
+	return listen.Handler{
+		Notify:    func(context.Context, string) { c.trees.changed(false) },
+		Connected: func(context.Context) { c.trees.changed(true) },
+	}
+}
+
+// CategoryTreeGeneration counts the category changes this process has heard of
+// (notifications, reconnections of the listener, its own changes): a test waits for
+// it to move to know that a change has reached this instance.
+func (c *Catalog) CategoryTreeGeneration() uint64 { return c.trees.generation() }
+
 // treeCache is the last category tree built, with the version it was built at.
 type treeCache struct {
 	mu      sync.Mutex
 	version int64
 	nodes   []CategoryNode // nil: none yet; never changed once kept
+	// With the listener connected, until freshUntil no change was notified since the
+	// kept tree's version was read: it is current without reading the version.
+	listening  bool
+	freshUntil time.Time // zero: not fresh
+	gen        uint64    // changes heard so far; a read confirms only if none came meanwhile
 }
+
+// treeFresh is how long a confirmed tree is trusted without reading the version: the
+// backstop should the listener's connection fail without a word, until it
+// reconnects (which clears it too). One one-row read per instance per treeFresh.
+const treeFresh = 5 * time.Second
 
 // get returns the kept tree when it was built at version, else nil.
 func (t *treeCache) get(version int64) []CategoryNode {
@@ -101,6 +145,46 @@ func (t *treeCache) put(version int64, nodes []CategoryNode) {
 	defer t.mu.Unlock()
 	if t.nodes == nil || version >= t.version {
 		t.version, t.nodes = version, nodes
+	}
+}
+
+// current is the kept tree when the listener vouches that it is current, else nil.
+func (t *treeCache) current() []CategoryNode {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !time.Now().Before(t.freshUntil) {
+		return nil
+	}
+	return t.nodes
+}
+
+// generation is the count of changes heard before a read of the version.
+func (t *treeCache) generation() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen
+}
+
+// confirm marks the kept tree current after a read found it at version, if the
+// listener is connected and heard no change since gen, when the read began: a change
+// that committed after the read is notified after it, and makes it stale again.
+func (t *treeCache) confirm(gen uint64, version int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.listening && gen == t.gen && t.nodes != nil && t.version == version {
+		t.freshUntil = time.Now().Add(treeFresh)
+	}
+}
+
+// changed says that categories changed (or may have: connected after a
+// reconnection): the next CategoryTree reads the version again.
+func (t *treeCache) changed(connected bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	t.freshUntil = time.Time{}
+	if connected {
+		t.listening = true
 	}
 }
 
@@ -190,6 +274,7 @@ func (c *Catalog) CreateCategory(ctx context.Context, actor audit.Actor, in Cate
 		return db.Category{}, errs
 	}
 	var cat db.Category
+	defer c.trees.changed(false) // before the caller's next CategoryTree, even if the notification is slower
 	err := c.st.InTx(ctx, func(q *db.Queries) error {
 		slug, err := categorySlug(ctx, q, in, 0)
 		if err != nil {
@@ -219,6 +304,7 @@ func (c *Catalog) UpdateCategory(ctx context.Context, actor audit.Actor, id int6
 		return db.Category{}, errs
 	}
 	var cat db.Category
+	defer c.trees.changed(false) // before the caller's next CategoryTree, even if the notification is slower
 	err := c.st.InTx(ctx, func(q *db.Queries) error {
 		// Moves take turns, so that two moves cannot each pass the check below and
 		// together close a cycle.
@@ -288,6 +374,7 @@ func (c *Catalog) CategoryUsage(ctx context.Context, id int64) (products, subcat
 // version). While products or subcategories are in it, it refuses with an
 // *InUseError naming their counts.
 func (c *Catalog) DeleteCategory(ctx context.Context, actor audit.Actor, id int64, version int32) error {
+	defer c.trees.changed(false) // before the caller's next CategoryTree, even if the notification is slower
 	err := c.st.InTx(ctx, func(q *db.Queries) error {
 		// The row lock holds off new products and subcategories (their foreign key
 		// checks wait for it), so the counts below stay true until the delete commits.
