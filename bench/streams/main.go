@@ -176,12 +176,17 @@ func run(ctx context.Context) error {
 		if err := patchStock(a.url, token, product, variant, i%1000); err != nil {
 			return err
 		}
+		done := time.Now()
+		r.writeDone = append(r.writeDone, done)
+		r.writeTook = append(r.writeTook, done.Sub(start))
 		r.writes++
 		time.Sleep(interval - time.Since(start))
 	}
 	time.Sleep(2 * time.Second) // the last events arrive
 	pool.record(false)
 	r.latencies, r.received = pool.latencies()
+	r.afterResponse = pool.sinceWrites(r.writeDone)
+	slices.Sort(r.writeTook)
 
 	stopped := time.Now()
 	r.stopErr = b.stop()
@@ -398,6 +403,13 @@ func call(method, url, token, body string, want int, into any) error {
 	return nil
 }
 
+// arrival is the k-th event a stream received while recording: the event of the
+// k-th write, since each write makes one and the writes follow one another.
+type arrival struct {
+	k  int
+	at time.Time
+}
+
 // streams are the open event streams of one client process.
 type streams struct {
 	base, token string
@@ -406,6 +418,7 @@ type streams struct {
 	cancels     []context.CancelFunc
 	recording   bool
 	lat         []time.Duration
+	arrivals    []arrival // while recording: which write's event came when
 	received    int
 	wg          sync.WaitGroup
 }
@@ -453,6 +466,7 @@ func (p *streams) openOne() error {
 	p.mu.Unlock()
 	p.wg.Go(func() {
 		defer resp.Body.Close()
+		k := 0
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
 			data, ok := strings.CutPrefix(sc.Text(), "data: ")
@@ -469,7 +483,9 @@ func (p *streams) openOne() error {
 			p.mu.Lock()
 			if p.recording {
 				p.lat = append(p.lat, arrived.Sub(e.CreatedAt))
+				p.arrivals = append(p.arrivals, arrival{k, arrived})
 				p.received++
+				k++
 			}
 			p.mu.Unlock()
 		}
@@ -502,6 +518,21 @@ func (p *streams) latencies() ([]time.Duration, int) {
 	l := slices.Clone(p.lat)
 	slices.Sort(l)
 	return l, p.received
+}
+
+// sinceWrites returns, sorted, how long after its write's HTTP response each event
+// arrived (negative: before the response; the commit lies before the response).
+func (p *streams) sinceWrites(done []time.Time) []time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []time.Duration
+	for _, a := range p.arrivals {
+		if a.k < len(done) {
+			out = append(out, a.at.Sub(done[a.k]))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func rss(pid int) int64 {
@@ -547,15 +578,21 @@ type report struct {
 	idleCPU            float64 // cores
 	writes, received   int
 	latencies          []time.Duration
+	writeDone          []time.Time     // when each write's response came
+	writeTook          []time.Duration // each write's duration, sorted
+	afterResponse      []time.Duration // event arrival after its write's response, sorted
 	stopTime           time.Duration
 	stopErr            error
 }
 
-func (r report) pct(p float64) time.Duration {
-	if len(r.latencies) == 0 {
+func (r report) pct(p float64) time.Duration { return pct(r.latencies, p) }
+
+// pct is the p quantile of sorted durations.
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }
 
 func (r report) write(stdout io.Writer) error {
@@ -578,10 +615,20 @@ func (r report) write(stdout io.Writer) error {
 	fmt.Fprintf(&b, "| events received / expected | %d / %d |\n", r.received, r.writes*r.cfg.latency)
 	fmt.Fprintf(&b, "| commit-to-client latency p50 / p99 / max | %s / %s / %s |\n",
 		r.pct(0.50).Round(10*time.Microsecond), r.pct(0.99).Round(10*time.Microsecond), r.pct(1).Round(10*time.Microsecond))
+	round := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+	fmt.Fprintf(&b, "| the writes' own duration through A p50 / p99 / max | %s / %s / %s |\n",
+		round(pct(r.writeTook, 0.5)), round(pct(r.writeTook, 0.99)), round(pct(r.writeTook, 1)))
+	fmt.Fprintf(&b, "| event arrival after its write's response p50 / p99 / max (the commit precedes the response) | %s / %s / %s |\n",
+		round(pct(r.afterResponse, 0.5)), round(pct(r.afterResponse, 0.99)), round(pct(r.afterResponse, 1)))
 	stop := r.stopTime.Round(time.Millisecond).String()
 	if r.stopErr != nil {
 		stop += " (" + r.stopErr.Error() + ")"
 	}
+	drain := os.Getenv("STOCKROOM_DRAIN_DELAY")
+	if drain == "" {
+		drain = "5s, serve's default"
+	}
+	stop += " (the drain delay STOCKROOM_DRAIN_DELAY, " + drain + ", comes first by design: /readyz fails while the streams go on)"
 	fmt.Fprintf(&b, "| B's stop on SIGTERM with %d streams open | %s |\n", r.cfg.latency, stop)
 	stdout.Write(b.Bytes())
 	if err := os.MkdirAll(r.cfg.outDir, 0o755); err != nil {
