@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/listen"
@@ -56,11 +55,11 @@ func TestEventsReachStreamsOnAnotherInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens := auth.NewTokens(st)
-	reader, _, err := tokens.Create(ctx, audit.System, uid, "reader", auth.ScopeRead, nil)
+	reader, _, err := tokens.Create(ctx, nil, uid, "reader", auth.ScopeRead, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writer, _, err := tokens.Create(ctx, audit.System, uid, "writer", auth.ScopeWrite, nil)
+	writer, _, err := tokens.Create(ctx, nil, uid, "writer", auth.ScopeWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

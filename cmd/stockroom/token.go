@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -56,7 +55,7 @@ func defineToken(fs *flag.FlagSet) runFunc {
 				return usagef("token revoke: %q is not a token id", args[1])
 			}
 			return withTokens(ctx, e, func(tokens *auth.Tokens) error {
-				if err := tokens.Revoke(ctx, cliActor, id); err != nil {
+				if err := tokens.Revoke(ctx, nil, id); /* nil: the command line */ err != nil {
 					if errors.Is(err, store.ErrNotFound) {
 						return fmt.Errorf("no token with id %d", id)
 					}
@@ -69,10 +68,6 @@ func defineToken(fs *flag.FlagSet) runFunc {
 		return usagef("unknown token command %q: want create, list or revoke", args[0])
 	}
 }
-
-// cliActor is who the audit log names for token changes made here: whoever runs the
-// command line has the database, so there is no user to name.
-var cliActor = audit.Actor{Label: "cli"}
 
 func withTokens(ctx context.Context, e *env, fn func(tokens *auth.Tokens) error) error {
 	st, err := openStore(ctx, e, e.cfg.DatabaseURL)
@@ -93,7 +88,7 @@ func createToken(ctx context.Context, e *env, tokens *auth.Tokens, email, name, 
 		at := time.Now().Add(lifetime).UTC().Truncate(time.Second)
 		expiresAt = &at
 	}
-	secret, tok, err := tokens.Create(ctx, cliActor, userID, name, scope, expiresAt)
+	secret, tok, err := tokens.Create(ctx, nil, userID, name, scope, expiresAt)
 	if err != nil {
 		var errs validator.Errors
 		if errors.As(err, &errs) {
@@ -157,8 +152,8 @@ func parseLifetime(s string) (time.Duration, error) {
 	}
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 || n > 3650 {
-			return 0, errors.New("want a number of days from 1 to 3650, e.g. 90d")
+		if maxDays := auth.MaxTokenYears * 365; err != nil || n <= 0 || n > maxDays {
+			return 0, fmt.Errorf("want a number of days from 1 to %d, e.g. 90d", maxDays)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}

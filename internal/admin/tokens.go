@@ -179,13 +179,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	errs := withText(validator.Errors{}, bad)
 	if v := r.PostFormValue("user"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
-		switch {
-		case err != nil:
+		if err != nil {
 			errs.Add("user", "does not exist or is deactivated")
-		case id != p.UserID && !p.Superuser:
-			errs.Add("user", "only a superuser can create tokens for someone else")
-		default:
-			f.UserID = id
+		} else {
+			f.UserID = id // whether p may make it for them is Create's rule
 		}
 	}
 	expiresAt := tokenExpiry(f.Expires, f.ExpiresOn, time.Now(), errs)
@@ -193,11 +190,18 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var secret string
 	var tok auth.Token
 	if err == nil {
-		secret, tok, err = s.auth.Tokens().Create(ctx, p.Actor(), f.UserID, f.Name, f.Scope, expiresAt)
+		secret, tok, err = s.auth.Tokens().Create(ctx, p, f.UserID, f.Name, f.Scope, expiresAt)
 	}
 	if fe := fieldErrors(err); fe != nil {
-		if msg, ok := fe["expires_at"]; ok { // the form's field is the choice
-			fe.Add("expires", msg)
+		if msg, ok := fe["expires_at"]; ok { // the form's field is the choice, or its date
+			if f.Expires == "date" {
+				fe.Add("expires_on", msg+"; choose Never for no expiry")
+			} else {
+				fe.Add("expires", msg)
+			}
+		}
+		if fe["user"] != "" && !p.Superuser {
+			f.UserID = p.UserID // the form offers them no one else
 		}
 		pg, err := s.tokenFormPage(ctx, f, fe)
 		if err != nil {
@@ -231,7 +235,7 @@ func tokenExpiry(choice, on string, now time.Time, errs validator.Errors) *time.
 			errs.Add("expires_on", "must be a date like 2030-12-31")
 		case !day.AddDate(0, 0, 1).After(now):
 			errs.Add("expires_on", "must be today or later")
-		case day.Year() > now.Year()+10:
+		case day.AddDate(0, 0, 1).After(auth.TokenExpiryLimit(now)): // Tokens.Create's rule, said on the date
 			errs.Add("expires_on", "must be within ten years; choose Never for no expiry")
 		}
 		at = day.AddDate(0, 0, 1) // the token works to the end of that day, UTC
@@ -270,7 +274,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if tok.RevokedAt != nil {
 		return s.redirect(w, r, tokensBack(r), fmt.Sprintf("Token %s was already revoked.", tok.Repr()))
 	}
-	if err := tokens.Revoke(r.Context(), auth.FromContext(r.Context()).Actor(), tok.ID); err != nil {
+	if err := tokens.Revoke(r.Context(), auth.FromContext(r.Context()), tok.ID); err != nil {
 		return err
 	}
 	return s.redirect(w, r, tokensBack(r), fmt.Sprintf("Token %s was revoked: requests with it are refused from now on.", tok.Repr()))

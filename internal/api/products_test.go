@@ -379,7 +379,7 @@ func TestWritesAreAuditedWithTheToken(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	userID := h.user(t, "ada@example.com", catalogPerms...)
-	secret, tok, err := auth.NewTokens(h.st).Create(context.Background(), audit.System, userID, "erp sync", auth.ScopeWrite, nil)
+	secret, tok, err := auth.NewTokens(h.st).Create(context.Background(), nil, userID, "erp sync", auth.ScopeWrite, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

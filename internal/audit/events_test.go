@@ -170,11 +170,11 @@ func TestEveryWriteRecordsOneEventPerAuditRow(t *testing.T) {
 			return err
 		}, []string{"user.updated"}},
 		{"create token", func(t *testing.T) (err error) {
-			_, w.token, err = w.svc.Tokens().Create(ctx, w.actor, w.admin.UserID, "ci", "read", nil)
+			_, w.token, err = w.svc.Tokens().Create(ctx, w.admin, w.admin.UserID, "ci", "read", nil)
 			return err
 		}, []string{"token.created"}},
 		{"revoke token", func(t *testing.T) error {
-			return w.svc.Tokens().Revoke(ctx, w.actor, w.token.ID)
+			return w.svc.Tokens().Revoke(ctx, w.admin, w.token.ID)
 		}, []string{"token.revoke"}},
 		{"delete category (empty)", func(t *testing.T) error {
 			c, err := w.cat.CreateCategory(ctx, w.actor, catalog.CategoryInput{Name: "Empty"})

@@ -115,22 +115,39 @@ func (t *Tokens) UserID(ctx context.Context, email string) (int64, error) {
 	return u.ID, nil
 }
 
+// MaxTokenYears is how far ahead a token's expiry may be: to the end of the tenth
+// calendar year from now (UTC). No expiry at all is allowed: that is a choice, a
+// hundred years is a typo.
+const MaxTokenYears = 10
+
+// TokenExpiryLimit is the latest expiry a token made at now may have: the start of
+// the year after the tenth from now, so that any day of the tenth year can be its
+// last.
+func TokenExpiryLimit(now time.Time) time.Time {
+	return time.Date(now.UTC().Year()+MaxTokenYears+1, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
 // Create makes a token for userID and returns its secret, which exists only in this
-// return value: the database keeps its SHA-256. expiresAt may be nil (no expiry).
-// The token and its audit row (by actor: name, owner, scope, expiry and prefix,
-// never the secret) commit together. Invalid input is a validator.Errors, and so is
-// a user who is unknown or deactivated. Who may create a token for whom is the
-// caller's rule: the CLI may for anyone, the admin's staff only for themselves.
-func (t *Tokens) Create(ctx context.Context, actor audit.Actor, userID int64, name, scope string, expiresAt *time.Time) (string, Token, error) {
+// return value: the database keeps its SHA-256. expiresAt may be nil (no expiry), and
+// may not pass TokenExpiryLimit. Only a superuser makes a token for someone else; a
+// nil p is the command line, which may for anyone. The token and its audit row (by
+// p: name, owner, scope, expiry and prefix, never the secret) commit together.
+// Invalid input is a validator.Errors, and so are a refused owner and a user who is
+// unknown or deactivated.
+func (t *Tokens) Create(ctx context.Context, p *Principal, userID int64, name, scope string, expiresAt *time.Time) (string, Token, error) {
 	name = strings.TrimSpace(name)
+	now := time.Now()
 	errs := validator.Errors{}
+	errs.Check(p == nil || userID == p.UserID || p.Superuser, "user", "only a superuser can create tokens for someone else")
 	errs.Check(validator.Required(name), "name", "is required")
 	errs.Check(validator.MaxLen(name, 100), "name", "must be at most 100 characters")
 	errs.Check(scope == ScopeRead || scope == ScopeWrite, "scope", "must be read or write")
-	errs.Check(expiresAt == nil || expiresAt.After(time.Now()), "expires_at", "must be in the future")
+	errs.Check(expiresAt == nil || expiresAt.After(now), "expires_at", "must be in the future")
+	errs.Check(expiresAt == nil || !expiresAt.After(TokenExpiryLimit(now)), "expires_at", "must be within ten years")
 	if err := errs.Err(); err != nil {
 		return "", Token{}, err
 	}
+	actor := p.Actor()
 	var raw [secretBytes]byte
 	rand.Read(raw[:]) // never fails (crypto/rand since Go 1.24)
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
@@ -268,9 +285,10 @@ func (t *Tokens) Owners(ctx context.Context) ([]db.ListTokenOwnersRow, error) {
 }
 
 // Revoke ends token id at once: the next request with it is refused. The revocation
-// and its audit row (by actor) commit together. Revoking a revoked token changes
+// and its audit row (by p; nil is the command line) commit together. Revoking a revoked token changes
 // nothing and records nothing; an unknown id is store.ErrNotFound.
-func (t *Tokens) Revoke(ctx context.Context, actor audit.Actor, id int64) error {
+func (t *Tokens) Revoke(ctx context.Context, p *Principal, id int64) error {
+	actor := p.Actor()
 	err := t.st.InTx(ctx, func(q *db.Queries) error {
 		row, err := q.RevokeAPIToken(ctx, id)
 		if err == nil {

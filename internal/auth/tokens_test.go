@@ -19,8 +19,8 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
-// tester is who the audit log names for the fixtures' token changes.
-var tester = audit.Actor{UserID: 1, Label: "tester@example.com"}
+// tester is the superuser who makes the fixtures' token changes.
+var tester = auth.NewPrincipal(1, "tester@example.com", "", true, nil)
 
 // tokenFixture is a database with one staff user who holds users.view and
 // users.change, and the token service on it.
@@ -124,6 +124,49 @@ func TestCreateTokenValidates(t *testing.T) {
 			_, _, err := f.tokens.Create(context.Background(), tester, tt.userID, tt.token, tt.scope, tt.expires)
 			var errs validator.Errors
 			if !errors.As(err, &errs) || errs[tt.field] == "" {
+				t.Errorf("Create() = %v, want a field error on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+// TestCreateTokenRules: who may make a token for whom, and how far ahead it may
+// expire, are Create's rules whichever transport asks: staff make their own, a
+// superuser anyone's, the command line (nil) anyone's; the expiry may reach the end
+// of the tenth year from now, never past it.
+func TestCreateTokenRules(t *testing.T) {
+	f := newTokenFixture(t)
+	other := f.user(t, "other@example.com")
+	staff := auth.NewPrincipal(f.userID, "ada@example.com", "Ada", false, []string{"tokens.add"})
+	now := time.Now().UTC()
+	limit := auth.TokenExpiryLimit(now)
+	lastDay, past := limit.Add(-time.Hour), limit.Add(time.Hour)
+	if limit.Year() != now.Year()+11 || limit.YearDay() != 1 {
+		t.Fatalf("TokenExpiryLimit(%v) = %v, want the first of January eleven years on", now, limit)
+	}
+	tests := []struct {
+		name    string
+		by      *auth.Principal
+		userID  int64
+		expires *time.Time
+		field   string // "" when the token is made
+	}{
+		{"staff for themselves", staff, f.userID, nil, ""},
+		{"staff for someone else", staff, other, nil, "user"},
+		{"a superuser for someone else", tester, other, nil, ""},
+		{"the command line for anyone", nil, other, nil, ""},
+		{"on the last day of the tenth year", staff, f.userID, &lastDay, ""},
+		{"past the tenth year", staff, f.userID, &past, "expires_at"},
+		{"past the tenth year from the command line", nil, other, &past, "expires_at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, tok, err := f.tokens.Create(context.Background(), tt.by, tt.userID, "ci", auth.ScopeRead, tt.expires)
+			var errs validator.Errors
+			switch {
+			case tt.field == "" && (err != nil || tok.UserID != tt.userID):
+				t.Errorf("Create() = %+v, %v; want a token of user %d", tok, err, tt.userID)
+			case tt.field != "" && (!errors.As(err, &errs) || errs[tt.field] == ""):
 				t.Errorf("Create() = %v, want a field error on %s", err, tt.field)
 			}
 		})
@@ -288,7 +331,7 @@ func TestRevokeAndList(t *testing.T) {
 func TestTokenWritesAreAudited(t *testing.T) {
 	f := newTokenFixture(t)
 	ctx := context.Background()
-	expires := time.Date(2999, 1, 2, 3, 4, 5, 0, time.UTC)
+	expires := time.Now().UTC().AddDate(1, 0, 0).Truncate(time.Second) // within the ten-year limit
 	secret, tok, err := f.tokens.Create(ctx, tester, f.userID, "deploy", auth.ScopeWrite, &expires)
 	if err != nil {
 		t.Fatal(err)
@@ -320,10 +363,10 @@ func TestTokenWritesAreAudited(t *testing.T) {
 		for _, c := range e.got.Fields {
 			fields = append(fields, c.Field)
 		}
-		if e.got.Action != e.action || e.got.ObjectRepr != repr || e.got.ActorLabel != tester.Label ||
+		if e.got.Action != e.action || e.got.ObjectRepr != repr || e.got.ActorLabel != tester.Actor().Label ||
 			e.got.ActorUserID == nil || *e.got.ActorUserID != tester.UserID || strings.Join(fields, " ") != e.fields {
 			t.Errorf("%s row: action %q repr %q actor %q/%v fields %v; want %q %q %q/%d [%s]", e.action, e.got.Action,
-				e.got.ObjectRepr, e.got.ActorLabel, e.got.ActorUserID, fields, e.action, repr, tester.Label, tester.UserID, e.fields)
+				e.got.ObjectRepr, e.got.ActorLabel, e.got.ActorUserID, fields, e.action, repr, tester.Actor().Label, tester.UserID, e.fields)
 		}
 	}
 	if got := fmt.Sprint(create.Fields); !strings.Contains(got, "ada@example.com") || !strings.Contains(got, "write") {
