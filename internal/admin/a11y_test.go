@@ -6,11 +6,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/imports"
 	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 
@@ -58,6 +60,13 @@ func TestAccessibility(t *testing.T) {
 		SELECT id, endpoint_id, 500, 42, '500 Internal Server Error', 'oops' FROM webhook_deliveries`); err != nil {
 		t.Fatal(err)
 	}
+	// An import planned with a change and an error: its preview shows both tables.
+	imp, err := a.imp.Create(context.Background(), imports.Upload{FileName: "stock.csv",
+		Data: []byte("sku,stock\nLAMP-1,7\nLAMP-2,-1\n"), Actor: audit.System})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.work()
 	pages := []string{
 		"/admin/", "/admin/products/", "/admin/products/new", fmt.Sprintf("/admin/products/%d/", p.ID),
 		fmt.Sprintf("/admin/products/%d/history", p.ID), fmt.Sprintf("/admin/products/%d/delete", p.ID),
@@ -70,8 +79,12 @@ func TestAccessibility(t *testing.T) {
 		"/admin/webhooks/", "/admin/webhooks/new", fmt.Sprintf("/admin/webhooks/%d/", hook.ID),
 		fmt.Sprintf("/admin/webhooks/%d/rotate", hook.ID), fmt.Sprintf("/admin/webhooks/%d/delete", hook.ID),
 		"/admin/jobs/?state=available",
+		"/admin/products/import", "/admin/imports/", fmt.Sprintf("/admin/imports/%d/", imp.ID),
+		"/admin/account/security", "/admin/account/sessions",
 	}
-	ctx := newTab(t)
+	// Each page is loaded and checked twice (light, dark), and axe takes seconds a
+	// page on a busy machine: 90 s for the whole walk ran out on a loaded 2-core box.
+	ctx := newTabFor(t, time.Duration(2*len(pages)+2)*10*time.Second)
 	signIn := func() {
 		t.Helper()
 		if err := browserSignIn(ctx, a.srv.URL, superEmail, "/admin/"); err != nil {

@@ -39,6 +39,13 @@ func chromiumPath() (string, error) {
 // Chromium is missing: the browser tests are part of the gate, here and in CI.
 func newTab(t *testing.T) context.Context {
 	t.Helper()
+	return newTabFor(t, 90*time.Second)
+}
+
+// newTabFor is newTab with a deadline of its own, for a test that walks many pages
+// (the whole flow shares it).
+func newTabFor(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
 	browser.once.Do(func() {
 		path, err := chromiumPath()
 		if err != nil {
@@ -66,7 +73,7 @@ func newTab(t *testing.T) context.Context {
 	t.Cleanup(browser.tab.Unlock) // cleanups run last-in first-out: after cancel
 	tab, cancel := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancel)
-	ctx, stop := context.WithTimeout(tab, 90*time.Second)
+	ctx, stop := context.WithTimeout(tab, timeout)
 	t.Cleanup(stop)
 	return ctx
 }
