@@ -363,6 +363,43 @@ func (s *Server) importErrorsCSV(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// importChangesCSV is GET /admin/imports/{id}/changes.csv: the preview's table of
+// changes, one line per field (SKU, field: old → new) with each row's outcome once
+// applied, to check a large import in a spreadsheet rather than page by page.
+func (s *Server) importChangesCSV(w http.ResponseWriter, r *http.Request) error {
+	imp, err := byPathID(r, s.imports.Get)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	names, err := s.imports.CategoryNames(ctx)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("import-%d-changes.csv", imp.ID)
+	header := []string{"row", "sku", "product", "kind", "field", "old", "new", "outcome", "message"}
+	return s.streamCSV(w, r, name, header, func(write func(...[]string) error) error {
+		after := 0
+		for {
+			changes, err := s.imports.Changes(ctx, imp.ID, after, 1000)
+			if err != nil || len(changes) == 0 {
+				return err
+			}
+			var rows [][]string
+			for _, c := range changes {
+				for _, f := range s.fieldChanges(c.Changes, names) {
+					rows = append(rows, safeCells(strconv.Itoa(int(c.RowNumber)), c.Sku, c.Repr, c.Kind, f.Field, f.Old, f.New,
+						c.Outcome, c.Message))
+				}
+			}
+			if err := write(rows...); err != nil {
+				return err
+			}
+			after = int(changes[len(changes)-1].RowNumber)
+		}
+	})
+}
+
 // importsPage is the history of imports.
 type importsPage struct {
 	Layout

@@ -210,4 +210,20 @@ func TestImportPreviewPages(t *testing.T) {
 		t.Error("the second page repeats the first or offers a third")
 	}
 	must(t, c.get("/admin/imports/"), http.StatusOK, "cups.csv", "planned")
+
+	// The whole table of changes downloads as CSV, one line per field, as the issue
+	// asks of both tables.
+	must(t, c.get(page), http.StatusOK, `href="`+page+`changes.csv"`)
+	r = c.get(page + "changes.csv")
+	must(t, r, http.StatusOK)
+	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 61 || strings.Join(rows[0], ",") != "row,sku,product,kind,field,old,new,outcome,message" {
+		t.Fatalf("changes.csv: %d lines, header %v; want a header and 60 changes", len(rows), rows[0])
+	}
+	if got := strings.Join(rows[60][:5], ","); got != "61,CU-59,Cup 59,update,stock" || rows[60][6] != "159" {
+		t.Errorf("changes.csv's last line %v, want row 61's stock change to 159", rows[60])
+	}
 }

@@ -108,6 +108,7 @@ func (s *Server) Routes(mux *http.ServeMux) (*web.Routes, error) {
 	rt.Handle("GET /admin/imports/{id}/{$}", "products.view", s.handle(s.showImport))
 	rt.Handle("GET /admin/imports/{id}/progress", "products.view", s.handle(s.importProgress))
 	rt.Handle("GET /admin/imports/{id}/errors.csv", "products.view", s.handle(s.importErrorsCSV))
+	rt.Handle("GET /admin/imports/{id}/changes.csv", "products.view", s.handle(s.importChangesCSV))
 	rt.Handle("POST /admin/imports/{id}/confirm", "products.change", s.handle(s.confirmImport))
 	rt.Handle("POST /admin/imports/{id}/cancel", "products.change", s.handle(s.cancelImport))
 
