@@ -183,7 +183,7 @@ type productsPage struct {
 	Layout
 	List      *List[productRow]
 	Rows      template.HTML // List.Rows, each rendered by the product-row template, in order
-	Export    string          // the CSV of exactly this list
+	Export    string        // the CSV of exactly this list
 	CanImport bool
 	Actions   []Option
 	CanAdd    bool
