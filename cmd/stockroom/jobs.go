@@ -11,8 +11,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/stockroom-dev/stockroom/internal/imports"
-	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/jobs"
 	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/devdb"
-	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 // TestServeThroughPgbouncer runs serve behind pgbouncer in transaction mode

@@ -18,10 +18,10 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/events"
-	"github.com/stockroom-dev/stockroom/internal/jobs"
-	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/jobs"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
@@ -76,7 +76,7 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	ops.Handle("GET /readyz", web.Public, web.Ready(readiness(st, m, draining, log)))
 	ops.Handle("GET /metrics", web.Public, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
-	// The process's one LISTEN connection (internal/listen): every channel's handler
+	// The process's one LISTEN connection (internal/store/listen): every channel's handler
 	// is registered below, then it runs for as long as the app.
 	// Behind a transaction-mode pooler it needs STOCKROOM_DATABASE_DIRECT_URL (st.Direct).
 	lst := listen.New(st.Direct(), log)

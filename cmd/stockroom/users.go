@@ -64,7 +64,7 @@ func sessionPrincipal(sessions *session.Manager, policy auth.Policy) func(*http.
 func newSessions(e *env, st *store.Store, svc *auth.Service, log *slog.Logger) *session.Manager {
 	return session.New(st, svc, log, session.Options{
 		Idle: e.cfg.SessionIdle, Lifetime: e.cfg.SessionLifetime, Secure: e.cfg.SecureCookies,
-		Cleanup: -1, // the job queue's periodic cleanup deletes expired sessions (internal/jobs)
+		Cleanup: -1, // the job queue's periodic cleanup deletes expired sessions (internal/store/jobs)
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			if web.ClientGone(err) {
 				return

@@ -10,8 +10,8 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
-	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/jobs"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )

@@ -17,7 +17,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/events"
-	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
 )

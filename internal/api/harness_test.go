@@ -31,9 +31,9 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/imports"
-	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/jobs"
 	"github.com/stockroom-dev/stockroom/internal/web"
 	"github.com/stockroom-dev/stockroom/internal/webhooks"
 )

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
-	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 // ChangesChannel is the channel migration 0011's triggers notify when a token, a
@@ -18,7 +18,7 @@ const ChangesChannel = "stockroom_auth"
 // request and every admin page otherwise. Entries are forgotten:
 //   - all at once when ChangesChannel says anything about tokens, users, groups or
 //     permissions changed, on any instance (migration 0011's triggers, heard through
-//     the process's internal/listen connection), and after every (re)connection of
+//     the process's internal/store/listen connection), and after every (re)connection of
 //     that listener, since notifications sent while it was down are lost;
 //   - after TTL in any case, the backstop should a notification go missing;
 //   - when a map reaches MaxEntries (the whole map goes: changes are rare, so a full

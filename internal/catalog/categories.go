@@ -12,8 +12,8 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/keyset"
-	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 

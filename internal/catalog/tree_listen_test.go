@@ -10,7 +10,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
-	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 // listening starts a listener for c's category tree, as serve does, and waits

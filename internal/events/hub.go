@@ -3,7 +3,7 @@
 // the API's event stream, both Server-Sent Events.
 //
 // Each process has one Hub. It hears "look now" on Channel through the process's one
-// LISTEN connection (internal/listen), reads the new rows once, and fans them out in
+// LISTEN connection (internal/store/listen), reads the new rows once, and fans them out in
 // memory to its streams, so the database's work per notification does not grow with
 // the number of streams. A stream resumes from its Last-Event-ID by reading the table
 // itself; the hub catches up after a lost connection in the listener's Connected hook.
@@ -26,8 +26,8 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
-	"github.com/stockroom-dev/stockroom/internal/listen"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 // Channel is the channel migration 0012's trigger notifies, after each commit that

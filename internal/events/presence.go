@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
-	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 // PresenceChannel is the channel migration 0031's trigger notifies, with the object,

@@ -28,7 +28,7 @@ type Options struct {
 	// see Pooled. "" is a direct connection.
 	Pooler string
 	// DirectURL reaches PostgreSQL itself, bypassing the pooler, for what needs one
-	// session for long (LISTEN: internal/listen and the job queue). "" is url.
+	// session for long (LISTEN: internal/store/listen and the job queue). "" is url.
 	DirectURL string
 }
 
@@ -271,7 +271,7 @@ type Tx struct {
 func (t *Tx) Pgx() pgx.Tx { return t.tx }
 
 // Transact is InTx for callers that need the transaction itself, to enqueue a job
-// in it (see internal/jobs).
+// in it (see internal/store/jobs).
 func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	ptx, err := s.pool.Begin(ctx)
 	if err != nil {

@@ -6,7 +6,7 @@
 //
 // Delivery is at least once and unordered. Every transaction that writes events
 // (audit.Record) also creates, before it commits (store.BeforeCommit), one delivery
-// per subscribed active endpoint and a River job for each (internal/jobs): a change
+// per subscribed active endpoint and a River job for each (internal/store/jobs): a change
 // that rolls back sends nothing, a committed one is sent even if the process dies
 // right after. A job makes one attempt; a failure is retried with exponential backoff
 // and jitter for about a day. A 410 Gone turns the endpoint off at once, and so do
@@ -31,8 +31,8 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
-	"github.com/stockroom-dev/stockroom/internal/jobs"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/jobs"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 

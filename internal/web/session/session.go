@@ -54,7 +54,7 @@ type Options struct {
 	Lifetime time.Duration // sign out after this long, however active
 	Secure   bool          // send the cookie over HTTPS only
 	// Cleanup is how often expired sessions are deleted (default 5 minutes);
-	// negative: never, for a program whose job queue does it (internal/jobs).
+	// negative: never, for a program whose job queue does it (internal/store/jobs).
 	Cleanup time.Duration
 	// OnError renders a failure to load or save a session (default: a bare 500).
 	OnError func(w http.ResponseWriter, r *http.Request, err error)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
-	"github.com/stockroom-dev/stockroom/internal/listen"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }

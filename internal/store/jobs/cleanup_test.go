@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/stockroom-dev/stockroom/internal/jobs"
+	"github.com/stockroom-dev/stockroom/internal/store/jobs"
 )
 
 // seedCleanup writes rows the cleanup must delete (more expired sessions than one
