@@ -312,6 +312,23 @@ func TestDeliveriesCommitWithTheirEvents(t *testing.T) {
 	if n := e.scalar(t, "SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'") - jobsBefore; n != 2000 {
 		t.Errorf("%d delivery jobs enqueued, want 2000", n)
 	}
+
+	// 1,000 stock changes as the issue has them, each its own transaction: each
+	// enqueues its own event's deliveries once, none of another's.
+	for i := range 1000 {
+		if err := e.change(t, audit.TypeStockChanged, []int64{int64(2000 + i)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.scalar(t, "SELECT count(*) FROM webhook_deliveries WHERE event_id IS NOT NULL"); n != 4000 {
+		t.Errorf("after 1,000 one-change transactions: %d deliveries in all, want 4000", n)
+	}
+	if n := e.scalar(t, "SELECT count(DISTINCT (endpoint_id, event_id)) FROM webhook_deliveries WHERE event_id IS NOT NULL"); n != 4000 {
+		t.Errorf("after 1,000 one-change transactions: %d distinct (endpoint, event) pairs, want 4000", n)
+	}
+	if n := e.scalar(t, "SELECT count(*) FROM river_job WHERE kind = 'webhook_delivery'") - jobsBefore; n != 4000 {
+		t.Errorf("after 1,000 one-change transactions: %d delivery jobs, want 4000", n)
+	}
 }
 
 // A 410 Gone turns the endpoint off at once and ends the delivery without retries.
