@@ -127,7 +127,7 @@ type Hub struct {
 	perUser map[int64]int
 	closed  bool                          // Run has returned: no new streams
 	stopped chan struct{}                 // closed when Run returns: every stream ends
-	authCh  chan struct{}                 // closed (and replaced) when AuthGeneration moves
+	authCh  atomic.Pointer[chan struct{}] // closed (and replaced) when AuthGeneration moves
 	beat    atomic.Pointer[chan struct{}] // closed (and replaced) every Heartbeat
 
 	watchers        map[string]map[*subscriber]struct{} // object → streams watching it
@@ -158,10 +158,11 @@ func NewHub(st *store.Store, log *slog.Logger, opts Options) *Hub {
 	}
 	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), ready: make(chan struct{}),
 		subs: map[*subscriber]struct{}{}, perUser: map[int64]int{}, stopped: make(chan struct{}),
-		authCh: make(chan struct{}), watchers: map[string]map[*subscriber]struct{}{},
+		watchers:        map[string]map[*subscriber]struct{}{},
 		presencePending: map[string]bool{}, presenceWake: make(chan struct{}, 1)}
-	beat := make(chan struct{})
+	beat, auth := make(chan struct{}), make(chan struct{})
 	h.beat.Store(&beat)
+	h.authCh.Store(&auth)
 	return h
 }
 
@@ -378,10 +379,8 @@ func (h *Hub) watchAuth(ctx context.Context) {
 		}
 		if g := h.opts.AuthGeneration(); g != last {
 			last = g
-			h.mu.Lock()
-			close(h.authCh)
-			h.authCh = make(chan struct{})
-			h.mu.Unlock()
+			next := make(chan struct{})
+			close(*h.authCh.Swap(&next))
 		}
 	}
 }
@@ -404,11 +403,9 @@ func (h *Hub) beatEvery(ctx context.Context) {
 // heartbeat is closed at the next heartbeat.
 func (h *Hub) heartbeat() <-chan struct{} { return *h.beat.Load() }
 
-func (h *Hub) authChanged() <-chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.authCh
-}
+// authChanged is closed when AuthGeneration next moves. It takes no lock: every
+// stream asks after each event, while the hub may hold h.mu fanning out.
+func (h *Hub) authChanged() <-chan struct{} { return *h.authCh.Load() }
 
 func (h *Hub) stop() {
 	h.mu.Lock()

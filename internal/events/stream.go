@@ -337,6 +337,7 @@ func (s *stream) replay(ctx context.Context, from, head int64, wants func(*Event
 func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 	principal *atomic.Pointer[auth.Principal], recheck func(context.Context) (*auth.Principal, error)) {
 	h := s.hub
+	stopping := web.Stopping(ctx)
 	check := time.NewTimer(h.opts.Recheck)
 	defer check.Stop()
 	for {
@@ -390,7 +391,7 @@ func (s *stream) live(ctx context.Context, sub *subscriber, from int64,
 				s.end(eventReconnect, "signed out")
 				return
 			}
-		case <-web.Stopping(ctx):
+		case <-stopping:
 			s.end(eventReconnect, "the server is shutting down")
 			return
 		case <-h.stopped:
