@@ -154,3 +154,54 @@ func TestTouchStoreAcrossCopies(t *testing.T) {
 		t.Errorf("after A popped B's flash, the session holds flash %q, want none", got)
 	}
 }
+
+// countingCodec is gob, counting decodes.
+type countingCodec struct {
+	scs.GobCodec
+	decodes *int
+}
+
+func (c countingCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+	*c.decodes++
+	return c.GobCodec.Decode(b)
+}
+
+// A commit of bytes the store already knows to hold its last write's data is
+// skipped without decoding them; other bytes are decoded and compared as before.
+func TestTouchStoreKnownBytesNotDecoded(t *testing.T) {
+	pool := dbtest.New(t)
+	var decodes int
+	codec := countingCodec{decodes: &decodes}
+	ts := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
+	deadline := time.Now().Add(12 * time.Hour).UTC()
+	base := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	same, err := codec.Encode(deadline, map[string]any{"user_id": int64(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, err := codec.Encode(deadline, map[string]any{"user_id": int64(8)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := func(b []byte, expiry time.Time, wantDecodes int) {
+		t.Helper()
+		decodes = 0
+		if err := ts.Commit("tok", b, expiry); err != nil {
+			t.Fatal(err)
+		}
+		if decodes != wantDecodes {
+			t.Errorf("%d decodes, want %d", decodes, wantDecodes)
+		}
+	}
+	commit(same, base, 1)                                   // written
+	commit(same, base.Add(time.Second), 0)                  // the bytes written: skipped
+	commit(changed, base.Add(2*time.Second), 1)             // other bytes: decoded, written
+	commit(changed, base.Add(time.Minute+3*time.Second), 1) // deadline a minute on: decoded, written
+	var uid []byte
+	if err := pool.QueryRow(context.Background(), "SELECT data FROM sessions WHERE token = 'tok'").Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	if _, values, _ := (scs.GobCodec{}).Decode(uid); values["user_id"] != int64(8) {
+		t.Errorf("stored user_id %v, want 8", values["user_id"])
+	}
+}
