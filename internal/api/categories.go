@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -153,15 +154,17 @@ func (s *Server) deleteCategory(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return retryStale(r, func() error {
-		var version int32 // without If-Match: whatever the version
-		if r.Header.Get("If-Match") != "" {
+		version, err := conditionalVersion(r, func() (int32, error) {
 			cur, err := s.checkedCategory(r, id)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			version = cur.Version
+			return cur.Version, nil
+		})
+		if err != nil {
+			return err
 		}
-		err := s.catalog.DeleteCategory(r.Context(), actor(r), id, version)
+		err = s.catalog.DeleteCategory(r.Context(), actor(r), id, version)
 		if inUse, ok := errors.AsType[*catalog.InUseError](err); ok {
 			msg := inUse.Error() // written for people: say it
 			return &clientError{kind: err, detail: strings.ToUpper(msg[:1]) + msg[1:] + "."}
@@ -176,15 +179,8 @@ func (s *Server) deleteCategory(w http.ResponseWriter, r *http.Request) error {
 
 // checkedCategory loads category id for a write and checks the request's If-Match.
 func (s *Server) checkedCategory(r *http.Request, id int64) (db.Category, error) {
-	c, err := s.catalog.Category(r.Context(), id)
-	if err != nil {
-		return c, err
-	}
-	_, tag, err := represent(c.ID, c.Version, categoryOf(c))
-	if err != nil {
-		return c, err
-	}
-	return c, ifMatch(r, tag)
+	return loadForWrite(r, func(ctx context.Context) (db.Category, error) { return s.catalog.Category(ctx, id) },
+		func(c db.Category) (string, error) { return etagOf(c.ID, c.Version, categoryOf(c)) })
 }
 
 func writeCategory(w http.ResponseWriter, r *http.Request, status int, c db.Category) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -207,15 +208,17 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return retryStale(r, func() error {
-		var version int32 // without If-Match: whatever the version
-		if r.Header.Get("If-Match") != "" {
+		version, err := conditionalVersion(r, func() (int32, error) {
 			cur, err := s.checkedCustomer(r, id)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			version = cur.Version
+			return cur.Version, nil
+		})
+		if err != nil {
+			return err
 		}
-		err := s.orders.DeleteCustomer(r.Context(), actor(r), id, version)
+		err = s.orders.DeleteCustomer(r.Context(), actor(r), id, version)
 		if has, ok := errors.AsType[*orders.HasOrdersError](err); ok {
 			return &clientError{kind: err, detail: capitalize(has.Error()) + "."}
 		}
@@ -229,19 +232,14 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) error {
 
 // checkedCustomer loads customer id for a write and checks the request's If-Match.
 func (s *Server) checkedCustomer(r *http.Request, id int64) (*orders.Customer, error) {
-	c, err := s.orders.Customer(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	d, err := s.detailOfCustomer(c)
-	if err != nil {
-		return nil, err
-	}
-	_, tag, err := represent(c.ID, c.Version, d)
-	if err != nil {
-		return nil, err
-	}
-	return c, ifMatch(r, tag)
+	return loadForWrite(r, func(ctx context.Context) (*orders.Customer, error) { return s.orders.Customer(ctx, id) },
+		func(c *orders.Customer) (string, error) {
+			d, err := s.detailOfCustomer(c)
+			if err != nil {
+				return "", err
+			}
+			return etagOf(c.ID, c.Version, d)
+		})
 }
 
 func (s *Server) writeCustomer(w http.ResponseWriter, r *http.Request, status int, c *orders.Customer) error {

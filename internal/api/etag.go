@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -27,6 +28,12 @@ func represent(id int64, version int32, v any) ([]byte, string, error) {
 	sum := sha256.Sum256(b)
 	return b, `"` + strconv.FormatInt(id, 10) + "-" + strconv.FormatInt(int64(version), 10) + "-" +
 		hex.EncodeToString(sum[:4]) + `"`, nil
+}
+
+// etagOf is the ETag of v, the representation of resource id at version.
+func etagOf(id int64, version int32, v any) (string, error) {
+	_, tag, err := represent(id, version, v)
+	return tag, err
 }
 
 // writeRepresentation answers with a single resource and its ETag. A GET whose
@@ -56,6 +63,41 @@ func ifMatch(r *http.Request, current string) error {
 	}
 	return &clientError{kind: store.ErrStale, detail: fmt.Sprintf(
 		"If-Match %s does not match the current ETag: fetch the resource again and retry with its ETag.", im)}
+}
+
+// The API's one rule for writes to a resource that has a version (PATCH, DELETE, an
+// order's transition): with If-Match, the write applies only to the representation
+// it names: the current ETag is compared first (412 on a mismatch) and the write
+// itself checks in SQL the version that was read, so a change landing in between is
+// a 412 too. Without If-Match the client set no condition and the last write wins: a
+// PATCH reads the resource, applies the patch and saves at that version, and runs
+// again on ErrStale (retryStale); a DELETE or a transition applies to whatever the
+// version is. loadForWrite and conditionalVersion are the only places that read
+// If-Match for a write.
+
+// loadForWrite reads the resource a write starts from with load and checks the
+// request's If-Match against its ETag (etag, called only when there is an If-Match:
+// without one the representation is not worth encoding).
+func loadForWrite[T any](r *http.Request, load func(context.Context) (T, error), etag func(T) (string, error)) (T, error) {
+	v, err := load(r.Context())
+	if err != nil || r.Header.Get("If-Match") == "" {
+		return v, err
+	}
+	tag, err := etag(v)
+	if err != nil {
+		return v, err
+	}
+	return v, ifMatch(r, tag)
+}
+
+// conditionalVersion is the version a write that replaces nothing (a DELETE, an
+// order's transition) is made at: 0, any version, without If-Match; with it, the
+// version check returns after comparing the ETag (a loadForWrite).
+func conditionalVersion(r *http.Request, check func() (int32, error)) (int32, error) {
+	if r.Header.Get("If-Match") == "" {
+		return 0, nil
+	}
+	return check()
 }
 
 // retryStale runs write again when it fails with store.ErrStale and the request

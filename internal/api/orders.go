@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -358,13 +359,15 @@ func (s *Server) transitionOrder(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains(orders.Statuses, in.To) {
 		return validator.Errors{"to": "must be one of " + strings.Join(orders.Statuses, ", ")}
 	}
-	var version int32 // without If-Match: whatever the version
-	if r.Header.Get("If-Match") != "" {
+	version, err := conditionalVersion(r, func() (int32, error) {
 		cur, err := s.checkedOrder(r, id)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		version = cur.Version
+		return cur.Version, nil
+	})
+	if err != nil {
+		return err
 	}
 	if _, err := s.orders.Transition(r.Context(), auth.FromContext(r.Context()), id, in.To, version); err != nil {
 		return orderError(err)
@@ -378,15 +381,8 @@ func (s *Server) transitionOrder(w http.ResponseWriter, r *http.Request) error {
 
 // checkedOrder loads order id and checks the request's If-Match against it.
 func (s *Server) checkedOrder(r *http.Request, id int64) (*orders.Order, error) {
-	o, err := s.orders.Order(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	_, tag, err := represent(o.ID, o.Version, detailOfOrder(o))
-	if err != nil {
-		return nil, err
-	}
-	return o, ifMatch(r, tag)
+	return loadForWrite(r, func(ctx context.Context) (*orders.Order, error) { return s.orders.Order(ctx, id) },
+		func(o *orders.Order) (string, error) { return etagOf(o.ID, o.Version, detailOfOrder(o)) })
 }
 
 func writeOrder(w http.ResponseWriter, r *http.Request, status int, o *orders.Order) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -275,13 +276,15 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return retryStale(r, func() error {
-		var version int32 // without If-Match: whatever the version
-		if r.Header.Get("If-Match") != "" {
+		version, err := conditionalVersion(r, func() (int32, error) {
 			cur, err := s.checkedProduct(r, id)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			version = cur.Version
+			return cur.Version, nil
+		})
+		if err != nil {
+			return err
 		}
 		if _, err := s.catalog.DeleteProduct(r.Context(), actor(r), id, version); err != nil {
 			return err
@@ -294,15 +297,8 @@ func (s *Server) deleteProduct(w http.ResponseWriter, r *http.Request) error {
 // checkedProduct loads product id for a write and checks the request's If-Match
 // against its current representation.
 func (s *Server) checkedProduct(r *http.Request, id int64) (*catalog.Product, error) {
-	p, err := s.catalog.Product(r.Context(), id)
-	if err != nil || r.Header.Get("If-Match") == "" {
-		return p, err // without If-Match there is nothing to check
-	}
-	_, tag, err := represent(p.ID, p.Version, s.detailOf(p))
-	if err != nil {
-		return nil, err
-	}
-	return p, ifMatch(r, tag)
+	return loadForWrite(r, func(ctx context.Context) (*catalog.Product, error) { return s.catalog.Product(ctx, id) },
+		func(p *catalog.Product) (string, error) { return etagOf(p.ID, p.Version, s.detailOf(p)) })
 }
 
 func (s *Server) writeProduct(w http.ResponseWriter, r *http.Request, status int, p *catalog.Product) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -196,10 +197,7 @@ func (s *Server) deleteVariant(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		var version int32 // without If-Match: whatever the version
-		if r.Header.Get("If-Match") != "" {
-			version = cur.Version
-		}
+		version, _ := conditionalVersion(r, func() (int32, error) { return cur.Version, nil })
 		if err := s.catalog.DeleteVariant(r.Context(), actor(r), cur.ProductID, cur.ID, version); err != nil {
 			return err
 		}
@@ -224,15 +222,8 @@ func (s *Server) loadVariant(r *http.Request) (db.ProductVariant, error) {
 // checkedVariant loads the variant for a write and checks the request's If-Match.
 // Without one there is nothing to check, and the ETag is not worth its encoding.
 func (s *Server) checkedVariant(r *http.Request) (db.ProductVariant, error) {
-	v, err := s.loadVariant(r)
-	if err != nil || r.Header.Get("If-Match") == "" {
-		return v, err
-	}
-	_, tag, err := represent(v.ID, v.Version, s.variantOf(v))
-	if err != nil {
-		return v, err
-	}
-	return v, ifMatch(r, tag)
+	return loadForWrite(r, func(context.Context) (db.ProductVariant, error) { return s.loadVariant(r) },
+		func(v db.ProductVariant) (string, error) { return etagOf(v.ID, v.Version, s.variantOf(v)) })
 }
 
 func (s *Server) writeVariant(w http.ResponseWriter, r *http.Request, status int, v db.ProductVariant) error {

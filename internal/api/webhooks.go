@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -171,13 +172,15 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return retryStale(r, func() error {
-		var version int32
-		if r.Header.Get("If-Match") != "" {
+		version, err := conditionalVersion(r, func() (int32, error) {
 			cur, err := s.checkedWebhook(r, id)
 			if err != nil {
-				return err
+				return 0, err
 			}
-			version = cur.Version
+			return cur.Version, nil
+		})
+		if err != nil {
+			return err
 		}
 		if err := s.webhooks.DeleteEndpoint(r.Context(), actor(r), id, version); err != nil {
 			return err
@@ -297,15 +300,8 @@ func (s *Server) resendWebhookDelivery(w http.ResponseWriter, r *http.Request) e
 
 // checkedWebhook loads endpoint id for a write and checks the request's If-Match.
 func (s *Server) checkedWebhook(r *http.Request, id int64) (db.WebhookEndpoint, error) {
-	e, err := s.webhooks.Endpoint(r.Context(), id)
-	if err != nil {
-		return e, err
-	}
-	_, tag, err := represent(e.ID, e.Version, webhookOf(e))
-	if err != nil {
-		return e, err
-	}
-	return e, ifMatch(r, tag)
+	return loadForWrite(r, func(ctx context.Context) (db.WebhookEndpoint, error) { return s.webhooks.Endpoint(ctx, id) },
+		func(e db.WebhookEndpoint) (string, error) { return etagOf(e.ID, e.Version, webhookOf(e)) })
 }
 
 // writeWebhook writes an endpoint; withSecret adds its secret (creation, rotation)
