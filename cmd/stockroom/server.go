@@ -36,7 +36,8 @@ type app struct {
 	draining *atomic.Bool // set on SIGTERM: /readyz fails while requests are still served
 	jobs     *jobs.Queue
 	e        *env
-	stop     func() // ends the listener and the event hub, after the HTTP server
+	stop     func()        // ends the listener and the event hub, after the HTTP server
+	beating  chan struct{} // closed when the API's heartbeat has forgotten this process
 }
 
 // openStore connects to the configured database.
@@ -158,8 +159,16 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 			log.Error("event hub stopped", "err", err)
 		}
 	}()
+	// Every second, tell the other copies this one is alive, so that the
+	// idempotency keys of requests it was running when killed are taken over within
+	// seconds (internal/api, RunHeartbeat).
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		jsonAPI.RunHeartbeat(life)
+	}()
 	return &app{store: st, migrator: m, sessions: sessions, log: log, handler: web.Middleware(log, metrics, mux),
-		draining: draining, jobs: queue, e: e, stop: stop}, nil
+		draining: draining, jobs: queue, e: e, stop: stop, beating: beating}, nil
 }
 
 // readiness reports whether the database answers and is migrated to this binary's
@@ -226,6 +235,7 @@ func (a *app) serveHTTP(ctx context.Context, e *env, announce func(addr net.Addr
 // to finish (see stopQueue), then sessions and migrator go.
 func (a *app) close() {
 	a.stop()
+	<-a.beating
 	stopQueue(a.e, a.jobs, a.log)
 	a.sessions.Close()
 	a.migrator.Close()

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -30,14 +32,22 @@ var replayedHeaders = []string{"Content-Type", "Location", "ETag"}
 // request it is a 422; while the first is still running, a 409. A response of 500 or
 // more (or none: the client left) releases the claim, so a retry runs afresh.
 //
-// h runs with the claim id in its request context, and every transaction of h that
+// h runs with the claim in its request context, and every transaction of h that
 // commits a write also marks the claim committed, in that same transaction
 // (markCommitted, a store.BeforeCommit hook). So if the process dies between h's
 // commit and storing the response, the claim stays in flight but committed:
-// retries get 409 "still being processed" for 10 minutes, then a 409 saying the
-// request was applied and its response lost (look the resource up) - never a second
-// run. A claim whose h never committed a write is claimed afresh after 10 minutes as
-// before, and a committed claim is not released by a 5xx either.
+// retries get 409 "still being processed", then a 409 saying the request was
+// applied and its response lost (look the resource up) - never a second run. A
+// claim whose h never committed a write is claimed afresh, and a committed claim is
+// not released by a 5xx either.
+//
+// When is a claim in flight dead? A claim records its process (RunHeartbeat: each
+// serve process writes its row of api_instances every second): once that process
+// has not been seen for 5 seconds, its claims are dead at once; a claim of a process
+// without a heartbeat is dead after 10 minutes. A claim taken over gets a new claim
+// token, and the old request can then neither mark (its write transaction fails and
+// rolls back), complete nor release it, so a process wrongly thought dead (a long
+// pause) cannot make a second write either.
 func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, p *auth.Principal, h http.Handler) error {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
@@ -108,7 +118,7 @@ func printable(s string) bool {
 
 // runClaimed runs h for the claim id and stores its response, or releases the claim
 // when h failed on our side. The response goes out either way.
-func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, h http.Handler, id int64) error {
+func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, h http.Handler, id claimRef) error {
 	ctx := context.WithoutCancel(r.Context()) // the bookkeeping outlives a client that left
 	rec := &capture{header: w.Header().Clone()}
 	done := false
@@ -129,37 +139,52 @@ func (s *Server) runClaimed(w http.ResponseWriter, r *http.Request, h http.Handl
 	return nil
 }
 
-// claimCtxKey carries the idempotency claim id of the request h serves.
+// claimCtxKey carries the idempotency claim (a claimRef) of the request h serves.
 type claimCtxKey struct{}
+
+// claimRef is one claim of a key: its row and its claim token.
+type claimRef struct {
+	id    int64
+	claim pgtype.UUID
+}
+
+// errClaimTakenOver fails a write transaction whose idempotency claim another request
+// took over, believing this process dead: the write must not happen twice.
+var errClaimTakenOver = errors.New("idempotency claim taken over by another request")
 
 // markCommitted is the store.BeforeCommit hook: a transaction run for a request with
 // an idempotency claim marks the claim committed when it wrote something (the query
 // checks the transaction has an id), in the same transaction.
 func markCommitted(ctx context.Context, tx *store.Tx) error {
-	id, ok := ctx.Value(claimCtxKey{}).(int64)
+	c, ok := ctx.Value(claimCtxKey{}).(claimRef)
 	if !ok {
 		return nil
 	}
-	if err := tx.Q.MarkIdempotencyKeyCommitted(ctx, id); err != nil {
+	row, err := tx.Q.MarkIdempotencyKeyCommitted(ctx, db.MarkIdempotencyKeyCommittedParams{ID: c.id, Claim: c.claim})
+	if err != nil {
 		return fmt.Errorf("mark idempotency key committed: %w", err)
+	}
+	if row.Wrote && !row.Ours {
+		return errClaimTakenOver
 	}
 	return nil
 }
 
-func (s *Server) claimKey(ctx context.Context, owner, key string, sum []byte) (int64, bool, error) {
-	var id int64
+func (s *Server) claimKey(ctx context.Context, owner, key string, sum []byte) (claimRef, bool, error) {
+	var row db.ClaimIdempotencyKeyRow
 	err := s.st.InTx(ctx, func(q *db.Queries) error {
 		var err error
-		id, err = q.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{Principal: owner, Key: key, RequestHash: sum})
+		row, err = q.ClaimIdempotencyKey(ctx, db.ClaimIdempotencyKeyParams{Principal: owner, Key: key, RequestHash: sum,
+			Instance: s.heart.Load().instance()})
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, false, nil // held by an earlier request
+		return claimRef{}, false, nil // held by an earlier request
 	}
 	if err != nil {
-		return 0, false, fmt.Errorf("claim idempotency key: %w", err)
+		return claimRef{}, false, fmt.Errorf("claim idempotency key: %w", err)
 	}
-	return id, true, nil
+	return claimRef{id: row.ID, claim: row.Claim}, true, nil
 }
 
 func (s *Server) heldKey(ctx context.Context, owner, key string) (db.GetIdempotencyKeyRow, error) {
@@ -175,7 +200,7 @@ func (s *Server) heldKey(ctx context.Context, owner, key string) (db.GetIdempote
 	return held, nil
 }
 
-func (s *Server) completeKey(ctx context.Context, id int64, rec *capture) error {
+func (s *Server) completeKey(ctx context.Context, id claimRef, rec *capture) error {
 	headers := map[string]string{}
 	for _, k := range replayedHeaders {
 		if v := rec.header.Get(k); v != "" {
@@ -188,15 +213,17 @@ func (s *Server) completeKey(ctx context.Context, id int64, rec *capture) error 
 	}
 	return s.st.InTx(ctx, func(q *db.Queries) error {
 		return q.CompleteIdempotencyKey(ctx, db.CompleteIdempotencyKeyParams{
-			ID: id, Status: ptr(int32(rec.status)), Headers: hj, Body: rec.body.Bytes(),
+			ID: id.id, Claim: id.claim, Status: ptr(int32(rec.status)), Headers: hj, Body: rec.body.Bytes(),
 		})
 	})
 }
 
-func (s *Server) releaseKey(ctx context.Context, id int64) {
-	err := s.st.InTx(ctx, func(q *db.Queries) error { return q.ReleaseIdempotencyKey(ctx, id) })
+func (s *Server) releaseKey(ctx context.Context, id claimRef) {
+	err := s.st.InTx(ctx, func(q *db.Queries) error {
+		return q.ReleaseIdempotencyKey(ctx, db.ReleaseIdempotencyKeyParams{ID: id.id, Claim: id.claim})
+	})
 	if err != nil {
-		s.log.ErrorContext(ctx, "release idempotency key", "err", err, "id", id)
+		s.log.ErrorContext(ctx, "release idempotency key", "err", err, "id", id.id)
 	}
 }
 

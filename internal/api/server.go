@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
@@ -88,6 +89,7 @@ type Server struct {
 	events    *events.Hub    // nil: no event stream
 	webhooks  *webhooks.Service
 	imports   *imports.Service
+	heart     atomic.Pointer[heartbeat] // nil: no heartbeat runs (see RunHeartbeat)
 }
 
 // New returns the API on st. It loads (or, on the very first start, creates) the

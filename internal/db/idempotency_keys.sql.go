@@ -8,40 +8,69 @@ package db
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
+const beatAPIInstance = `-- name: BeatAPIInstance :exec
+INSERT INTO api_instances (id) VALUES ($1)
+ON CONFLICT (id) DO UPDATE SET seen_at = now()
+`
+
+// BeatAPIInstance records that process @id is alive (every second while it runs).
+func (q *Queries) BeatAPIInstance(ctx context.Context, id pgtype.UUID) error {
+	_, err := q.db.Exec(ctx, beatAPIInstance, id)
+	return err
+}
+
 const claimIdempotencyKey = `-- name: ClaimIdempotencyKey :one
-INSERT INTO idempotency_keys (principal, key, request_hash)
-VALUES ($1, $2, $3)
+INSERT INTO idempotency_keys (principal, key, request_hash, instance, claim)
+VALUES ($1, $2, $3, $4, gen_random_uuid())
 ON CONFLICT (principal, key) DO UPDATE
 SET request_hash = excluded.request_hash, state = 'in_flight', status = NULL, headers = NULL,
-    body = NULL, committed = false, created_at = now()
+    body = NULL, committed = false, created_at = now(), instance = excluded.instance, claim = excluded.claim
 WHERE idempotency_keys.created_at < now() - interval '24 hours'
    OR (idempotency_keys.state = 'in_flight' AND NOT idempotency_keys.committed
-       AND idempotency_keys.created_at < now() - interval '10 minutes')
-RETURNING id
+       AND (idempotency_keys.created_at < now() - interval '10 minutes'
+            OR (idempotency_keys.instance IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM api_instances i
+                WHERE i.id = idempotency_keys.instance AND i.seen_at > now() - interval '5 seconds'))))
+RETURNING id, claim
 `
 
 type ClaimIdempotencyKeyParams struct {
 	Principal   string
 	Key         string
 	RequestHash []byte
+	Instance    pgtype.UUID
 }
 
-// ClaimIdempotencyKey claims a key for a request about to run. It returns no row when
-// the key is already held. A key older than 24 hours is claimed afresh, and so is
-// one left in flight for 10 minutes (its process died before it could finish) unless
-// its handler's write transaction committed.
-func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (int64, error) {
-	row := q.db.QueryRow(ctx, claimIdempotencyKey, arg.Principal, arg.Key, arg.RequestHash)
-	var id int64
-	err := row.Scan(&id)
-	return id, err
+type ClaimIdempotencyKeyRow struct {
+	ID    int64
+	Claim pgtype.UUID
+}
+
+// ClaimIdempotencyKey claims a key for a request about to run in process @instance
+// (NULL: one without a heartbeat), with a claim token of its own. It returns no row
+// when the key is already held. A key older than 24 hours is claimed afresh, and so
+// is one left in flight (its process died before it could finish) unless its
+// handler's write transaction committed: after 10 minutes, or as soon as its process
+// has not been seen in api_instances for 5 seconds.
+func (q *Queries) ClaimIdempotencyKey(ctx context.Context, arg ClaimIdempotencyKeyParams) (ClaimIdempotencyKeyRow, error) {
+	row := q.db.QueryRow(ctx, claimIdempotencyKey,
+		arg.Principal,
+		arg.Key,
+		arg.RequestHash,
+		arg.Instance,
+	)
+	var i ClaimIdempotencyKeyRow
+	err := row.Scan(&i.ID, &i.Claim)
+	return i, err
 }
 
 const completeIdempotencyKey = `-- name: CompleteIdempotencyKey :exec
 UPDATE idempotency_keys SET state = 'done', status = $1, headers = $2, body = $3
-WHERE id = $4
+WHERE id = $4 AND claim IS NOT DISTINCT FROM $5
 `
 
 type CompleteIdempotencyKeyParams struct {
@@ -49,22 +78,51 @@ type CompleteIdempotencyKeyParams struct {
 	Headers json.RawMessage
 	Body    []byte
 	ID      int64
+	Claim   pgtype.UUID
 }
 
-// CompleteIdempotencyKey stores the response of the request that claimed the key.
+// CompleteIdempotencyKey stores the response of the request that claimed the key,
+// unless its claim was taken over.
 func (q *Queries) CompleteIdempotencyKey(ctx context.Context, arg CompleteIdempotencyKeyParams) error {
 	_, err := q.db.Exec(ctx, completeIdempotencyKey,
 		arg.Status,
 		arg.Headers,
 		arg.Body,
 		arg.ID,
+		arg.Claim,
 	)
 	return err
 }
 
+const deleteAPIInstance = `-- name: DeleteAPIInstance :exec
+DELETE FROM api_instances WHERE id = $1
+`
+
+// DeleteAPIInstance forgets a process that stopped cleanly.
+func (q *Queries) DeleteAPIInstance(ctx context.Context, id pgtype.UUID) error {
+	_, err := q.db.Exec(ctx, deleteAPIInstance, id)
+	return err
+}
+
+const deleteStaleAPIInstances = `-- name: DeleteStaleAPIInstances :execrows
+DELETE FROM api_instances WHERE seen_at < now() - interval '1 hour'
+`
+
+// DeleteStaleAPIInstances forgets processes not seen for an hour (they died).
+func (q *Queries) DeleteStaleAPIInstances(ctx context.Context) (int64, error) {
+	result, err := q.db.Exec(ctx, deleteStaleAPIInstances)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const getIdempotencyKey = `-- name: GetIdempotencyKey :one
 SELECT id, request_hash, state, status, headers, body,
-       (committed AND state = 'in_flight' AND created_at < now() - interval '10 minutes')::boolean AS lost
+       (committed AND state = 'in_flight' AND (created_at < now() - interval '10 minutes'
+           OR (instance IS NOT NULL AND NOT EXISTS (
+               SELECT 1 FROM api_instances i
+               WHERE i.id = idempotency_keys.instance AND i.seen_at > now() - interval '5 seconds'))))::boolean AS lost
 FROM idempotency_keys
 WHERE principal = $1 AND key = $2
 `
@@ -85,8 +143,9 @@ type GetIdempotencyKeyRow struct {
 }
 
 // GetIdempotencyKey returns a held key: its request hash, and the stored response
-// once the first request is done; lost is set for a claim in flight for 10 minutes
-// whose handler committed (the process died before storing the response).
+// once the first request is done; lost is set for a claim in flight whose handler
+// committed and whose process died before storing the response (10 minutes passed,
+// or the process has not been seen for 5 seconds).
 func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyParams) (GetIdempotencyKeyRow, error) {
 	row := q.db.QueryRow(ctx, getIdempotencyKey, arg.Principal, arg.Key)
 	var i GetIdempotencyKeyRow
@@ -102,26 +161,57 @@ func (q *Queries) GetIdempotencyKey(ctx context.Context, arg GetIdempotencyKeyPa
 	return i, err
 }
 
-const markIdempotencyKeyCommitted = `-- name: MarkIdempotencyKeyCommitted :exec
-UPDATE idempotency_keys SET committed = true
-WHERE id = $1 AND NOT committed AND pg_current_xact_id_if_assigned() IS NOT NULL
+const markIdempotencyKeyCommitted = `-- name: MarkIdempotencyKeyCommitted :one
+WITH marked AS (
+    UPDATE idempotency_keys m SET committed = true
+    WHERE m.id = $1 AND m.claim IS NOT DISTINCT FROM $2 AND NOT m.committed
+      AND pg_current_xact_id_if_assigned() IS NOT NULL
+    RETURNING m.id
+)
+SELECT (pg_current_xact_id_if_assigned() IS NOT NULL)::boolean AS wrote,
+       (EXISTS (SELECT 1 FROM marked) OR EXISTS (
+           SELECT 1 FROM idempotency_keys k
+           WHERE k.id = $1 AND k.claim IS NOT DISTINCT FROM $2 AND k.committed))::boolean AS ours
 `
+
+type MarkIdempotencyKeyCommittedParams struct {
+	ID    int64
+	Claim pgtype.UUID
+}
+
+type MarkIdempotencyKeyCommittedRow struct {
+	Wrote bool
+	Ours  bool
+}
 
 // MarkIdempotencyKeyCommitted runs at the end of a handler's transaction (a
 // store.BeforeCommit hook) and marks its claim committed, in that same transaction,
-// when the transaction wrote something (has a transaction id).
-func (q *Queries) MarkIdempotencyKeyCommitted(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, markIdempotencyKeyCommitted, id)
-	return err
+// when the transaction wrote something (has a transaction id). wrote says whether it
+// did; ours whether the claim is still this request's (marked now or before). A
+// transaction that wrote for a claim no longer its own must roll back: another
+// request took the key over, believing this one's process dead. The row lock the
+// update takes makes a takeover wait for this transaction, and then see it committed.
+func (q *Queries) MarkIdempotencyKeyCommitted(ctx context.Context, arg MarkIdempotencyKeyCommittedParams) (MarkIdempotencyKeyCommittedRow, error) {
+	row := q.db.QueryRow(ctx, markIdempotencyKeyCommitted, arg.ID, arg.Claim)
+	var i MarkIdempotencyKeyCommittedRow
+	err := row.Scan(&i.Wrote, &i.Ours)
+	return i, err
 }
 
 const releaseIdempotencyKey = `-- name: ReleaseIdempotencyKey :exec
-DELETE FROM idempotency_keys WHERE id = $1 AND state = 'in_flight' AND NOT committed
+DELETE FROM idempotency_keys
+WHERE id = $1 AND claim IS NOT DISTINCT FROM $2 AND state = 'in_flight' AND NOT committed
 `
+
+type ReleaseIdempotencyKeyParams struct {
+	ID    int64
+	Claim pgtype.UUID
+}
 
 // ReleaseIdempotencyKey gives up a claim whose request failed, so a retry can run.
 // A claim whose handler committed a write is kept: running it again would apply it twice.
-func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, id int64) error {
-	_, err := q.db.Exec(ctx, releaseIdempotencyKey, id)
+// A claim taken over is not the caller's to release.
+func (q *Queries) ReleaseIdempotencyKey(ctx context.Context, arg ReleaseIdempotencyKeyParams) error {
+	_, err := q.db.Exec(ctx, releaseIdempotencyKey, arg.ID, arg.Claim)
 	return err
 }

@@ -7,7 +7,14 @@ package db
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type ApiInstance struct {
+	ID     pgtype.UUID
+	SeenAt time.Time
+}
 
 type ApiToken struct {
 	ID         int64
@@ -111,6 +118,8 @@ type IdempotencyKey struct {
 	Body        []byte
 	CreatedAt   time.Time
 	Committed   bool
+	Instance    pgtype.UUID
+	Claim       pgtype.UUID
 }
 
 type Import struct {
