@@ -13,7 +13,7 @@ run: build deps-postgres ## build and start on the embedded default (private Pos
 cluster: build deps-postgres deps-cluster ## a local scale-out cluster: primary + replica + pgbouncer + 3 copies + haproxy on 127.0.0.1:8080 (Ctrl-C stops all)
 	./$(BIN) dev --instances 3
 
-test-cluster: deps-postgres deps-cluster ## the cluster's fault checks through haproxy (SIGKILL a copy, rolling restart); a few minutes
+test-cluster: deps-postgres deps-cluster ## the cluster checks through haproxy (shared state, the admin, SIGKILL a copy under orders, rolling restart, rate limit, replica stopped); a few minutes
 	STOCKROOM_TEST_CLUSTER=1 $(GO) test -count=1 -timeout 10m -run '^TestCluster$$' -v ./cmd/stockroom
 
 build: ## build the binary into bin/
