@@ -65,6 +65,7 @@ type bench struct {
 
 	budgets       []budget
 	streamsReport string // bench/streams' table (STREAMS), or why it did not run
+	scaleReport   string // SCALE's table, or why it did not run
 	results       []*measurement
 	notes         map[int][]string // connection count → what happened between windows
 }
@@ -403,16 +404,7 @@ func (b *bench) poolSize() string {
 }
 
 func (b *bench) startServers(ctx context.Context) error {
-	env := []string{
-		"STOCKROOM_DATABASE_URL=" + b.dbURL,
-		"STOCKROOM_DATABASE_MAX_CONNS=" + b.poolSize(),
-		"STOCKROOM_LOG_LEVEL=warn", // the access log is at info: one line a request would dominate
-		"STOCKROOM_API_RATE_LIMIT=100000000",
-		"STOCKROOM_MEDIA_DIR=" + filepath.Join(b.tmp, "media"),
-		"STOCKROOM_REQUIRE_2FA=off", // S5 signs in with the password alone
-		// WEBHOOK's receiver is on 127.0.0.1; with no endpoint this changes nothing.
-		"STOCKROOM_WEBHOOKS_ALLOW_PRIVATE=true",
-	}
+	env := b.serveEnv()
 	if len(b.cfg.profile) > 0 {
 		addr, err := freeAddr()
 		if err != nil {

@@ -9,7 +9,7 @@
 //	BENCH_PRODUCTS                products to seed (100000)
 //	BENCH_DURATION, BENCH_WARMUP  measured window and warm-up per run (15s, 5s)
 //	BENCH_CONNS                   connection counts (16,256)
-//	BENCH_SCENARIOS               which of S1..S6, WEBHOOK (S3 + webhook) and STREAMS to run (all)
+//	BENCH_SCENARIOS               which of S1..S6, WEBHOOK (S3 + webhook), STREAMS and SCALE (through haproxy) to run (all)
 //	BENCH_MAX_CONNS               pool size of stockroom and the same-SQL floor (0: store.DefaultMaxConns)
 //	BENCH_SHARED_BUFFERS          the private cluster's shared_buffers (1GB)
 //	BENCH_OUT                     where the report goes (bench/results)
@@ -142,7 +142,7 @@ func scenarioSet(getenv func(string) string, name string) (map[string]bool, erro
 	for f := range strings.SplitSeq(v, ",") {
 		s := strings.ToUpper(strings.TrimSpace(f))
 		if scenarioByName(s) == nil && (name != "BENCH_SCENARIOS" || !isExtraScenario(s)) {
-			return nil, fmt.Errorf("%s: unknown scenario %q (S1..S6, WEBHOOK, STREAMS)", name, f)
+			return nil, fmt.Errorf("%s: unknown scenario %q (S1..S6, WEBHOOK, STREAMS, SCALE)", name, f)
 		}
 		set[s] = true
 	}
@@ -167,6 +167,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	if err := b.measure(ctx); err != nil {
 		return err
+	}
+	if cfg.scenarios["SCALE"] {
+		b.scale(ctx)
 	}
 	if cfg.scenarios["STREAMS"] {
 		b.streams(ctx)

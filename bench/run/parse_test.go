@@ -117,7 +117,7 @@ func TestShorten(t *testing.T) {
 func TestLoadConfig(t *testing.T) {
 	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 	c, err := loadConfig(env(nil))
-	if err != nil || c.products != 100_000 || c.duration != 15*time.Second || len(c.conns) != 2 || len(c.scenarios) != 8 || !c.scenarios["STREAMS"] || !c.scenarios["WEBHOOK"] {
+	if err != nil || c.products != 100_000 || c.duration != 15*time.Second || len(c.conns) != 2 || len(c.scenarios) != 9 || !c.scenarios["STREAMS"] || !c.scenarios["WEBHOOK"] || !c.scenarios["SCALE"] {
 		t.Errorf("defaults: %+v, %v", c, err)
 	}
 	c, err = loadConfig(env(map[string]string{"BENCH_PRODUCTS": "1_000_000", "BENCH_CONNS": "64", "BENCH_SCENARIOS": "s1,S4", "BENCH_DURATION": "1m", "BENCH_PROFILE": "s4", "BENCH_BASELINE": "HEAD~2"}))

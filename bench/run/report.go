@@ -45,6 +45,9 @@ func (b *bench) report() string {
 	for _, conns := range b.cfg.conns {
 		b.table(&w, conns)
 	}
+	if b.cfg.scenarios["SCALE"] {
+		p("## SCALE: through the load balancer (haproxy, copies, replica, pgbouncer; issue #15)\n\n%s\n", b.scaleReport)
+	}
 	if b.cfg.scenarios["STREAMS"] {
 		p("## STREAMS: event streams (bench/streams, issue #14)\n\n%s\n", b.streamsReport)
 	}

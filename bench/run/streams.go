@@ -12,8 +12,9 @@ import (
 // extraScenarios are the selectable runs beyond S1..S6: WEBHOOK is S3 again with one
 // webhook endpoint subscribed (issue #16, bench/run/webhook.go; needs S3); STREAMS is
 // bench/streams (issue #14), run as its own program after the wrk windows, its
-// report going into this one.
-var extraScenarios = []string{"WEBHOOK", "STREAMS"}
+// report going into this one; SCALE is S1 and S3 through haproxy in front of 1 and 3
+// copies, with and without a replica and pgbouncer (issue #15, bench/run/scale.go).
+var extraScenarios = []string{"WEBHOOK", "STREAMS", "SCALE"}
 
 func isExtraScenario(name string) bool {
 	for _, s := range extraScenarios {
