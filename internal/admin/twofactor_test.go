@@ -324,7 +324,8 @@ func TestVerifyNeedsPasswordStep(t *testing.T) {
 }
 
 // Acceptance 2 in a browser: enrol with the code computed from the secret shown on
-// the page, sign out, sign in with password and code.
+// the page, sign out, sign in with password and code; then a reused code and one
+// two steps old are refused, and five failures throttle the right code.
 func TestBrowserTOTP(t *testing.T) {
 	t.Parallel()
 	a, clock := newTOTPApp(t)
@@ -363,6 +364,7 @@ func TestBrowserTOTP(t *testing.T) {
 		t.Errorf("%d recovery codes shown (%v), want 10", n, err)
 	}
 	clock.step(1)
+	used := clock.code(t, secret, 0)
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID("codes-saved")),
 		chromedp.WaitVisible(chromedp.ID("totp-status")),
@@ -372,12 +374,62 @@ func TestBrowserTOTP(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), password),
 		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("verify")),
-		chromedp.SendKeys(chromedp.ID("code"), clock.code(t, secret, 0)),
+		chromedp.SendKeys(chromedp.ID("code"), used),
 		chromedp.Click(chromedp.CSS("#verify button[type=submit]")),
 		chromedp.WaitVisible(chromedp.ID("dashboard")),
 	)
 	if err != nil {
 		t.Fatalf("sign in with a code: %v", err)
+	}
+
+	// In the browser too: the code just used, then one two steps old, are refused;
+	// with three wrong ones that makes five failures, and the right code is then
+	// throttled.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("login")),
+		chromedp.SendKeys(chromedp.ID("email"), superEmail),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.ID("verify")),
+	)
+	if err != nil {
+		t.Fatalf("password step again: %v", err)
+	}
+	// submit sends a code and returns the message of the page that answers (the old
+	// page's message is removed first, so the wait is for the new one).
+	submit := func(code string) string {
+		t.Helper()
+		err := chromedp.Do(ctx,
+			chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("[role=alert]").forEach(e => e.remove());
+				document.getElementById("code").value = ""`),
+			chromedp.SendKeys(chromedp.ID("code"), code),
+			chromedp.Click(chromedp.CSS("#verify button[type=submit]")),
+			chromedp.WaitVisible(chromedp.CSS("[role=alert]")),
+		)
+		if err != nil {
+			t.Fatalf("code %s: %v", code, err)
+		}
+		msg, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("[role=alert]")))
+		if err != nil {
+			t.Fatalf("code %s: %v", code, err)
+		}
+		return msg
+	}
+	if msg := submit(used); !strings.Contains(msg, badCode) {
+		t.Errorf("the code used a moment ago: %q, want it refused", msg)
+	}
+	clock.step(2)
+	if msg := submit(clock.code(t, secret, -2)); !strings.Contains(msg, badCode) {
+		t.Errorf("a code two steps old: %q, want it refused", msg)
+	}
+	for range 3 {
+		if msg := submit("111111"); !strings.Contains(msg, badCode) {
+			t.Errorf("a wrong code: %q, want it refused", msg)
+		}
+	}
+	if msg := submit(clock.code(t, secret, 0)); !strings.Contains(msg, "Too many failed sign-ins") {
+		t.Errorf("the right code after five failures: %q, want the throttle", msg)
 	}
 }
 
