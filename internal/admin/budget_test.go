@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/seed"
 )
 
@@ -16,7 +17,7 @@ import (
 // dashboard a fixed few.
 func TestProductQueryBudget(t *testing.T) {
 	t.Parallel()
-	var count statements
+	var count dbtest.Tally
 	a := newTestAppWith(t, auth.Options{}, &count)
 	if _, err := seed.Run(context.Background(), a.st, seed.Options{Products: 600, Categories: 3}); err != nil {
 		t.Fatal(err)
@@ -24,15 +25,15 @@ func TestProductQueryBudget(t *testing.T) {
 	c := a.signedIn(superEmail)
 	measure := func(path string, rows int) int64 {
 		t.Helper()
-		before := count.n.Load()
-		r := c.get(path)
+		var r response
+		n := count.During(func() { r = c.get(path) })
 		must(t, r, http.StatusOK)
 		if rows >= 0 {
 			if got := len(rowsOf(t, r.body)); got != rows {
 				t.Fatalf("GET %s shows %d rows, want %d", path, got, rows)
 			}
 		}
-		return count.n.Load() - before
+		return n
 	}
 	tree, err := a.cat.CategoryTree(context.Background())
 	if err != nil {

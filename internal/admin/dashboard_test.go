@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 )
 
@@ -18,14 +19,14 @@ import (
 // the same statements however many orders there are.
 func TestDashboardSales(t *testing.T) {
 	t.Parallel()
-	var count statements
+	var count dbtest.Tally
 	a := newTestAppWith(t, auth.Options{}, &count)
 	cheap, _, _ := orderFixtures(a)
 	c := a.signedIn(viewEmail)
 	measure := func() (response, int64) {
-		before := count.n.Load()
-		r := c.get("/admin/")
-		return r, count.n.Load() - before
+		var r response
+		n := count.During(func() { r = c.get("/admin/") })
+		return r, n
 	}
 	c.get("/admin/") // the first view builds the category tree, which is kept after
 	r, few := measure()
@@ -93,7 +94,7 @@ func TestNiceStep(t *testing.T) {
 // however many rows, lines and events they show.
 func TestOrderQueryBudget(t *testing.T) {
 	t.Parallel()
-	var count statements
+	var count dbtest.Tally
 	a := newTestAppWith(t, auth.Options{}, &count)
 	var skus []string
 	for i := range 20 {
@@ -117,9 +118,7 @@ func TestOrderQueryBudget(t *testing.T) {
 	c := a.signedIn(superEmail)
 	measure := func(path string) int64 {
 		t.Helper()
-		before := count.n.Load()
-		must(t, c.get(path), http.StatusOK)
-		return count.n.Load() - before
+		return count.During(func() { must(t, c.get(path), http.StatusOK) })
 	}
 	for _, q := range []string{"", "q=c3", "status=pending&sort=-total", "placed=custom&placed_from=2026-01-01&total_min=5"} {
 		few, many := measure("/admin/orders/?size=25&"+q), measure("/admin/orders/?size=200&"+q)

@@ -7,12 +7,10 @@ import (
 	"net/url"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/stockroom-dev/stockroom/internal/auth"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
 )
 
 // testSpec is a list over the numbers 1..n, sortable by value, with an even/odd
@@ -223,29 +221,17 @@ func extractHref(t testing.TB, body, marker string) string {
 	return strings.ReplaceAll(href, "&amp;", "&")
 }
 
-// statements counts the SQL statements run through a pool.
-type statements struct{ n atomic.Int64 }
-
-func (s *statements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	s.n.Add(1)
-	return ctx
-}
-
-func (s *statements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
 // A list page runs the same few statements however many rows it shows (no N+1):
 // session read, principal, count estimate, exact count, page, and at most once a
 // minute the session's touch (the idle timeout moves on).
 func TestListQueryBudget(t *testing.T) {
 	t.Parallel()
-	var count statements
+	var count dbtest.Tally
 	a := newTestAppWith(t, auth.Options{}, &count)
 	c := a.signedIn(superEmail)
 	measure := func(path string) int64 {
 		t.Helper()
-		before := count.n.Load()
-		must(t, c.get(path), http.StatusOK)
-		return count.n.Load() - before
+		return count.During(func() { must(t, c.get(path), http.StatusOK) })
 	}
 	few := map[string]int64{"/admin/users/": measure("/admin/users/"), "/admin/groups/": measure("/admin/groups/")}
 	for i := range 40 {

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
@@ -28,37 +26,23 @@ type env struct {
 	cat        *catalog.Catalog
 	st         *store.Store
 	media      string
-	statements *atomic.Int64
+	statements *dbtest.Tally
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	var n atomic.Int64
+	n := &dbtest.Tally{}
 	pool := dbtest.NewWithConfig(t, func(cfg *pgxpool.Config) {
 		store.Tune(cfg)
-		cfg.ConnConfig.Tracer = counter{&n}
+		n.Install(cfg)
 	})
 	st := store.New(pool)
 	media := t.TempDir()
-	return &env{cat: catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5}), st: st, media: media, statements: &n}
+	return &env{cat: catalog.New(st, catalog.Config{MediaDir: media, LowStock: 5}), st: st, media: media, statements: n}
 }
-
-// counter is a pgx tracer that counts the statements sent.
-type counter struct{ n *atomic.Int64 }
-
-func (c counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // count runs fn and returns how many statements it sent.
-func (e *env) count(fn func()) int64 {
-	before := e.statements.Load()
-	fn()
-	return e.statements.Load() - before
-}
+func (e *env) count(fn func()) int64 { return e.statements.During(fn) }
 
 // scalar runs a test-only query that returns one number.
 func (e *env) scalar(t testing.TB, sql string, args ...any) int64 {

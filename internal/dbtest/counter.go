@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -54,4 +55,32 @@ func (c *Counter) Statements() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return strings.Join(c.sqls, "\n")
+}
+
+// Tally is a pgx tracer that only counts statements, for pools that run a whole
+// test (or a benchmark) under it: nothing is kept per statement.
+//
+//	var n dbtest.Tally
+//	pool := dbtest.NewWithConfig(t, n.Install)
+//	if got := n.During(func() { doRequest() }); got != 2 { ... }
+type Tally struct{ n atomic.Int64 }
+
+// Install sets t as cfg's tracer; pass it to NewWithConfig.
+func (t *Tally) Install(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = t }
+
+// TraceQueryStart counts one statement.
+func (t *Tally) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	t.n.Add(1)
+	return ctx
+}
+
+// TraceQueryEnd is required by pgx.QueryTracer; there is nothing to do.
+func (t *Tally) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// During runs fn and returns how many statements the pool ran meanwhile (those of
+// other goroutines included).
+func (t *Tally) During(fn func()) int64 {
+	before := t.n.Load()
+	fn()
+	return t.n.Load() - before
 }

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
@@ -40,22 +38,22 @@ type env struct {
 	st      *store.Store
 	orders  *orders.Orders
 	catalog *catalog.Catalog
-	queries *counter // statements run, when the env counts them
+	queries *dbtest.Tally // statements run, when the env counts them
 }
 
 // newEnv gives a test its own migrated database, tax at 19%.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	c := &counter{}
+	c := &dbtest.Tally{}
 	pool := dbtest.NewWithConfig(t, func(cfg *pgxpool.Config) {
 		store.Tune(cfg)
-		cfg.ConnConfig.Tracer = c
+		c.Install(cfg)
 		cfg.MaxConns = 16
 	})
 	return envOn(pool, c)
 }
 
-func envOn(pool *pgxpool.Pool, c *counter) *env {
+func envOn(pool *pgxpool.Pool, c *dbtest.Tally) *env {
 	st := store.New(pool)
 	return &env{
 		pool:    pool,
@@ -64,23 +62,6 @@ func envOn(pool *pgxpool.Pool, c *counter) *env {
 		catalog: catalog.New(st, catalog.Config{LowStock: 5}),
 		queries: c,
 	}
-}
-
-// counter is a pgx tracer that counts the statements run through the pool.
-type counter struct{ n atomic.Int64 }
-
-func (c *counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
-	c.n.Add(1)
-	return ctx
-}
-
-func (c *counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-// count returns how many statements fn ran.
-func (c *counter) count(fn func()) int64 {
-	before := c.n.Load()
-	fn()
-	return c.n.Load() - before
 }
 
 // variant creates an active product with one variant of price and stock, and

@@ -309,7 +309,7 @@ func TestQueryBudget(t *testing.T) {
 	budget := func(name string, want int64, fn func() error) {
 		t.Helper()
 		var err error
-		if got := e.queries.count(func() { err = fn() }); got != want || err != nil {
+		if got := e.queries.During(func() { err = fn() }); got != want || err != nil {
 			t.Errorf("%s ran %d statements (err %v), want %d", name, got, err, want)
 		}
 	}

@@ -31,7 +31,7 @@ func TestVariantsByRef(t *testing.T) {
 	if v := got["LAMP-BRASS"]; v.SKU != "Lamp-Brass" || v.PriceCents != 4_500 || v.Stock != 3 || v.ProductName != "Product Lamp-Brass" || v.ProductStatus != "active" {
 		t.Errorf("lamp = %+v", v)
 	}
-	if n := e.queries.count(func() { e.orders.VariantsByRef(context.Background(), []string{"a", "b", "c"}) }); n != 1 {
+	if n := e.queries.During(func() { e.orders.VariantsByRef(context.Background(), []string{"a", "b", "c"}) }); n != 1 {
 		t.Errorf("%d statements, want 1", n)
 	}
 }
