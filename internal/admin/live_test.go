@@ -307,3 +307,20 @@ func TestAdminStreamEndsWhenUserIsDeactivated(t *testing.T) {
 	}
 	a.waitStreams(t, 0)
 }
+
+// Someone whose instance died (its stream never left, its row is no longer
+// refreshed) drops out of the others' presence notice within 30 s of the last
+// refresh, without any event: each instance tells its viewers again every 10 s.
+func TestPresenceOfADeadInstanceExpires(t *testing.T) {
+	t.Parallel()
+	a := newLiveApp(t)
+	const object = "products-424242"
+	// The row a dead instance left: refreshed 22 s ago, for the last time.
+	if _, err := a.st.Pool().Exec(context.Background(), `INSERT INTO presence (stream_id, object, user_id, label, seen_at)
+		VALUES ('dead-instance-stream', $1, $2, 'Ghost Viewer', now() - interval '22 seconds')`, object, a.ids[viewEmail]); err != nil {
+		t.Fatal(err)
+	}
+	s := a.signedIn(superEmail).watch(t, object)
+	s.until(t, "the ghost", func(d string) bool { return strings.Contains(d, "Ghost Viewer") })
+	s.until(t, "the ghost gone", func(d string) bool { return !strings.Contains(d, "Ghost Viewer") })
+}
