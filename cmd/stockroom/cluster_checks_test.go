@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // The checks of TestCluster beyond the fault loads: the admin's flows, orders and
@@ -453,5 +455,62 @@ func replicaStopped(t *testing.T, c *cluster, front, token string) {
 	}
 	if code, body := get(t, front+"/readyz"); code != http.StatusOK {
 		t.Errorf("haproxy's /readyz with the replica stopped: %d %s", code, body)
+	}
+}
+
+// orphanTakenOver leaves, as a copy killed mid-request would, a claim in flight on
+// an Idempotency-Key that names the killed copy's process (its api_instances row,
+// no longer written), and sends that request through haproxy until it is answered:
+// the key must be taken over once the heartbeat is 5 s old, not after 10 minutes,
+// and the category stored once.
+func orphanTakenOver(t *testing.T, dbURL, front, token string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var dead pgtype.UUID
+	var age float64
+	if err := conn.QueryRow(ctx, `SELECT id, extract(epoch FROM now() - seen_at) FROM api_instances
+		WHERE seen_at < now() - interval '1 second' ORDER BY seen_at DESC LIMIT 1`).Scan(&dead, &age); err != nil {
+		t.Fatalf("the killed copy's heartbeat row: %v", err)
+	}
+	var tokenID int64
+	if err := conn.QueryRow(ctx, `SELECT id FROM api_tokens WHERE name = 'load'`).Scan(&tokenID); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"name": "Orphan", "slug": "orphan"}`
+	sum := sha256.Sum256([]byte("POST /api/v1/categories\n" + body))
+	if _, err := conn.Exec(ctx, `INSERT INTO idempotency_keys (principal, key, request_hash, instance, claim)
+		VALUES ($1, 'orphan', $2, $3, gen_random_uuid())`, fmt.Sprintf("token:%d", tokenID), sum[:], dead); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	inFlight := 0
+	for {
+		code, b, _ := apiCall(t, token, "POST", front+"/api/v1/categories", body, "Idempotency-Key", "orphan")
+		if code == http.StatusCreated {
+			break
+		}
+		if code != http.StatusConflict && code < 500 {
+			t.Fatalf("the orphaned key: %d %s", code, b)
+		}
+		if code == http.StatusConflict {
+			inFlight++
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("the orphaned key is still not taken over after %s (last %d %s)", time.Since(start), code, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("a claim of the killed copy (heartbeat %.1f s old when it was left) was taken over after %s (%d answers 409 in flight first)",
+		age, time.Since(start).Round(time.Millisecond), inFlight)
+	if inFlight == 0 {
+		t.Error("the orphaned claim was taken over at once: the killed copy's heartbeat was not 5 s old yet")
+	}
+	if n := countSlug(t, dbURL, "orphan"); n != 1 {
+		t.Errorf("the orphaned key's category stored %d times, want 1", n)
 	}
 }

@@ -170,6 +170,7 @@ func TestCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(2 * time.Second)
+		orphanTakenOver(t, direct, front, token)
 		if err := c.restartCopy(ctx, 0); err != nil {
 			t.Fatal(err)
 		}
