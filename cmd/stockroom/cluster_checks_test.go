@@ -514,3 +514,67 @@ func orphanTakenOver(t *testing.T, dbURL, front, token string) {
 		t.Errorf("the orphaned key's category stored %d times, want 1", n)
 	}
 }
+
+// cachesDropped checks that what a copy keeps in memory follows a change made
+// elsewhere within a second: a token revoked (the principals cache, dropped by
+// NOTIFY stockroom_auth) is refused by every copy, and a category created through
+// one copy shows in every copy's category tree (its cached tree is keyed by the
+// categories' version).
+func cachesDropped(t *testing.T, c *cluster, env map[string]string, front, adminToken, email string) {
+	ctx := context.Background()
+	code, out, stderr := stockroom(ctx, env, "token", "create", "--email", email, "--name", "revokee", "--scope", "write")
+	if code != 0 {
+		t.Fatalf("token create: %d %s", code, stderr)
+	}
+	tok := strings.TrimSpace(out)
+	for i, cp := range c.copies { // every copy caches the token's principal
+		if code, b, _ := apiCall(t, tok, "GET", "http://"+cp.addr+"/api/v1/me", ""); code != http.StatusOK {
+			t.Fatalf("copy %d before the revocation: %d %s", i+1, code, b)
+		}
+	}
+	s := adminSession(t, front, email)
+	for _, cp := range c.copies { // every copy keeps its category tree
+		s.get(t, "http://"+cp.addr+"/admin/categories/")
+	}
+	var id int64
+	conn, err := pgx.Connect(ctx, env["STOCKROOM_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.QueryRow(ctx, `SELECT id FROM api_tokens WHERE name = 'revokee'`).Scan(&id)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	within := func(what string, ok func(i int, addr string) bool) {
+		t.Helper()
+		start := time.Now()
+		var took []string
+		for i, cp := range c.copies {
+			for !ok(i, cp.addr) {
+				if time.Since(start) > 5*time.Second {
+					t.Fatalf("%s: copy %d still stale after 5 s", what, i+1)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			took = append(took, time.Since(start).Round(time.Millisecond).String())
+		}
+		t.Logf("%s: every copy followed within %s (%s)", what, took[len(took)-1], strings.Join(took, ", "))
+		if time.Since(start) > time.Second {
+			t.Errorf("%s took %s, want within a second", what, time.Since(start))
+		}
+	}
+	if code, _, stderr := stockroom(ctx, env, "token", "revoke", fmt.Sprint(id)); code != 0 {
+		t.Fatalf("token revoke: %d %s", code, stderr)
+	}
+	within("a revoked token refused", func(_ int, addr string) bool {
+		code, _, _ := apiCall(t, tok, "GET", "http://"+addr+"/api/v1/me", "")
+		return code == http.StatusUnauthorized
+	})
+	if code, b, _ := apiCall(t, adminToken, "POST", "http://"+c.copies[0].addr+"/api/v1/categories", `{"name": "Fresh", "slug": "fresh-tree"}`); code != http.StatusCreated {
+		t.Fatalf("create a category on copy 1: %d %s", code, b)
+	}
+	within("a new category in the tree", func(_ int, addr string) bool {
+		return strings.Contains(s.get(t, "http://"+addr+"/admin/categories/"), "<code>fresh-tree</code>")
+	})
+}

@@ -33,6 +33,8 @@ const clusterEnv = "STOCKROOM_TEST_CLUSTER"
 // copies (behind pgbouncer, with a replica):
 //   - state shared by the copies: idempotency keys, cursors, sign-in throttling;
 //   - the admin through haproxy: sign in, edit a product, a bulk action, an export;
+//   - caches (principals, the category tree) follow a change on every copy within a
+//     second;
 //   - SIGKILL of a copy under a steady write load (categories, orders, stock PATCHes)
 //     whose client retries with the same Idempotency-Key: every acknowledged write is
 //     in the database, exactly once, and no stock is oversold;
@@ -155,6 +157,10 @@ func TestCluster(t *testing.T) {
 
 	t.Run("the admin works through haproxy", func(t *testing.T) {
 		adminThroughFront(t, c, front, token, "bob@example.com") // ada's sign-in is throttled by now
+	})
+
+	t.Run("caches follow a change on every copy within a second", func(t *testing.T) {
+		cachesDropped(t, c, env, front, token, "bob@example.com")
 	})
 
 	t.Run("SIGKILL under write load loses no acknowledged write", func(t *testing.T) {
