@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
 // auditRows returns the audit log, oldest first, as "resource action object_id
 // actor: field before→after; ..." lines: what a test compares.
 func (a *testApp) auditRows() []string {
 	a.t.Helper()
-	page, err := audit.New(a.st).List(context.Background(), audit.Filter{}, "", audit.MaxPage)
+	page, err := audit.New(a.st).List(context.Background(), audit.Filter{}, "", keyset.MaxLimit)
 	if err != nil {
 		a.t.Fatal(err)
 	}

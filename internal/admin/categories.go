@@ -11,6 +11,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -27,14 +28,13 @@ func (s *Server) categoryListSpec() *ListSpec[categoryRow] {
 		Path: categoriesPath, Singular: "category", Plural: "categories",
 		Columns: []Column{{Label: "Name"}, {Label: "Parent"}, {Label: "Slug"}, {Label: "Position", Class: "num"},
 			{Label: "Updated"}},
-		Search:    "Search name",
-		PageSizes: []int{50, 25, 100, 200},
+		Search: "Search name",
 		Pager: func(ctx context.Context, req PageRequest) (Paged[categoryRow], error) {
 			p, err := s.catalog.ListCategories(ctx, req.Search, req.Token, req.Limit)
 			return Paged[categoryRow]{Rows: p.Items, Next: p.Next}, err
 		},
-		Count: func(ctx context.Context, q ListQuery, exactBelow int64) (int64, bool, error) {
-			return s.catalog.CountCategories(ctx, q.Search, exactBelow)
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return s.catalog.CountCategories(ctx, q.Search)
 		},
 	}
 }

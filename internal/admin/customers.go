@@ -9,6 +9,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -24,16 +25,14 @@ const customersPath = "/admin/customers/"
 func (s *Server) customerListSpec() *ListSpec[customerRow] {
 	return &ListSpec[customerRow]{
 		Path: customersPath, Singular: "customer", Plural: "customers",
-		Columns:   []Column{{Label: "Name"}, {Label: "Email"}, {Label: "Phone"}, {Label: "Customer since"}},
-		Search:    "Search email or name",
-		PageSizes: []int{50, 25, 100, 200},
+		Columns: []Column{{Label: "Name"}, {Label: "Email"}, {Label: "Phone"}, {Label: "Customer since"}},
+		Search:  "Search email or name",
 		Pager: func(ctx context.Context, req PageRequest) (Paged[customerRow], error) {
 			p, err := s.orders.ListCustomers(ctx, orders.CustomerListParams{Q: req.Search, Limit: req.Limit, Cursor: req.Token})
 			return Paged[customerRow]{Rows: p.Items, Next: p.Next}, err
 		},
-		Count: func(ctx context.Context, q ListQuery, _ int64) (int64, bool, error) {
-			c, err := s.orders.CountCustomers(ctx, q.Search)
-			return c.N, c.Exact, err
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return s.orders.CountCustomers(ctx, q.Search)
 		},
 	}
 }

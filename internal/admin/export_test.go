@@ -114,7 +114,7 @@ func (*gate) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // The export streams: the first batch reaches the client while the second is not
 // even asked for (the gate holds its statement), so nothing is buffered whole.
-// Memory is one batch (catalog.ExportBatch rows) by construction.
+// Memory is one batch (keyset.ExportBatch rows) by construction.
 func TestExportStreams(t *testing.T) {
 	t.Parallel()
 	g := &gate{match: "ListProductsByNameAsc", nth: 2, reached: make(chan struct{}), release: make(chan struct{})}

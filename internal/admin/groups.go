@@ -10,6 +10,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -21,7 +22,7 @@ func (s *Server) groupListSpec() *ListSpec[groupRow] {
 	toList := func(req PageRequest) auth.GroupList {
 		l := auth.GroupList{Search: req.Search, Sort: req.Sort, Desc: req.Desc, Limit: req.Limit}
 		if req.After != nil {
-			l.HasAfter, l.AfterKey, l.AfterID = true, req.After.Key, req.After.ID
+			l.HasAfter, l.AfterKey, l.AfterID = true, req.After.Value, req.After.ID
 		}
 		return l
 	}
@@ -34,9 +35,9 @@ func (s *Server) groupListSpec() *ListSpec[groupRow] {
 		Fetch: func(ctx context.Context, req PageRequest) ([]groupRow, error) {
 			return s.auth.ListGroups(ctx, toList(req))
 		},
-		Cursor: func(g groupRow, _ string) Cursor { return Cursor{Key: g.SortKey, ID: g.ID} },
-		Count: func(ctx context.Context, q ListQuery, exactBelow int64) (int64, bool, error) {
-			return s.auth.CountGroups(ctx, toList(PageRequest{Search: q.Search}), exactBelow)
+		Cursor: func(g groupRow, _ string) Cursor { return Cursor{Value: g.SortKey, ID: g.ID} },
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return s.auth.CountGroups(ctx, toList(PageRequest{Search: q.Search}))
 		},
 	}
 }

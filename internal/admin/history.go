@@ -14,11 +14,9 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 )
-
-// historyPageSize is how many audit entries a page shows.
-const historyPageSize = 50
 
 // entryView is one audit entry as a page shows it: who, when, what, and each
 // changed field with its value before and after, in words.
@@ -186,10 +184,10 @@ func (s *Server) historyHandler(resource, kind, base string, name func(ctx conte
 		if !validToken(cursor) {
 			cursor = ""
 		}
-		page, err := s.audit.History(ctx, resource, id, cursor, historyPageSize)
+		page, err := s.audit.History(ctx, resource, id, cursor, keyset.DefaultLimit)
 		if fieldErrors(err) != nil {
 			cursor = ""
-			page, err = s.audit.History(ctx, resource, id, "", historyPageSize)
+			page, err = s.audit.History(ctx, resource, id, "", keyset.DefaultLimit)
 		}
 		if err != nil {
 			return err
@@ -307,15 +305,15 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if !validToken(cursor) {
 		cursor = ""
 	}
-	page, err := s.audit.List(ctx, f, cursor, historyPageSize)
+	page, err := s.audit.List(ctx, f, cursor, keyset.DefaultLimit)
 	if fieldErrors(err) != nil {
 		cursor = ""
-		page, err = s.audit.List(ctx, f, "", historyPageSize)
+		page, err = s.audit.List(ctx, f, "", keyset.DefaultLimit)
 	}
 	if err != nil {
 		return err
 	}
-	users, err := s.auth.ListUsers(ctx, auth.UserList{Sort: "email", Limit: 200})
+	users, err := s.auth.ListUsers(ctx, auth.UserList{Sort: "email", Limit: keyset.MaxLimit})
 	if err != nil {
 		return err
 	}

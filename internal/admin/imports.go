@@ -14,6 +14,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/imports"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
@@ -26,9 +27,6 @@ import (
 // without JavaScript it refreshes itself.
 
 const importsPath = "/admin/imports/"
-
-// importPageSize is how many changes or errors the import page shows at once.
-const importPageSize = 50
 
 // importFormPage is the upload form.
 type importFormPage struct {
@@ -187,12 +185,12 @@ func (s *Server) showImport(w http.ResponseWriter, r *http.Request) error {
 	pg := &importPage{Layout: Layout{Title: "Import " + imp.FileName}, Imp: viewOf(imp, time.Now()),
 		CanChange: auth.FromContext(ctx).Can("products.change")}
 	if imp.Status != imports.StatusQueued && imp.Status != imports.StatusPlanning {
-		changes, err := s.imports.Changes(ctx, imp.ID, afterRow, importPageSize+1)
+		changes, err := s.imports.Changes(ctx, imp.ID, afterRow, keyset.DefaultLimit+1)
 		if err != nil {
 			return err
 		}
-		if len(changes) > importPageSize {
-			changes = changes[:importPageSize]
+		if len(changes) > keyset.DefaultLimit {
+			changes = changes[:keyset.DefaultLimit]
 			pg.NextChange = fmt.Sprintf("%s?changes_after=%d&errors_after=%d#changes", pg.Imp.URL, changes[len(changes)-1].RowNumber, afterErr)
 		}
 		names, err := s.imports.CategoryNames(ctx)
@@ -202,12 +200,12 @@ func (s *Server) showImport(w http.ResponseWriter, r *http.Request) error {
 		for _, c := range changes {
 			pg.Changes = append(pg.Changes, importChangeView{ImportChange: c, Fields: s.fieldChanges(c.Changes, names)})
 		}
-		errs, err := s.imports.Errors(ctx, imp.ID, afterErr, importPageSize+1)
+		errs, err := s.imports.Errors(ctx, imp.ID, afterErr, keyset.DefaultLimit+1)
 		if err != nil {
 			return err
 		}
-		if len(errs) > importPageSize {
-			errs = errs[:importPageSize]
+		if len(errs) > keyset.DefaultLimit {
+			errs = errs[:keyset.DefaultLimit]
 			pg.NextError = fmt.Sprintf("%s?changes_after=%d&errors_after=%d#errors", pg.Imp.URL, afterRow, errs[len(errs)-1].Seq)
 		}
 		pg.Errors = errs
@@ -412,13 +410,13 @@ type importsPage struct {
 // (?before=ID for older ones).
 func (s *Server) listImports(w http.ResponseWriter, r *http.Request) error {
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	rows, err := s.imports.List(r.Context(), before, importPageSize+1)
+	rows, err := s.imports.List(r.Context(), before, keyset.DefaultLimit+1)
 	if err != nil {
 		return err
 	}
 	pg := &importsPage{Layout: Layout{Title: "Imports"}, CanAdd: auth.FromContext(r.Context()).Can("products.change")}
-	if len(rows) > importPageSize {
-		rows = rows[:importPageSize]
+	if len(rows) > keyset.DefaultLimit {
+		rows = rows[:keyset.DefaultLimit]
 		pg.Older = fmt.Sprintf("%s?before=%d", importsPath, rows[len(rows)-1].ID)
 	}
 	now := time.Now()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/store/jobs"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -23,9 +24,6 @@ import (
 // permission. (River's own UI, riverui, was not mounted: see the README.)
 
 const jobsPath = "/admin/jobs/"
-
-// jobsPageSize is how many jobs one page lists.
-const jobsPageSize = 50
 
 // jobState is one tab of the page: a state and how many jobs are in it.
 type jobState struct {
@@ -93,9 +91,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) error {
 		pg.States = append(pg.States, jobState{State: string(st), Count: counts[st], Current: string(st) == state,
 			Href: jobsPath + "?" + v.Encode()})
 	}
-	page, err := s.jobs.List(r.Context(), jobs.Filter{State: rivertype.JobState(state), Kind: kind, After: q.Get("after"), Limit: jobsPageSize})
+	page, err := s.jobs.List(r.Context(), jobs.Filter{State: rivertype.JobState(state), Kind: kind, After: q.Get("after"), Limit: keyset.DefaultLimit})
 	if errors.Is(err, store.ErrNotFound) { // a cursor that is not one of ours: start over
-		page, err = s.jobs.List(r.Context(), jobs.Filter{State: rivertype.JobState(state), Kind: kind, Limit: jobsPageSize})
+		page, err = s.jobs.List(r.Context(), jobs.Filter{State: rivertype.JobState(state), Kind: kind, Limit: keyset.DefaultLimit})
 	}
 	if err != nil {
 		return err

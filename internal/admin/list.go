@@ -2,12 +2,13 @@ package admin
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
 // A list page is declared once per resource as a ListSpec and served by the same
@@ -52,31 +53,19 @@ type Filter struct {
 	Accept  func(value string) bool
 }
 
-// Cursor is a keyset position: the sort key and id of a row, where a page starts
-// after (or, going back, before). Key is the sort column's value as text that sorts
-// like the column.
-type Cursor struct {
-	Key string
-	ID  int64
-}
+// Cursor is a keyset position: the sort key's value (as text that sorts like the
+// column) and id of a row, where a page starts after (or, going back, before). It
+// travels as keyset's unsigned token: it only positions a read of a list the viewer
+// may page through from its start anyway.
+type Cursor = keyset.Cursor
 
-// encode makes the cursor an opaque URL-safe token.
-func (c Cursor) encode() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.ID, 10) + ":" + c.Key))
-}
-
-// decodeCursor reads a token from encode; ok is false for anything else.
-func decodeCursor(s string) (c Cursor, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
+// cursorParam reads an after or before parameter (a keyset token); ok is false for
+// anything else.
+func cursorParam(s string) (c Cursor, ok bool) {
+	if !keyset.Decode(s, &c) || c.ID <= 0 {
 		return Cursor{}, false
 	}
-	id, key, found := strings.Cut(string(b), ":")
-	n, err := strconv.ParseInt(id, 10, 64)
-	if !found || err != nil || n <= 0 {
-		return Cursor{}, false
-	}
-	return Cursor{Key: key, ID: n}, true
+	return c, true
 }
 
 // ListQuery is a list request after checking: every field holds a value the spec
@@ -127,10 +116,6 @@ type ListSpec[R any] struct {
 	Search      string // the search box's label; "" means the list has none
 	DefaultSort string // a Column Key
 	DefaultDesc bool
-	PageSizes   []int // allowed page sizes; the first is the default
-	// ExactBelow: count exactly when the planner expects fewer matching rows than
-	// this, else show its estimate. Zero means 10,000.
-	ExactBelow int64
 
 	Fetch  func(ctx context.Context, req PageRequest) ([]R, error)
 	Cursor func(row R, sort string) Cursor // the row's position under sort
@@ -138,20 +123,13 @@ type ListSpec[R any] struct {
 	// refuses (a field error: an old bookmark, another sort) means the first page.
 	Pager   func(ctx context.Context, req PageRequest) (Paged[R], error)
 	HasLast bool // the Pager can read the last page (PageRequest.Last)
-	// Count counts the rows the query matches: exactly below exactBelow, else an
-	// estimate (exact false). Typically store.Count around a sqlc count query.
-	Count func(ctx context.Context, q ListQuery, exactBelow int64) (n int64, exact bool, err error)
+	// Count counts the rows the query matches under keyset.CountOf's policy:
+	// typically store.Count around a sqlc count query.
+	Count func(ctx context.Context, q ListQuery) (keyset.Count, error)
 }
 
-// defaultPageSizes are the page sizes a spec gets unless it names its own.
-var defaultPageSizes = []int{50, 25, 100, 200}
-
-func (sp *ListSpec[R]) sizes() []int {
-	if len(sp.PageSizes) > 0 {
-		return sp.PageSizes
-	}
-	return defaultPageSizes
-}
+// sizes are the page sizes a list offers: keyset's, the default first.
+func (sp *ListSpec[R]) sizes() []int { return keyset.PageSizes() }
 
 // With returns a copy of the spec with more filters: those whose options are known
 // only at request time (the categories of a category filter, say).
@@ -206,9 +184,9 @@ func (sp *ListSpec[R]) Parse(v url.Values) ListQuery {
 		}
 		return q
 	}
-	if c, ok := decodeCursor(v.Get("after")); ok {
+	if c, ok := cursorParam(v.Get("after")); ok {
 		q.After = &c
-	} else if c, ok := decodeCursor(v.Get("before")); ok {
+	} else if c, ok := cursorParam(v.Get("before")); ok {
 		q.Before = &c
 	}
 	return q
@@ -342,21 +320,17 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 			return nil, err
 		}
 		if q.After != nil {
-			self.Set("after", q.After.encode())
+			self.Set("after", keyset.Encode(*q.After))
 		} else if q.Before != nil {
-			self.Set("before", q.Before.encode())
+			self.Set("before", keyset.Encode(*q.Before))
 		}
 	}
 	l.Rows, l.Empty, l.Self = rows, len(rows) == 0, sp.href(self)
-	exactBelow := sp.ExactBelow
-	if exactBelow == 0 {
-		exactBelow = 10_000
-	}
-	n, exact, err := sp.Count(ctx, q, exactBelow)
+	n, err := sp.Count(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("count %s: %w", sp.Plural, err)
 	}
-	l.Count = countText(n, exact, sp.Singular, sp.Plural)
+	l.Count = countText(n.N, n.Exact, sp.Singular, sp.Plural)
 	for _, c := range sp.Columns {
 		h := Header{Label: c.Label, Class: c.Class}
 		if c.Key != "" {
@@ -424,7 +398,7 @@ func (sp *ListSpec[R]) fetched(ctx context.Context, q ListQuery, l *List[R]) ([]
 	base := sp.values(q)
 	link := func(param string, c Cursor) string {
 		v := cloneValues(base)
-		v.Set(param, c.encode())
+		v.Set(param, keyset.Encode(c))
 		return sp.href(v)
 	}
 	if q.After != nil || q.Before != nil {

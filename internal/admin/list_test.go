@@ -11,6 +11,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
 // testSpec is a list over the numbers 1..n, sortable by value, with an even/odd
@@ -42,19 +43,16 @@ func testSpec(n int) *ListSpec[int] {
 			}
 			return out, nil
 		},
-		Cursor: func(v int, _ string) Cursor { return Cursor{Key: fmt.Sprintf("%08d", v), ID: int64(v)} },
-		Count: func(ctx context.Context, q ListQuery, exactBelow int64) (int64, bool, error) {
-			if int64(n) >= exactBelow {
-				return int64(n), false, nil
-			}
-			return int64(n), true, nil
+		Cursor: func(v int, _ string) Cursor { return Cursor{Value: fmt.Sprintf("%08d", v), ID: int64(v)} },
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return keyset.CountOf(int64(n), func(int32) (int64, error) { return int64(n), nil })
 		},
 	}
 }
 
 func TestListParse(t *testing.T) {
 	sp := testSpec(10)
-	cur := Cursor{Key: "00000007:with:colons", ID: 7}
+	cur := Cursor{Value: "00000007:with:colons", ID: 7}
 	tests := []struct {
 		name  string
 		query string
@@ -71,10 +69,10 @@ func TestListParse(t *testing.T) {
 		{"page size not a number", "size=abc", ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}}},
 		{"unknown filter value ignored", "parity=prime", ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}}},
 		{"unknown parameter ignored", "evil=1", ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}}},
-		{"cursor", "after=" + cur.encode(), ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}, After: &cur}},
-		{"before cursor", "before=" + cur.encode(), ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}, Before: &cur}},
+		{"cursor", "after=" + keyset.Encode(cur), ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}, After: &cur}},
+		{"before cursor", "before=" + keyset.Encode(cur), ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}, Before: &cur}},
 		{"mangled cursor ignored", "after=!!!", ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}}},
-		{"cursor without id ignored", "after=" + (Cursor{Key: "x"}).encode(), ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}}},
+		{"cursor without id ignored", "after=" + keyset.Encode(Cursor{Value: "x"}), ListQuery{Sort: "value", Size: 50, Filters: map[string]string{}}},
 		{"long search cut", "q=" + strings.Repeat("a", 300), ListQuery{Search: strings.Repeat("a", 200), Sort: "value", Size: 50, Filters: map[string]string{}}},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -56,9 +57,8 @@ func (s *Server) orderListSpec() *ListSpec[orderRow] {
 			{Name: paramCustomer, Accept: func(v string) bool { id, err := strconv.ParseInt(v, 10, 64); return err == nil && id > 0 }},
 		},
 		Search:      "Search number, email or name",
-		DefaultSort: string(orders.SortPlaced),
-		DefaultDesc: true,
-		PageSizes:   []int{50, 25, 100, 200},
+		DefaultSort: string(orders.DefaultSort.Key),
+		DefaultDesc: orders.DefaultSort.Desc,
 		HasLast:     true,
 		Pager: func(ctx context.Context, req PageRequest) (Paged[orderRow], error) {
 			f, _ := s.orderFilter(req.Search, req.Filters) // the handler dropped what did not read
@@ -66,10 +66,9 @@ func (s *Server) orderListSpec() *ListSpec[orderRow] {
 				Sort: orders.Sort{Key: orders.SortKey(req.Sort), Desc: req.Desc}, Limit: req.Limit, Cursor: req.Token, Last: req.Last})
 			return Paged[orderRow]{Rows: p.Items, Prev: p.Prev, Next: p.Next}, err
 		},
-		Count: func(ctx context.Context, q ListQuery, _ int64) (int64, bool, error) {
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
 			f, _ := s.orderFilter(q.Search, q.Filters)
-			c, err := s.orders.CountOrders(ctx, f)
-			return c.N, c.Exact, err
+			return s.orders.CountOrders(ctx, f)
 		},
 	}
 }

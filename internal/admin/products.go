@@ -13,6 +13,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
@@ -61,9 +62,9 @@ func (s *Server) productListSpec() *ListSpec[productRow] {
 	low := s.catalog.LowStock()
 	return &ListSpec[productRow]{
 		Path: productsPath, Singular: "product", Plural: "products",
-		Columns: []Column{{Label: "Select", Class: "select"}, {Key: "name", Label: "Name"}, {Label: "SKU"},
-			{Label: "Category"}, {Label: "Status"}, {Key: "price", Label: "Price (" + s.money.code + ")", Class: "num"},
-			{Key: "stock", Label: "Stock", Class: "num"}, {Key: "updated_at", Label: "Updated"}},
+		Columns: []Column{{Label: "Select", Class: "select"}, {Key: string(catalog.SortName), Label: "Name"}, {Label: "SKU"},
+			{Label: "Category"}, {Label: "Status"}, {Key: string(catalog.SortPrice), Label: "Price (" + s.money.code + ")", Class: "num"},
+			{Key: string(catalog.SortStock), Label: "Stock", Class: "num"}, {Key: string(catalog.SortUpdatedAt), Label: "Updated"}},
 		Filters: []Filter{
 			{Name: "status", Label: "Status", Options: statusOptions()},
 			{Name: "stock", Label: "Stock", Options: []Option{
@@ -71,8 +72,8 @@ func (s *Server) productListSpec() *ListSpec[productRow] {
 				{catalog.StockIn, fmt.Sprintf("In stock (over %d)", low)}}},
 		},
 		Search:      "Search name or SKU",
-		DefaultSort: "name",
-		PageSizes:   []int{50, 25, 100, 200},
+		DefaultSort: string(catalog.DefaultSort.Key),
+		DefaultDesc: catalog.DefaultSort.Desc,
 		HasLast:     true,
 		Pager: func(ctx context.Context, req PageRequest) (Paged[productRow], error) {
 			p, err := s.catalog.ListProducts(ctx, catalog.ListParams{
@@ -85,9 +86,8 @@ func (s *Server) productListSpec() *ListSpec[productRow] {
 			}
 			return Paged[productRow]{Rows: rows, Prev: p.Prev, Next: p.Next}, err
 		},
-		Count: func(ctx context.Context, q ListQuery, _ int64) (int64, bool, error) {
-			c, err := s.catalog.CountProducts(ctx, productFilter(q.Search, q.Filters))
-			return c.N, c.Exact, err
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return s.catalog.CountProducts(ctx, productFilter(q.Search, q.Filters))
 		},
 	}
 }

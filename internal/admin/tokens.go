@@ -11,6 +11,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
@@ -32,7 +33,7 @@ func (s *Server) tokenListSpec(canRevoke bool) *ListSpec[tokenRow] {
 		l := auth.TokenList{Search: req.Search, Scope: req.Filters["scope"], State: req.Filters["state"],
 			Sort: req.Sort, Desc: req.Desc, Limit: req.Limit}
 		if req.After != nil {
-			l.HasAfter, l.AfterKey, l.AfterID = true, req.After.Key, req.After.ID
+			l.HasAfter, l.AfterKey, l.AfterID = true, req.After.Value, req.After.ID
 		}
 		return l
 	}
@@ -57,9 +58,9 @@ func (s *Server) tokenListSpec(canRevoke bool) *ListSpec[tokenRow] {
 		Fetch: func(ctx context.Context, req PageRequest) ([]tokenRow, error) {
 			return tokens.Search(ctx, toList(req))
 		},
-		Cursor: func(t tokenRow, _ string) Cursor { return Cursor{Key: t.SortKey, ID: t.ID} },
-		Count: func(ctx context.Context, q ListQuery, exactBelow int64) (int64, bool, error) {
-			return tokens.Count(ctx, toList(PageRequest{Search: q.Search, Filters: q.Filters}), exactBelow)
+		Cursor: func(t tokenRow, _ string) Cursor { return Cursor{Value: t.SortKey, ID: t.ID} },
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return tokens.Count(ctx, toList(PageRequest{Search: q.Search, Filters: q.Filters}))
 		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -22,7 +23,7 @@ func (s *Server) userListSpec() *ListSpec[userRow] {
 		l := auth.UserList{Search: req.Search, Sort: req.Sort, Desc: req.Desc, Limit: req.Limit,
 			Active: boolOf(req.Filters, "active"), Superuser: boolOf(req.Filters, "superuser")}
 		if req.After != nil {
-			l.HasAfter, l.AfterKey, l.AfterID = true, req.After.Key, req.After.ID
+			l.HasAfter, l.AfterKey, l.AfterID = true, req.After.Value, req.After.ID
 		}
 		return l
 	}
@@ -36,9 +37,9 @@ func (s *Server) userListSpec() *ListSpec[userRow] {
 		Fetch: func(ctx context.Context, req PageRequest) ([]userRow, error) {
 			return s.auth.ListUsers(ctx, toList(req))
 		},
-		Cursor: func(u userRow, _ string) Cursor { return Cursor{Key: u.SortKey, ID: u.ID} },
-		Count: func(ctx context.Context, q ListQuery, exactBelow int64) (int64, bool, error) {
-			return s.auth.CountUsers(ctx, toList(PageRequest{Search: q.Search, Filters: q.Filters}), exactBelow)
+		Cursor: func(u userRow, _ string) Cursor { return Cursor{Value: u.SortKey, ID: u.ID} },
+		Count: func(ctx context.Context, q ListQuery) (keyset.Count, error) {
+			return s.auth.CountUsers(ctx, toList(PageRequest{Search: q.Search, Filters: q.Filters}))
 		},
 	}
 }

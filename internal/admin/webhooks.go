@@ -9,6 +9,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/webhooks"
@@ -21,9 +22,6 @@ import (
 // confirmation (webhooks.delete).
 
 const webhooksPath = "/admin/webhooks/"
-
-// webhookLogSize is how many attempts the endpoint's page shows.
-const webhookLogSize = 50
 
 // webhookRow is an endpoint on the list, with its success rate.
 type webhookRow struct {
@@ -167,7 +165,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 
 // webhookPage builds the endpoint's page around form f.
 func (s *Server) webhookPage(r *http.Request, e db.WebhookEndpoint, f webhookForm, errs validator.Errors) (*webhookFormPage, error) {
-	attempts, err := s.webhooks.Attempts(r.Context(), e.ID, 0, webhookLogSize)
+	attempts, err := s.webhooks.Attempts(r.Context(), e.ID, 0, keyset.DefaultLimit)
 	if err != nil {
 		return nil, err
 	}

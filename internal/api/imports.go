@@ -182,13 +182,9 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
 			return badParam(name, "is not a parameter of this route (limit, cursor)")
 		}
 	}
-	limit := defaultLimit
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return badParam("limit", fmt.Sprintf("must be a whole number from 1 to %d", maxLimit))
-		}
-		limit = n
+	limit, err := limitParam(q)
+	if err != nil {
+		return err
 	}
 	after := 0
 	if v := q.Get("cursor"); v != "" {

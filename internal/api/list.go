@@ -1,13 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,21 +14,15 @@ import (
 	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 	"github.com/stockroom-dev/stockroom/internal/web"
 )
 
-// List paging limits.
-const (
-	defaultLimit = 50
-	maxLimit     = 200
-	macLen       = 16 // bytes of HMAC-SHA256 kept in a cursor: forging one is still 2^-128
-)
-
 // listSpec is what a list endpoint accepts besides limit and cursor.
 type listSpec struct {
-	orderings []string // the accepted ordering values, the default first
+	orderings []string // the accepted ordering values, the default first: a domain Table's Orderings
 	filters   []string // the accepted filter parameters (q, status, ...)
 }
 
@@ -48,7 +39,8 @@ type pageRequest struct {
 func (p pageRequest) Fetch() int32 { return int32(p.Limit) + 1 }
 
 // cursor is where a page ends: the last row's sort value and id (the tie-breaker),
-// with the ordering and filters it belongs to. It travels signed and opaque.
+// with the ordering and filters it belongs to. It travels signed and opaque
+// (keyset.Signed).
 type cursor struct {
 	Ordering string `json:"o"`
 	Filter   string `json:"f"`
@@ -76,13 +68,10 @@ func (s *Server) page(r *http.Request, spec listSpec) (pageRequest, error) {
 			return pageRequest{}, badParam(name, "is given more than once")
 		}
 	}
-	p := pageRequest{Limit: defaultLimit, Ordering: spec.orderings[0]}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			return pageRequest{}, badParam("limit", fmt.Sprintf("must be a whole number from 1 to %d", maxLimit))
-		}
-		p.Limit = n
+	p := pageRequest{Ordering: spec.orderings[0]}
+	var err error
+	if p.Limit, err = limitParam(q); err != nil {
+		return pageRequest{}, err
 	}
 	if v := q.Get("ordering"); v != "" {
 		if !slices.Contains(spec.orderings, v) {
@@ -92,8 +81,8 @@ func (s *Server) page(r *http.Request, spec listSpec) (pageRequest, error) {
 	}
 	p.filter = fingerprint(r.URL.Path, q)
 	if v := q.Get("cursor"); v != "" {
-		c, err := s.decodeCursor(v)
-		if err != nil {
+		var c cursor
+		if !s.cursors.Decode(v, &c) {
 			return pageRequest{}, badParam("cursor", "is not a cursor this list issued")
 		}
 		if c.Ordering != p.Ordering {
@@ -148,41 +137,22 @@ func pageOf[T any](s *Server, p pageRequest, rows []T, key func(T) (string, int6
 // package's own opaque cursor travels as key (with id 0): the signature then binds
 // it to this list's ordering and filters, which the domain cannot check.
 func (s *Server) next(p pageRequest, key string, id int64) *string {
-	c := s.encodeCursor(cursor{Ordering: p.Ordering, Filter: p.filter, Key: key, ID: id})
+	c := s.cursors.Encode(cursor{Ordering: p.Ordering, Filter: p.filter, Key: key, ID: id})
 	return &c
 }
 
-func (s *Server) encodeCursor(c cursor) string {
-	payload, err := json.Marshal(c)
-	if err != nil { // strings and an int: this cannot fail
-		panic(err)
+// limitParam reads ?limit: keyset.DefaultLimit when absent, else a whole number
+// from 1 to keyset.MaxLimit.
+func limitParam(q url.Values) (int, error) {
+	v := q.Get("limit")
+	if v == "" {
+		return keyset.DefaultLimit, nil
 	}
-	return base64.RawURLEncoding.EncodeToString(append(payload, s.mac(payload)...))
-}
-
-func (s *Server) decodeCursor(v string) (cursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(v)
-	if err != nil || len(b) <= macLen {
-		return cursor{}, fmt.Errorf("cursor: not base64url")
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > keyset.MaxLimit {
+		return 0, badParam("limit", fmt.Sprintf("must be a whole number from 1 to %d", keyset.MaxLimit))
 	}
-	payload, sum := b[:len(b)-macLen], b[len(b)-macLen:]
-	if !hmac.Equal(sum, s.mac(payload)) {
-		return cursor{}, fmt.Errorf("cursor: signature does not match")
-	}
-	var c cursor
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return cursor{}, fmt.Errorf("cursor: %w", err)
-	}
-	return c, nil
-}
-
-func (s *Server) mac(payload []byte) []byte {
-	m := hmac.New(sha256.New, s.cursorKey)
-	m.Write([]byte("stockroom cursor v1\x00"))
-	m.Write(payload)
-	return m.Sum(nil)[:macLen]
+	return n, nil
 }
 
 // sharedSecret returns the secret called name that every instance shares, creating

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
 // seedWidgets inserts n widgets named n00, n01, ... in a scrambled order (name
@@ -163,9 +165,9 @@ func TestListRefusesBadParameters(t *testing.T) {
 	filtered := first("&q=n")
 	tampered := []byte(good)
 	tampered[5] ^= 1 // one bit anywhere breaks the signature
-	other := &Server{cursorKey: []byte("another server's key, 32 bytes!")}
-	forged := other.encodeCursor(cursor{Ordering: "id", Filter: fingerprint("/api/v1/widgets", url.Values{}), ID: 1})
-	foreign := h.api.encodeCursor(cursor{Ordering: "id", Filter: fingerprint("/api/v1/products", url.Values{}), ID: 1})
+	other := &Server{cursors: keyset.Signed([]byte("another server's key, 32 bytes!"))}
+	forged := other.cursors.Encode(cursor{Ordering: "id", Filter: fingerprint("/api/v1/widgets", url.Values{}), ID: 1})
+	foreign := h.api.cursors.Encode(cursor{Ordering: "id", Filter: fingerprint("/api/v1/products", url.Values{}), ID: 1})
 	tests := []struct {
 		name, query, field string
 	}{

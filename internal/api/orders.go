@@ -119,7 +119,7 @@ const computedMessage = "is computed by the server from the variants' current pr
 
 // orderList is what GET /api/v1/orders accepts.
 var orderList = listSpec{
-	orderings: []string{"-placed_at", "placed_at", "-total", "total"},
+	orderings: orders.Sorts.Orderings(),
 	filters:   []string{"q", "status", "customer", "placed", "placed_from", "placed_to", "total_min", "total_max"},
 }
 

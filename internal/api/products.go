@@ -88,7 +88,7 @@ var productPatchReadOnly = append([]string{"variants"}, productReadOnly...)
 
 // productList is what GET /api/v1/products accepts.
 var productList = listSpec{
-	orderings: []string{"name", "-name", "updated_at", "-updated_at", "price", "-price", "stock", "-stock"},
+	orderings: catalog.Sorts.Orderings(),
 	filters:   []string{"q", "category", "status", "stock", "updated_since", "sku"},
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/events"
 	"github.com/stockroom-dev/stockroom/internal/imports"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
@@ -75,21 +76,21 @@ type Options struct {
 
 // Server is the JSON API.
 type Server struct {
-	st        *store.Store
-	catalog   *catalog.Catalog
-	orders    *orders.Orders
-	currency  string
-	tokens    *auth.Tokens
-	log       *slog.Logger
-	session   func(*http.Request) (*auth.Principal, error)
-	csrf      *http.CrossOriginProtection
-	limiter   *limiter // nil: no limit
-	cursorKey []byte
-	mux       *http.ServeMux // set by Routes; unmatched requests ask it which methods exist
-	events    *events.Hub    // nil: no event stream
-	webhooks  *webhooks.Service
-	imports   *imports.Service
-	heart     atomic.Pointer[heartbeat] // nil: no heartbeat runs (see RunHeartbeat)
+	st       *store.Store
+	catalog  *catalog.Catalog
+	orders   *orders.Orders
+	currency string
+	tokens   *auth.Tokens
+	log      *slog.Logger
+	session  func(*http.Request) (*auth.Principal, error)
+	csrf     *http.CrossOriginProtection
+	limiter  *limiter       // nil: no limit
+	cursors  keyset.Codec   // signs the lists' cursors
+	mux      *http.ServeMux // set by Routes; unmatched requests ask it which methods exist
+	events   *events.Hub    // nil: no event stream
+	webhooks *webhooks.Service
+	imports  *imports.Service
+	heart    atomic.Pointer[heartbeat] // nil: no heartbeat runs (see RunHeartbeat)
 }
 
 // New returns the API on st. It loads (or, on the very first start, creates) the
@@ -103,18 +104,18 @@ func New(ctx context.Context, st *store.Store, log *slog.Logger, opts Options) (
 		return nil, err
 	}
 	s := &Server{
-		st:        st,
-		catalog:   opts.Catalog,
-		orders:    opts.Orders,
-		currency:  opts.Currency,
-		tokens:    opts.Tokens,
-		log:       log,
-		session:   opts.SessionPrincipal,
-		csrf:      http.NewCrossOriginProtection(),
-		cursorKey: key,
-		events:    opts.Events,
-		webhooks:  opts.Webhooks,
-		imports:   opts.Imports,
+		st:       st,
+		catalog:  opts.Catalog,
+		orders:   opts.Orders,
+		currency: opts.Currency,
+		tokens:   opts.Tokens,
+		log:      log,
+		session:  opts.SessionPrincipal,
+		csrf:     http.NewCrossOriginProtection(),
+		cursors:  keyset.Signed(key),
+		events:   opts.Events,
+		webhooks: opts.Webhooks,
+		imports:  opts.Imports,
 	}
 	st.BeforeCommit(markCommitted) // see idempotent
 	if s.tokens == nil {

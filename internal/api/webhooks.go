@@ -250,11 +250,9 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request) e
 			return badParam(name, "is not a parameter of this list")
 		}
 	}
-	limit := defaultLimit
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > maxLimit {
-			return badParam("limit", fmt.Sprintf("must be a whole number from 1 to %d", maxLimit))
-		}
+	limit, err := limitParam(q)
+	if err != nil {
+		return err
 	}
 	var before int64
 	if v := q.Get("before"); v != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -146,7 +147,7 @@ func TestListAndHistory(t *testing.T) {
 	for _, bad := range []struct {
 		cursor string
 		limit  int
-	}{{"", 0}, {"", audit.MaxPage + 1}, {"not-a-cursor", 10}} {
+	}{{"", 0}, {"", keyset.MaxLimit + 1}, {"not-a-cursor", 10}} {
 		_, err := log.List(ctx, audit.Filter{}, bad.cursor, bad.limit)
 		if !errors.As(err, new(validator.Errors)) {
 			t.Errorf("List(cursor %q, limit %d): err = %v, want a field error", bad.cursor, bad.limit, err)

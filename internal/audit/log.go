@@ -2,18 +2,14 @@ package audit
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
-
-// MaxPage is the most entries one page holds.
-const MaxPage = 200
 
 // Log reads the audit log.
 type Log struct {
@@ -39,7 +35,7 @@ type Filter struct {
 }
 
 // History returns the entries of one object, newest first, limit at a time (1 to
-// MaxPage), from cursor ("" for the newest; a Page's Next for the following page).
+// keyset.MaxLimit), from cursor ("" for the newest; a Page's Next for the following page).
 func (l *Log) History(ctx context.Context, resource string, id int64, cursor string, limit int) (Page, error) {
 	at, before, err := readCursor(cursor, limit)
 	if err != nil {
@@ -91,11 +87,7 @@ func (l *Log) List(ctx context.Context, f Filter, cursor string, limit int) (Pag
 // pageOf turns limit+1 rows into a page of limit and the cursor after it.
 func pageOf(rows []db.AuditLog, limit int) (Page, error) {
 	var p Page
-	if len(rows) > limit {
-		rows = rows[:limit]
-		last := rows[len(rows)-1]
-		p.Next = writeCursor(last.At, last.ID)
-	}
+	rows, p.Next = keyset.Next(rows, limit, logSort, func(r db.AuditLog) (string, int64) { return keyset.TimeValue(r.At), r.ID })
 	p.Entries = make([]Entry, len(rows))
 	for i, r := range rows {
 		e, err := entryOf(r)
@@ -107,33 +99,19 @@ func pageOf(rows []db.AuditLog, limit int) (Page, error) {
 	return p, nil
 }
 
-// cursor is the keyset of the last entry shown: entries come newest first, ordered
-// by (at, id), and the next page starts below it.
-type cursor struct {
-	At time.Time `json:"at"`
-	ID int64     `json:"id"`
-}
-
-func writeCursor(at time.Time, id int64) string {
-	b, _ := json.Marshal(cursor{At: at, ID: id}) // a time and a number always encode
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+// logSort names the log's one ordering in its cursors: entries come newest first,
+// ordered by (at, id), and the next page starts below the last entry shown.
+const logSort = "-at"
 
 // readCursor decodes a cursor ("" is the first page) and checks limit.
 func readCursor(s string, limit int) (*time.Time, *int64, error) {
-	if limit < 1 || limit > MaxPage {
-		return nil, nil, validator.Errors{"limit": fmt.Sprintf("must be from 1 to %d", MaxPage)}
+	if limit < 1 || limit > keyset.MaxLimit {
+		return nil, nil, validator.Errors{"limit": fmt.Sprintf("must be from 1 to %d", keyset.MaxLimit)}
 	}
-	if s == "" {
-		return nil, nil, nil
+	c, err := keyset.ReadNext(s, logSort, keyset.Time)
+	if err != nil || c == nil {
+		return nil, nil, err
 	}
-	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err == nil {
-		err = json.Unmarshal(b, &c)
-	}
-	if err != nil || c.ID <= 0 || c.At.IsZero() {
-		return nil, nil, validator.Errors{"cursor": "is not valid"}
-	}
-	return &c.At, &c.ID, nil
+	at, _ := time.Parse(time.RFC3339Nano, c.Value) // ReadNext checked it
+	return &at, &c.ID, nil
 }

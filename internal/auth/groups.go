@@ -8,6 +8,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -235,8 +236,8 @@ func (s *Service) ListGroups(ctx context.Context, l GroupList) ([]db.ListGroupsR
 }
 
 // CountGroups counts the groups l's search matches, like CountUsers.
-func (s *Service) CountGroups(ctx context.Context, l GroupList, exactBelow int64) (int64, bool, error) {
-	return s.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+func (s *Service) CountGroups(ctx context.Context, l GroupList) (keyset.Count, error) {
+	return s.st.Count(ctx, func(q *db.Queries, _ int32) (int64, error) {
 		return q.CountGroups(ctx, likePattern(l.Search))
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -262,11 +263,11 @@ func (t *Tokens) Search(ctx context.Context, l TokenList) ([]db.SearchAPITokensR
 	return rows, nil
 }
 
-// Count counts the tokens l's search and filters match: exactly below exactBelow,
-// else the planner's estimate.
-func (t *Tokens) Count(ctx context.Context, l TokenList, exactBelow int64) (n int64, exact bool, err error) {
+// Count counts the tokens l's search and filters match (the policy is
+// keyset.CountOf).
+func (t *Tokens) Count(ctx context.Context, l TokenList) (keyset.Count, error) {
 	search, scope, state := l.filters()
-	return t.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+	return t.st.Count(ctx, func(q *db.Queries, _ int32) (int64, error) {
 		return q.CountAPITokens(ctx, db.CountAPITokensParams{Search: search, Scope: scope, State: state})
 	})
 }

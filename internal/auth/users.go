@@ -8,6 +8,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -409,10 +410,9 @@ func (s *Service) ListUsers(ctx context.Context, l UserList) ([]db.ListUsersRow,
 	return rows, nil
 }
 
-// CountUsers counts the users l's filters match: exactly below exactBelow, else the
-// planner's estimate.
-func (s *Service) CountUsers(ctx context.Context, l UserList, exactBelow int64) (n int64, exact bool, err error) {
-	return s.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+// CountUsers counts the users l's filters match (the policy is keyset.CountOf).
+func (s *Service) CountUsers(ctx context.Context, l UserList) (keyset.Count, error) {
+	return s.st.Count(ctx, func(q *db.Queries, _ int32) (int64, error) {
 		return q.CountUsers(ctx, db.CountUsersParams{Search: likePattern(l.Search), Active: l.Active, Superuser: l.Superuser})
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/catalog"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
@@ -46,8 +47,8 @@ func BenchmarkListProducts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	deep := catalog.ListParams{Limit: catalog.MaxPageSize}
-	for range total.N / 2 / catalog.MaxPageSize {
+	deep := catalog.ListParams{Limit: keyset.MaxLimit}
+	for range total.N / 2 / keyset.MaxLimit {
 		page, err := cat.ListProducts(ctx, deep)
 		if err != nil {
 			b.Fatal(err)

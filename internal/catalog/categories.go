@@ -188,24 +188,15 @@ func (t *treeCache) changed(connected bool) {
 	}
 }
 
-// categoryCursor is the keyset of the last category on a page.
-type categoryCursor struct {
-	Name string `json:"n"`
-	ID   int64  `json:"id"`
-}
-
 // CategoryPage is one page of categories in name order; Next is the cursor of the
 // next page or "".
-type CategoryPage struct {
-	Items []db.Category
-	Next  string
-}
+type CategoryPage = keyset.Page[db.Category]
 
 // ListCategories returns categories whose name contains q (any case; "" for all) in
-// name order, limit at a time (0: DefaultPageSize), from cursor ("" for the first
-// page).
+// name order, limit at a time (0: keyset.DefaultLimit), from cursor ("" for the
+// first page).
 func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, limit int) (CategoryPage, error) {
-	limit, err := keyset.Limit(limit, DefaultPageSize, MaxPageSize)
+	limit, err := keyset.Limit(limit, keyset.DefaultLimit, keyset.MaxLimit)
 	if err != nil {
 		return CategoryPage{}, err
 	}
@@ -213,12 +204,12 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 	if p.Q, err = categoryPattern(q); err != nil {
 		return CategoryPage{}, err
 	}
-	var k categoryCursor
-	if cursor != "" {
-		if !keyset.Decode(cursor, &k) || k.ID <= 0 {
-			return CategoryPage{}, keyset.Err()
-		}
-		p.AfterName, p.AfterID = &k.Name, &k.ID
+	cur, err := keyset.ReadNext(cursor, "name", func(string) bool { return true })
+	if err != nil {
+		return CategoryPage{}, err
+	}
+	if cur != nil {
+		p.AfterName, p.AfterID = &cur.Value, &cur.ID
 	}
 	var rows []db.Category
 	err = c.st.Replica(ctx, func(q *db.Queries) (err error) {
@@ -228,29 +219,25 @@ func (c *Catalog) ListCategories(ctx context.Context, q string, cursor string, l
 	if err != nil {
 		return CategoryPage{}, fmt.Errorf("list categories: %w", err)
 	}
-	page := CategoryPage{Items: rows}
-	if len(rows) > limit {
-		page.Items = rows[:limit]
-		last := rows[limit-1]
-		page.Next = keyset.Encode(categoryCursor{Name: last.Name, ID: last.ID})
-	}
+	var page CategoryPage
+	page.Items, page.Next = keyset.Next(rows, limit, "name", func(c db.Category) (string, int64) { return c.Name, c.ID })
 	return page, nil
 }
 
-// CountCategories counts the categories ListCategories lists for q: exactly below
-// exactBelow, else the planner's estimate (exact false).
-func (c *Catalog) CountCategories(ctx context.Context, q string, exactBelow int64) (n int64, exact bool, err error) {
+// CountCategories counts the categories ListCategories lists for q (the policy is
+// keyset.CountOf).
+func (c *Catalog) CountCategories(ctx context.Context, q string) (Count, error) {
 	pattern, err := categoryPattern(q)
 	if err != nil {
-		return 0, false, err
+		return Count{}, err
 	}
-	n, exact, err = c.st.Count(ctx, exactBelow, func(q *db.Queries) (int64, error) {
+	n, err := c.st.Count(ctx, func(q *db.Queries, _ int32) (int64, error) {
 		return q.CountCategoriesMatching(ctx, pattern)
 	})
 	if err != nil {
-		return 0, false, fmt.Errorf("count categories: %w", err)
+		return Count{}, fmt.Errorf("count categories: %w", err)
 	}
-	return n, exact, nil
+	return n, nil
 }
 
 // categoryPattern is the search text q as the category queries take it: nil for

@@ -163,9 +163,9 @@ func TestCountCategories(t *testing.T) {
 		{"nothing", 0},
 	}
 	for _, tt := range tests {
-		n, exact, err := e.cat.CountCategories(ctx, tt.q, 1000)
-		if err != nil || n != tt.want || !exact {
-			t.Errorf("CountCategories(%q) = %d, %t, %v; want %d, exact", tt.q, n, exact, err, tt.want)
+		n, err := e.cat.CountCategories(ctx, tt.q)
+		if err != nil || n.N != tt.want || !n.Exact {
+			t.Errorf("CountCategories(%q) = %d, %t, %v; want %d, exact", tt.q, n.N, n.Exact, err, tt.want)
 		}
 		page, err := e.cat.ListCategories(ctx, tt.q, "", 0)
 		if err != nil || int64(len(page.Items)) != tt.want {

@@ -14,15 +14,8 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
-// Page sizes of the product list.
+// Limits of the product list. Page sizes and the exact-count limit are keyset's.
 const (
-	DefaultPageSize = 50
-	MaxPageSize     = 200
-	// ExactCountLimit is the largest count CountProducts gives exactly; above it, the
-	// count is the planner's estimate ("about N").
-	ExactCountLimit = 10000
-	// ExportBatch is how many rows ExportProducts reads per statement.
-	ExportBatch = 1000
 	// MaxQuery is the longest search text.
 	MaxQuery = 200
 	// MatchFirstLimit is, with a quarter of the catalog when that is more, the most
@@ -42,47 +35,26 @@ const (
 	SortStock     SortKey = "stock" // the total over the variants
 )
 
-// Sort is a list ordering: a key and a direction. Ties are broken by id in the
-// same direction.
-type Sort struct {
-	Key  SortKey
-	Desc bool
+// Sort is a product list ordering.
+type Sort = keyset.Sort[SortKey]
+
+// Sorts is the product list's sort-key table: what it sorts by, by default by name.
+var Sorts = keyset.Table[SortKey, db.ProductListing]{
+	Keys: []keyset.Key[SortKey, db.ProductListing]{
+		{Name: SortName, Value: func(r db.ProductListing) string { return r.Name }},
+		{Name: SortUpdatedAt, Value: func(r db.ProductListing) string { return keyset.TimeValue(r.UpdatedAt) }, Valid: keyset.Time},
+		{Name: SortPrice, Value: func(r db.ProductListing) string { return strconv.FormatInt(r.PriceMinCents, 10) }, Valid: keyset.Int},
+		{Name: SortStock, Value: func(r db.ProductListing) string { return strconv.FormatInt(r.StockTotal, 10) }, Valid: keyset.Int},
+	},
+	Default: Sort{Key: SortName},
 }
 
 // DefaultSort is the ordering when none is asked for.
-var DefaultSort = Sort{Key: SortName}
-
-// orDefault is s, or DefaultSort for the zero Sort; an unknown key is a field error.
-func (s Sort) orDefault() (Sort, error) {
-	switch s.Key {
-	case "":
-		return DefaultSort, nil
-	case SortName, SortUpdatedAt, SortPrice, SortStock:
-		return s, nil
-	}
-	return Sort{}, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"}
-}
+var DefaultSort = Sorts.Default
 
 // ParseSort reads an ordering as URLs and the API write it: "name", "-updated_at"
 // ("-" for descending). "" is DefaultSort.
-func ParseSort(s string) (Sort, error) {
-	if s == "" {
-		return DefaultSort, nil
-	}
-	o := Sort{Key: SortKey(strings.TrimPrefix(s, "-")), Desc: strings.HasPrefix(s, "-")}
-	if o.Key == "" {
-		return Sort{}, validator.Errors{"ordering": "must be one of name, updated_at, price, stock, each optionally with a leading -"}
-	}
-	return o.orDefault()
-}
-
-// String is the ordering as ParseSort reads it.
-func (s Sort) String() string {
-	if s.Desc {
-		return "-" + string(s.Key)
-	}
-	return string(s.Key)
-}
+func ParseSort(s string) (Sort, error) { return Sorts.Parse(s) }
 
 // The stock filter's values.
 const (
@@ -101,22 +73,10 @@ type Filter struct {
 }
 
 // ListParams asks for one page of the product list.
-type ListParams struct {
-	Filter
-	Sort   Sort   // the zero Sort is DefaultSort
-	Limit  int    // rows per page, 1 to MaxPageSize; 0 is DefaultPageSize
-	Cursor string // "" for the first page, else a Page's Next or Prev
-	Last   bool   // the last page (Cursor is then ignored)
-}
+type ListParams = keyset.Params[Filter, SortKey]
 
-// Page is one page of the product list. Next and Prev are cursors for the pages
-// after and before it, "" when there is none. They are opaque, safe in a URL, and
-// valid only with the same ordering.
-type Page struct {
-	Items []db.ProductListing
-	Next  string
-	Prev  string
-}
+// Page is one page of the product list.
+type Page = keyset.Page[db.ProductListing]
 
 // ListProducts returns one page of the products p selects, in p.Sort's order,
 // reading from an index from the cursor on: the first page, the next one and the
@@ -124,17 +84,7 @@ type Page struct {
 // filter (the category's subcategories are read first) and one with a search (the
 // planner's estimate of the matches, which decides how the search runs).
 func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) {
-	limit, err := keyset.Limit(p.Limit, DefaultPageSize, MaxPageSize)
-	if err != nil {
-		return Page{}, err
-	}
-	if p.Sort, err = p.Sort.orDefault(); err != nil {
-		return Page{}, err
-	}
-	if p.Last {
-		p.Cursor = "" // the last page is the last page, wherever the caller was
-	}
-	cur, err := keyset.Read(p.Cursor, p.Sort.String(), func(v string) bool { return validKey(p.Sort.Key, v) })
+	limit, cur, err := keyset.Start(Sorts, &p)
 	if err != nil {
 		return Page{}, err
 	}
@@ -167,21 +117,14 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 	if err != nil {
 		return Page{}, fmt.Errorf("list products: %w", err)
 	}
-	var page Page
-	page.Items, page.Prev, page.Next = keyset.Paginate(rows, limit, p.Sort.String(), cur, p.Last,
-		func(r db.ProductListing) (string, int64) { return keyValue(p.Sort.Key, r), r.ID })
-	return page, nil
+	return keyset.Finish(Sorts, p, rows, limit, cur, func(r db.ProductListing) int64 { return r.ID }), nil
 }
 
 // Count is a product count: exact, or the planner's estimate.
-type Count struct {
-	N     int64
-	Exact bool // false: "about N"
-}
+type Count = keyset.Count
 
-// CountProducts counts the products f selects without counting a large set: when
-// the planner expects more than ExactCountLimit it returns that estimate; otherwise
-// it counts, up to ExactCountLimit+1, and the count is exact if it stays within. It
+// CountProducts counts the products f selects without counting a large set (the
+// policy is keyset.CountOf). It
 // runs one or two statements (one more with a category filter); the whole catalog's
 // estimate is the planner's count of it, read at most once a minute (MatchFirst
 // uses it too), so a large catalog's unfiltered count usually runs none.
@@ -206,24 +149,13 @@ func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 		if err != nil {
 			return err
 		}
-		// Estimates can be off several times either way; count when it may be small.
-		if estimate > 2*ExactCountLimit {
-			n = Count{N: estimate}
-			return nil
-		}
-		exact, err := q.CountProducts(ctx, db.CountProductsParams{
-			Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
-			UpdatedSince: args.UpdatedSince, Pattern: args.Pattern, MaxCount: ExactCountLimit + 1,
+		n, err = keyset.CountOf(estimate, func(max int32) (int64, error) {
+			return q.CountProducts(ctx, db.CountProductsParams{
+				Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
+				UpdatedSince: args.UpdatedSince, Pattern: args.Pattern, MaxCount: max,
+			})
 		})
-		if err != nil {
-			return err
-		}
-		if exact <= ExactCountLimit {
-			n = Count{N: exact, Exact: true}
-		} else {
-			n = Count{N: max(estimate, exact)}
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return Count{}, fmt.Errorf("count products: %w", err)
@@ -231,15 +163,15 @@ func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 	return n, nil
 }
 
-// ExportProducts calls fn with every product p selects, in p's order, ExportBatch
-// rows at a time (p.Limit, p.Cursor and p.Last are ignored). Memory stays flat
+// ExportProducts calls fn with every product p selects, in p's order,
+// keyset.ExportBatch rows at a time (p.Limit, p.Cursor and p.Last are ignored). Memory stays flat
 // whatever the count: each batch is one keyset statement from where the last ended,
 // so fn can write a batch out before the next is read. All batches read one
 // snapshot (store.Snapshot): a product changed during the export shows as it was
 // when the export began, and none is skipped or repeated, whatever changes.
 func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db.ProductListing) error) error {
 	var err error
-	if p.Sort, err = p.Sort.orDefault(); err != nil {
+	if p.Sort, err = Sorts.Check(p.Sort); err != nil {
 		return err
 	}
 	list := listQuery(p.Sort)
@@ -250,28 +182,17 @@ func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db
 		if err != nil {
 			return err
 		}
-		args.RowLimit = ExportBatch
+		args.RowLimit = keyset.ExportBatch
 		if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
 			return err
 		}
-		for {
-			rows, err := list(ctx, q, args)
-			if err != nil {
-				return err
-			}
-			if len(rows) == 0 {
-				return nil
-			}
-			if err := fn(rows); err != nil {
-				return err
-			}
-			if len(rows) < ExportBatch {
-				return nil
-			}
-			last := rows[len(rows)-1]
-			value := keyValue(p.Sort.Key, last)
-			args.AfterValue, args.AfterID = &value, &last.ID
-		}
+		return keyset.Export(Sorts, p.Sort.Key, func(r db.ProductListing) int64 { return r.ID },
+			func(after *keyset.Cursor) ([]db.ProductListing, error) {
+				if after != nil {
+					args.AfterValue, args.AfterID = &after.Value, &after.ID
+				}
+				return list(ctx, q, args)
+			}, fn)
 	})
 	if err != nil {
 		return fmt.Errorf("export products: %w", err)
@@ -479,31 +400,4 @@ func listAllQuery(s Sort) func(q *db.Queries, ctx context.Context, limit int32) 
 	default:
 		return (*db.Queries).ListAllProductsByStockDesc
 	}
-}
-
-// keyValue is row's sort key as the list queries take it: text, cast back in SQL.
-func keyValue(k SortKey, row db.ProductListing) string {
-	switch k {
-	case SortUpdatedAt:
-		return row.UpdatedAt.UTC().Format(time.RFC3339Nano)
-	case SortPrice:
-		return strconv.FormatInt(row.PriceMinCents, 10)
-	case SortStock:
-		return strconv.FormatInt(row.StockTotal, 10)
-	}
-	return row.Name
-}
-
-// validKey reports whether v can be cast to k's column type, so that a forged
-// cursor is a field error rather than a database error.
-func validKey(k SortKey, v string) bool {
-	switch k {
-	case SortUpdatedAt:
-		_, err := time.Parse(time.RFC3339Nano, v)
-		return err == nil
-	case SortPrice, SortStock:
-		_, err := strconv.ParseInt(v, 10, 64)
-		return err == nil
-	}
-	return true
 }

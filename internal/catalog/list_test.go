@@ -9,6 +9,7 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/seed"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
@@ -231,8 +232,8 @@ func TestExportProducts(t *testing.T) {
 	err := e.cat.ExportProducts(ctx, catalog.ListParams{Filter: catalog.Filter{Status: catalog.StatusActive}, Sort: catalog.Sort{Key: catalog.SortPrice, Desc: true}},
 		func(rows []db.ProductListing) error {
 			batches++
-			if len(rows) > catalog.ExportBatch {
-				t.Errorf("batch of %d rows, want at most %d", len(rows), catalog.ExportBatch)
+			if len(rows) > keyset.ExportBatch {
+				t.Errorf("batch of %d rows, want at most %d", len(rows), keyset.ExportBatch)
 			}
 			got = append(got, ids(rows)...)
 			return nil
@@ -240,7 +241,7 @@ func TestExportProducts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(got, want) || batches != (len(want)+catalog.ExportBatch-1)/catalog.ExportBatch {
+	if !slices.Equal(got, want) || batches != (len(want)+keyset.ExportBatch-1)/keyset.ExportBatch {
 		t.Errorf("export: %d rows in %d batches, want the %d rows SQL gives", len(got), batches, len(want))
 	}
 	stop := errors.New("client gone")

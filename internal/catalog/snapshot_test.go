@@ -8,13 +8,14 @@ import (
 
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
 // An export is one snapshot: products deleted, added and renamed while it streams
 // (after its first batch) are in the file as they were when it began, none missed,
 // none twice.
 func TestExportProductsIsOneSnapshot(t *testing.T) {
-	e := seeded(t, 2*catalog.ExportBatch+100)
+	e := seeded(t, 2*keyset.ExportBatch+100)
 	ctx := context.Background()
 	want := e.oracle(t, "true", "lower(name), id")
 	late := want[len(want)-1] // in the last batch

@@ -165,3 +165,24 @@ func Paginate[R any](rows []R, limit int, sort string, cur *Cursor, last bool, a
 	}
 	return rows, prev, next
 }
+
+// ReadNext is Read for a list read only forwards (no previous or last page: the
+// audit log, a customer's or a category's list): a cursor that goes back is refused.
+func ReadNext(token, sort string, valid func(value string) bool) (*Cursor, error) {
+	c, err := Read(token, sort, valid)
+	if err == nil && c != nil && c.Back {
+		return nil, Err()
+	}
+	return c, err
+}
+
+// Next cuts rows a forwards-only list read (at most limit+1) to the page, and makes
+// the cursor of the page after it ("" when there is none).
+func Next[R any](rows []R, limit int, sort string, at func(R) (string, int64)) (page []R, next string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	value, id := at(rows[limit-1])
+	return rows, Encode(Cursor{Sort: sort, Value: value, ID: id})
+}

@@ -184,8 +184,8 @@ func TestTable(t *testing.T) {
 }
 
 func TestCountOf(t *testing.T) {
-	count := func(n int64) func(int64) (int64, error) {
-		return func(max int64) (int64, error) { return min(n, max), nil }
+	count := func(n int64) func(int32) (int64, error) {
+		return func(max int32) (int64, error) { return min(n, int64(max)), nil }
 	}
 	tests := []struct {
 		estimate, rows int64

@@ -194,7 +194,7 @@ type Count struct {
 // several times either way), the count is that estimate; otherwise count runs,
 // asked to stop past max = ExactCountLimit+1 rows (a query that cannot stop early
 // may ignore max), and its result is exact if it stays within ExactCountLimit.
-func CountOf(estimate int64, count func(max int64) (int64, error)) (Count, error) {
+func CountOf(estimate int64, count func(max int32) (int64, error)) (Count, error) {
 	if estimate > 2*ExactCountLimit {
 		return Count{N: estimate}, nil
 	}
@@ -206,4 +206,33 @@ func CountOf(estimate int64, count func(max int64) (int64, error)) (Count, error
 		return Count{N: n, Exact: true}, nil
 	}
 	return Count{N: max(estimate, n)}, nil
+}
+
+// ExportBatch is how many rows an export reads per statement.
+const ExportBatch = 1000
+
+// Export reads a whole list in key's order, ExportBatch rows at a time, and hands
+// each batch to fn: memory stays flat whatever the count. read gets the position
+// after the previous batch's last row (nil for the first batch) and returns up to
+// ExportBatch rows from there; id gives a row's id. Run it inside one snapshot
+// (store.Snapshot), so that no row is skipped or repeated whatever changes meanwhile.
+func Export[K ~string, R any](t Table[K, R], key K, id func(R) int64, read func(after *Cursor) ([]R, error), fn func([]R) error) error {
+	var after *Cursor
+	for {
+		rows, err := read(after)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		if err := fn(rows); err != nil {
+			return err
+		}
+		if len(rows) < ExportBatch {
+			return nil
+		}
+		last := rows[len(rows)-1]
+		after = &Cursor{Value: t.Value(key, last), ID: id(last)}
+	}
 }

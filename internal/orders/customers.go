@@ -226,19 +226,20 @@ func (o *Orders) DeleteCustomer(ctx context.Context, actor audit.Actor, id int64
 // CustomerListParams asks for one page of the customer list, newest first.
 type CustomerListParams struct {
 	Q      string // a substring of the email or name
-	Limit  int    // 1 to MaxPageSize; 0 is DefaultPageSize
+	Limit  int    // 1 to keyset.MaxLimit; 0 is keyset.DefaultLimit
 	Cursor string // "" for the first page, else a CustomerPage's Next
 }
 
 // CustomerPage is one page of the customer list; Next is "" on the last.
-type CustomerPage struct {
-	Items []db.Customer
-	Next  string
-}
+type CustomerPage = keyset.Page[db.Customer]
+
+// customerSort names the customer list's one ordering (newest first, by id) in its
+// cursors.
+const customerSort = "-id"
 
 // ListCustomers returns one page of customers, newest first, in one statement.
 func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (CustomerPage, error) {
-	limit, err := keyset.Limit(p.Limit, DefaultPageSize, MaxPageSize)
+	limit, err := keyset.Limit(p.Limit, keyset.DefaultLimit, keyset.MaxLimit)
 	if err != nil {
 		return CustomerPage{}, err
 	}
@@ -246,12 +247,12 @@ func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (Custo
 	if args.Pattern, err = searchPattern(p.Q); err != nil {
 		return CustomerPage{}, err
 	}
-	if p.Cursor != "" {
-		var c customerCursor
-		if !keyset.Decode(p.Cursor, &c) || c.ID <= 0 {
-			return CustomerPage{}, keyset.Err()
-		}
-		args.BeforeID = &c.ID
+	cur, err := keyset.ReadNext(p.Cursor, customerSort, func(string) bool { return true })
+	if err != nil {
+		return CustomerPage{}, err
+	}
+	if cur != nil {
+		args.BeforeID = &cur.ID
 	}
 	var rows []db.Customer
 	err = o.st.Replica(ctx, func(q *db.Queries) (err error) {
@@ -261,36 +262,17 @@ func (o *Orders) ListCustomers(ctx context.Context, p CustomerListParams) (Custo
 	if err != nil {
 		return CustomerPage{}, fmt.Errorf("list customers: %w", err)
 	}
-	page := CustomerPage{Items: rows}
-	if len(rows) > limit {
-		page.Items = rows[:limit]
-		page.Next = keyset.Encode(customerCursor{ID: page.Items[limit-1].ID})
-	}
+	var page CustomerPage
+	page.Items, page.Next = keyset.Next(rows, limit, customerSort, func(c db.Customer) (string, int64) { return "", c.ID })
 	return page, nil
 }
 
-// customerCursor is a position in the customer list: the last id shown.
-type customerCursor struct {
-	ID int64 `json:"id"`
-}
-
-// CountCustomers counts the customers a search matches, exactly up to
-// ExactCountLimit and as the planner's estimate above.
+// CountCustomers counts the customers a search matches (the policy is
+// keyset.CountOf).
 func (o *Orders) CountCustomers(ctx context.Context, q string) (Count, error) {
 	pattern, err := searchPattern(q)
 	if err != nil {
 		return Count{}, err
-	}
-	var n int64
-	err = o.st.Replica(ctx, func(qs *db.Queries) (err error) {
-		n, err = qs.CountCustomers(ctx, db.CountCustomersParams{Pattern: pattern, MaxCount: ExactCountLimit + 1})
-		return err
-	})
-	if err != nil {
-		return Count{}, fmt.Errorf("count customers: %w", err)
-	}
-	if n <= ExactCountLimit {
-		return Count{N: n, Exact: true}, nil
 	}
 	estimate, err := o.st.Estimate(ctx, func(qs *db.Queries) error {
 		_, err := qs.ListCustomers(ctx, db.ListCustomersParams{Pattern: pattern, RowLimit: 1})
@@ -299,7 +281,17 @@ func (o *Orders) CountCustomers(ctx context.Context, q string) (Count, error) {
 	if err != nil {
 		return Count{}, fmt.Errorf("count customers: %w", err)
 	}
-	return Count{N: max(n, estimate)}, nil
+	n, err := keyset.CountOf(estimate, func(max int32) (n int64, err error) {
+		err = o.st.Replica(ctx, func(qs *db.Queries) (err error) {
+			n, err = qs.CountCustomers(ctx, db.CountCustomersParams{Pattern: pattern, MaxCount: max})
+			return err
+		})
+		return n, err
+	})
+	if err != nil {
+		return Count{}, fmt.Errorf("count customers: %w", err)
+	}
+	return n, nil
 }
 
 // searchPattern turns search text into an ILIKE pattern, or nil for none.

@@ -12,15 +12,8 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
-// Page sizes and limits of the lists.
+// Limits of the lists. Page sizes and the exact-count limit are keyset's.
 const (
-	DefaultPageSize = 50
-	MaxPageSize     = 200
-	// ExactCountLimit is the largest count given exactly; above it, the count is the
-	// planner's estimate ("about N").
-	ExactCountLimit = 10000
-	// ExportBatch is how many rows ExportOrders reads per statement.
-	ExportBatch = 1000
 	// MaxQuery is the longest search text.
 	MaxQuery = 200
 	// SelectiveSearch is the most orders a search may match to be listed by their ids
@@ -37,36 +30,24 @@ const (
 	SortTotal  SortKey = "total"
 )
 
-// Sort is a list ordering: a key and a direction; ties are broken by id in the same
-// direction.
-type Sort struct {
-	Key  SortKey
-	Desc bool
+// Sort is an order list ordering.
+type Sort = keyset.Sort[SortKey]
+
+// Sorts is the order list's sort-key table: what it sorts by, newest first by default.
+var Sorts = keyset.Table[SortKey, db.OrderListing]{
+	Keys: []keyset.Key[SortKey, db.OrderListing]{
+		{Name: SortPlaced, Value: func(r db.OrderListing) string { return keyset.TimeValue(r.PlacedAt) }, Valid: keyset.Time},
+		{Name: SortTotal, Value: func(r db.OrderListing) string { return strconv.FormatInt(r.TotalCents, 10) }, Valid: keyset.Int},
+	},
+	Default: Sort{Key: SortPlaced, Desc: true},
 }
 
 // DefaultSort is newest first.
-var DefaultSort = Sort{Key: SortPlaced, Desc: true}
+var DefaultSort = Sorts.Default
 
 // ParseSort reads an ordering as URLs and the API write it: "placed_at", "-total"
 // ("-" for descending). "" is DefaultSort.
-func ParseSort(s string) (Sort, error) {
-	if s == "" {
-		return DefaultSort, nil
-	}
-	o := Sort{Key: SortKey(strings.TrimPrefix(s, "-")), Desc: strings.HasPrefix(s, "-")}
-	if o.Key != SortPlaced && o.Key != SortTotal {
-		return Sort{}, validator.Errors{"ordering": "must be one of placed_at, total, each optionally with a leading -"}
-	}
-	return o, nil
-}
-
-// String is the ordering as ParseSort reads it.
-func (s Sort) String() string {
-	if s.Desc {
-		return "-" + string(s.Key)
-	}
-	return string(s.Key)
-}
+func ParseSort(s string) (Sort, error) { return Sorts.Parse(s) }
 
 // Filter selects orders. The zero value selects all.
 type Filter struct {
@@ -80,38 +61,16 @@ type Filter struct {
 }
 
 // ListParams asks for one page of the order list.
-type ListParams struct {
-	Filter
-	Sort   Sort   // the zero Sort is DefaultSort
-	Limit  int    // rows per page, 1 to MaxPageSize; 0 is DefaultPageSize
-	Cursor string // "" for the first page, else a Page's Next or Prev
-	Last   bool   // the last page (Cursor is then ignored)
-}
+type ListParams = keyset.Params[Filter, SortKey]
 
-// Page is one page of the order list. Next and Prev are cursors for the pages after
-// and before it, "" when there is none: opaque, URL-safe, and valid only with the
-// same ordering.
-type Page struct {
-	Items []db.OrderListing
-	Next  string
-	Prev  string
-}
+// Page is one page of the order list.
+type Page = keyset.Page[db.OrderListing]
 
 // ListOrders returns one page of the orders p selects, in p.Sort's order, in one
 // statement that reads an index from the cursor on: page one and page 20,000 cost
 // the same. A search (Filter.Q) adds one statement before it (see searchArgs).
 func (o *Orders) ListOrders(ctx context.Context, p ListParams) (Page, error) {
-	if p.Sort == (Sort{}) {
-		p.Sort = DefaultSort
-	}
-	limit, err := keyset.Limit(p.Limit, DefaultPageSize, MaxPageSize)
-	if err != nil {
-		return Page{}, err
-	}
-	if p.Last {
-		p.Cursor = "" // the last page is the last page, wherever the caller was
-	}
-	cur, err := keyset.Read(p.Cursor, p.Sort.String(), func(v string) bool { return validKey(p.Sort.Key, v) })
+	limit, cur, err := keyset.Start(Sorts, &p)
 	if err != nil {
 		return Page{}, err
 	}
@@ -136,21 +95,14 @@ func (o *Orders) ListOrders(ctx context.Context, p ListParams) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("list orders: %w", err)
 	}
-	var page Page
-	page.Items, page.Prev, page.Next = keyset.Paginate(rows, limit, p.Sort.String(), cur, p.Last,
-		func(r db.OrderListing) (string, int64) { return keyValue(p.Sort.Key, r), r.ID })
-	return page, nil
+	return keyset.Finish(Sorts, p, rows, limit, cur, func(r db.OrderListing) int64 { return r.ID }), nil
 }
 
 // Count is a row count: exact, or the planner's estimate.
-type Count struct {
-	N     int64
-	Exact bool // false: "about N"
-}
+type Count = keyset.Count
 
-// CountOrders counts the orders f selects without counting a large set: when the
-// planner expects more than ExactCountLimit it returns that estimate; otherwise it
-// counts, up to ExactCountLimit+1. It runs two or three statements (one more for a
+// CountOrders counts the orders f selects without counting a large set (the policy
+// is keyset.CountOf). It runs two or three statements (one more for a
 // search).
 func (o *Orders) CountOrders(ctx context.Context, f Filter) (Count, error) {
 	args, err := listArgs(f)
@@ -169,64 +121,49 @@ func (o *Orders) CountOrders(ctx context.Context, f Filter) (Count, error) {
 	if err != nil {
 		return Count{}, fmt.Errorf("count orders: %w", err)
 	}
-	// Estimates can be off several times either way; count when it may be small.
-	if estimate > 2*ExactCountLimit {
-		return Count{N: estimate}, nil
-	}
-	var exact int64
-	err = o.st.Replica(ctx, func(q *db.Queries) (err error) {
-		exact, err = q.CountOrders(ctx, db.CountOrdersParams{
-			Status: args.Status, CustomerID: args.CustomerID, PlacedFrom: args.PlacedFrom, PlacedTo: args.PlacedTo,
-			TotalMin: args.TotalMin, TotalMax: args.TotalMax, Ids: args.Ids, Pattern: args.Pattern, MaxCount: ExactCountLimit + 1,
+	n, err := keyset.CountOf(estimate, func(max int32) (n int64, err error) {
+		err = o.st.Replica(ctx, func(q *db.Queries) (err error) {
+			n, err = q.CountOrders(ctx, db.CountOrdersParams{
+				Status: args.Status, CustomerID: args.CustomerID, PlacedFrom: args.PlacedFrom, PlacedTo: args.PlacedTo,
+				TotalMin: args.TotalMin, TotalMax: args.TotalMax, Ids: args.Ids, Pattern: args.Pattern, MaxCount: max,
+			})
+			return err
 		})
-		return err
+		return n, err
 	})
 	if err != nil {
 		return Count{}, fmt.Errorf("count orders: %w", err)
 	}
-	if exact <= ExactCountLimit {
-		return Count{N: exact, Exact: true}, nil
-	}
-	return Count{N: max(estimate, exact)}, nil
+	return n, nil
 }
 
-// ExportOrders calls fn with every order p selects, in p's order, ExportBatch rows
-// at a time (p.Limit, p.Cursor and p.Last are ignored): the CSV export. Memory stays
+// ExportOrders calls fn with every order p selects, in p's order,
+// keyset.ExportBatch rows at a time (p.Limit, p.Cursor and p.Last are ignored): the CSV export. Memory stays
 // flat whatever the count; each batch is one keyset statement from where the last
 // ended, all in one snapshot (store.Snapshot): an order changed during the export
 // shows as it was when the export began.
 func (o *Orders) ExportOrders(ctx context.Context, p ListParams, fn func([]db.OrderListing) error) error {
-	if p.Sort == (Sort{}) {
-		p.Sort = DefaultSort
+	var err error
+	if p.Sort, err = Sorts.Check(p.Sort); err != nil {
+		return err
 	}
 	args, err := listArgs(p.Filter)
 	if err != nil {
 		return fmt.Errorf("export orders: %w", err)
 	}
-	args.RowLimit = ExportBatch
+	args.RowLimit = keyset.ExportBatch
 	list := listQuery(p.Sort)
 	err = o.st.Snapshot(ctx, func(q *db.Queries) error {
 		if err := o.searchArgs(ctx, q, &args); err != nil {
 			return err
 		}
-		for {
-			rows, err := list(ctx, q, args)
-			if err != nil {
-				return err
-			}
-			if len(rows) == 0 {
-				return nil
-			}
-			if err := fn(rows); err != nil {
-				return err
-			}
-			if len(rows) < ExportBatch {
-				return nil
-			}
-			last := rows[len(rows)-1]
-			value := keyValue(p.Sort.Key, last)
-			args.AfterValue, args.AfterID = &value, &last.ID
-		}
+		return keyset.Export(Sorts, p.Sort.Key, func(r db.OrderListing) int64 { return r.ID },
+			func(after *keyset.Cursor) ([]db.OrderListing, error) {
+				if after != nil {
+					args.AfterValue, args.AfterID = &after.Value, &after.ID
+				}
+				return list(ctx, q, args)
+			}, fn)
 	})
 	if err != nil {
 		return fmt.Errorf("export orders: %w", err)
@@ -377,23 +314,4 @@ func listQuery(s Sort) listFunc {
 			return q.ListOrdersByPlacedAsc(ctx, db.ListOrdersByPlacedAscParams(p))
 		}
 	}
-}
-
-// keyValue is row's sort key as the list queries take it: text, cast back in SQL.
-func keyValue(k SortKey, row db.OrderListing) string {
-	if k == SortTotal {
-		return strconv.FormatInt(row.TotalCents, 10)
-	}
-	return row.PlacedAt.UTC().Format(time.RFC3339Nano)
-}
-
-// validKey reports whether v can be cast to k's column type, so that a tampered
-// cursor is a field error rather than a database error.
-func validKey(k SortKey, v string) bool {
-	if k == SortTotal {
-		_, err := strconv.ParseInt(v, 10, 64)
-		return err == nil
-	}
-	_, err := time.Parse(time.RFC3339Nano, v)
-	return err == nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 )
 
@@ -206,7 +207,7 @@ func TestListOrdersInvalid(t *testing.T) {
 		{"status", orders.ListParams{Filter: orders.Filter{Status: "lost"}}, "status"},
 		{"negative total", orders.ListParams{Filter: orders.Filter{TotalMin: &neg}}, "total_min"},
 		{"inverted totals", orders.ListParams{Filter: orders.Filter{TotalMin: &high, TotalMax: &low}}, "total_max"},
-		{"limit", orders.ListParams{Limit: orders.MaxPageSize + 1}, "limit"},
+		{"limit", orders.ListParams{Limit: keyset.MaxLimit + 1}, "limit"},
 		{"cursor garbage", orders.ListParams{Cursor: "not-a-cursor"}, "cursor"},
 		{"cursor of another ordering", orders.ListParams{Cursor: cursorFor(t, e), Sort: orders.Sort{Key: orders.SortTotal}}, "cursor"},
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/orders"
 	"github.com/stockroom-dev/stockroom/internal/seed"
 )
@@ -17,7 +18,7 @@ func TestExportOrdersIsOneSnapshot(t *testing.T) {
 	if _, err := seed.Run(ctx, e.st, seed.Options{Products: 50}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := seed.Orders(ctx, e.st, seed.OrderOptions{Orders: orders.ExportBatch + 50, Now: now}); err != nil {
+	if _, err := seed.Orders(ctx, e.st, seed.OrderOptions{Orders: keyset.ExportBatch + 50, Now: now}); err != nil {
 		t.Fatal(err)
 	}
 	var want int64

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 	"github.com/stockroom-dev/stockroom/internal/validator"
 )
 
@@ -100,10 +101,10 @@ func (o *Orders) VariantsByRef(ctx context.Context, refs []string) (map[string]V
 }
 
 // OrdersByID returns the orders among ids that exist, newest first, in one
-// statement: what a bulk action's confirmation lists. At most MaxPageSize ids.
+// statement: what a bulk action's confirmation lists. At most keyset.MaxLimit ids.
 func (o *Orders) OrdersByID(ctx context.Context, ids []int64) ([]db.OrderListing, error) {
-	if len(ids) > MaxPageSize {
-		return nil, validator.Errors{"ids": fmt.Sprintf("at most %d orders at once", MaxPageSize)}
+	if len(ids) > keyset.MaxLimit {
+		return nil, validator.Errors{"ids": fmt.Sprintf("at most %d orders at once", keyset.MaxLimit)}
 	}
 	if len(ids) == 0 {
 		return nil, nil

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/stockroom-dev/stockroom/internal/orders"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
 func TestVariantsByRef(t *testing.T) {
@@ -68,7 +68,7 @@ func TestOrdersByID(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].Number == got[1].Number || got[0].CustomerEmail != "ada@example.com" {
 		t.Errorf("OrdersByID = %+v, %v", got, err)
 	}
-	if _, err := e.orders.OrdersByID(context.Background(), make([]int64, orders.MaxPageSize+1)); !fieldError(err, "ids") {
+	if _, err := e.orders.OrdersByID(context.Background(), make([]int64, keyset.MaxLimit+1)); !fieldError(err, "ids") {
 		t.Errorf("too many ids: %v", err)
 	}
 }

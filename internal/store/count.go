@@ -10,32 +10,31 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/keyset"
 )
 
-// Count runs a count query the cheap way first: the planner's estimate of the rows
-// count's statement scans (EXPLAIN, no rows read). Below exactBelow it runs count for
-// real and returns exact = true; above, a list page shows "about n" instead of paying
-// for a COUNT(*) over a big table on every request.
+// Count counts under the one count policy (keyset.CountOf): the planner's estimate
+// of the rows count's statement scans first (EXPLAIN, no rows read); when that is
+// small, count runs for real (asked to stop past max rows, which a count without a
+// cap ignores), so a list page shows "about n" instead of paying for a COUNT(*) over
+// a big table on every request.
 //
 // count must issue exactly one query through q: a sqlc count query with the list's
 // filters, so the estimate and the exact count are the same SQL with the same
 // parameters.
-func (s *Store) Count(ctx context.Context, exactBelow int64, count func(q *db.Queries) (int64, error)) (n int64, exact bool, err error) {
+func (s *Store) Count(ctx context.Context, count func(q *db.Queries, max int32) (int64, error)) (keyset.Count, error) {
 	est, err := s.Estimate(ctx, func(q *db.Queries) error {
-		_, err := count(q)
+		_, err := count(q, keyset.ExactCountLimit+1)
 		return err
 	})
 	if err != nil {
-		return 0, false, err
+		return keyset.Count{}, err
 	}
-	if est >= exactBelow {
-		return est, false, nil
-	}
-	n, err = count(s.queries)
+	n, err := keyset.CountOf(est, func(max int32) (int64, error) { return count(s.queries, max) })
 	if err != nil {
-		return 0, false, classify(err)
+		return keyset.Count{}, classify(err)
 	}
-	return n, true, nil
+	return n, nil
 }
 
 // Estimate returns the planner's estimate of the rows that the one query fn issues
