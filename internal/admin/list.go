@@ -379,41 +379,38 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 
 // fetched reads q's page through Fetch and sets the links around it.
 func (sp *ListSpec[R]) fetched(ctx context.Context, q ListQuery, l *List[R]) ([]R, error) {
-	req := PageRequest{Search: q.Search, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc, After: q.After, Limit: q.Size + 1}
-	backwards := q.Before != nil
-	if backwards { // read the other way from the cursor, then turn the rows round
-		req.Desc, req.After = !q.Desc, q.Before
+	// A page before q.Before is read the other way from it, then turned round
+	// (keyset.Paginate, like every list).
+	var cur *Cursor
+	if q.After != nil {
+		cur = &Cursor{Value: q.After.Value, ID: q.After.ID}
+	} else if q.Before != nil {
+		cur = &Cursor{Value: q.Before.Value, ID: q.Before.ID, Back: true}
 	}
-	rows, err := sp.Fetch(ctx, req)
+	back := keyset.Backwards(cur, false)
+	rows, err := sp.Fetch(ctx, PageRequest{Search: q.Search, Filters: q.Filters, Sort: q.Sort, Desc: q.Desc != back,
+		After: cur, Limit: q.Size + 1})
 	if err != nil {
 		return nil, err
 	}
-	more := len(rows) > q.Size
-	if more {
-		rows = rows[:q.Size]
-	}
-	if backwards {
-		slices.Reverse(rows)
-	}
+	rows, prev, next := keyset.Paginate(rows, q.Size, "", cur, false, func(r R) (string, int64) {
+		c := sp.Cursor(r, q.Sort)
+		return c.Value, c.ID
+	})
 	base := sp.values(q)
-	link := func(param string, c Cursor) string {
+	link := func(param, token string) string {
 		v := cloneValues(base)
-		v.Set(param, keyset.Encode(c))
+		v.Set(param, token)
 		return sp.href(v)
 	}
-	if q.After != nil || q.Before != nil {
+	if cur != nil {
 		l.First = sp.href(base)
 	}
-	if len(rows) > 0 {
-		first, last := sp.Cursor(rows[0], q.Sort), sp.Cursor(rows[len(rows)-1], q.Sort)
-		// Forwards, a next page exists when the extra row came back, and a previous
-		// one whenever we came from somewhere. Backwards, the other way round.
-		if (!backwards && more) || backwards {
-			l.Next = link("after", last)
-		}
-		if (backwards && more) || (!backwards && q.After != nil) {
-			l.Prev = link("before", first)
-		}
+	if next != "" {
+		l.Next = link("after", next)
+	}
+	if prev != "" {
+		l.Prev = link("before", prev)
 	}
 	return rows, nil
 }
