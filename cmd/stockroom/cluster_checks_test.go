@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // The checks of TestCluster beyond the fault loads: the admin's flows, orders and
@@ -471,7 +471,7 @@ func orphanTakenOver(t *testing.T, dbURL, front, token string) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var dead pgtype.UUID
+	var dead uuid.UUID
 	var age float64
 	if err := conn.QueryRow(ctx, `SELECT id, extract(epoch FROM now() - seen_at) FROM api_instances
 		WHERE seen_at < now() - interval '1 second' ORDER BY seen_at DESC LIMIT 1`).Scan(&dead, &age); err != nil {

@@ -2,11 +2,10 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
 )
@@ -19,17 +18,17 @@ const beatEvery = time.Second
 // name: while it is written every second, the other processes know the claims are
 // alive; once it stops, they take the keys over within seconds.
 type heartbeat struct {
-	id      pgtype.UUID
+	id      uuid.UUID
 	beating atomic.Bool // a beat has succeeded: claims may name this process
 }
 
 // instance is what a new claim records as its process: this one once it beats, else
 // NULL (the claim is then dead only after 10 minutes).
-func (h *heartbeat) instance() pgtype.UUID {
+func (h *heartbeat) instance() uuid.NullUUID {
 	if h == nil || !h.beating.Load() {
-		return pgtype.UUID{}
+		return uuid.NullUUID{}
 	}
-	return h.id
+	return uuid.NullUUID{UUID: h.id, Valid: true}
 }
 
 // RunHeartbeat writes this process's row of api_instances every second until ctx
@@ -38,8 +37,7 @@ func (h *heartbeat) instance() pgtype.UUID {
 // deletes the rows of processes gone for an hour. A process that runs no heartbeat
 // (tests, tools) keeps to the 10-minute rule.
 func (s *Server) RunHeartbeat(ctx context.Context) {
-	h := &heartbeat{id: pgtype.UUID{Valid: true}}
-	rand.Read(h.id.Bytes[:])
+	h := &heartbeat{id: uuid.New()} // random (version 4, crypto/rand)
 	s.heart.Store(h)
 	tick := time.NewTicker(beatEvery)
 	defer tick.Stop()

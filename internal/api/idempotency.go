@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -145,7 +145,7 @@ type claimCtxKey struct{}
 // claimRef is one claim of a key: its row and its claim token.
 type claimRef struct {
 	id    int64
-	claim pgtype.UUID
+	claim uuid.NullUUID
 }
 
 // errClaimTakenOver fails a write transaction whose idempotency claim another request

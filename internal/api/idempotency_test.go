@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/store"
@@ -153,8 +153,7 @@ func TestIdempotencyDeadProcessTakenOver(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	s := &Server{st: h.st, log: slog.Default()}
-	alive := pgtype.UUID{Valid: true}
-	alive.Bytes[0] = 1
+	alive := uuid.NullUUID{UUID: uuid.UUID{0: 1}, Valid: true}
 	h.exec(t, `INSERT INTO api_instances (id) VALUES ($1)`, alive)
 	claim := func(key string) (claimRef, error) {
 		var row db.ClaimIdempotencyKeyRow

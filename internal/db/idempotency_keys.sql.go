@@ -9,7 +9,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 const beatAPIInstance = `-- name: BeatAPIInstance :exec
@@ -18,7 +18,7 @@ ON CONFLICT (id) DO UPDATE SET seen_at = now()
 `
 
 // BeatAPIInstance records that process @id is alive (every second while it runs).
-func (q *Queries) BeatAPIInstance(ctx context.Context, id pgtype.UUID) error {
+func (q *Queries) BeatAPIInstance(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, beatAPIInstance, id)
 	return err
 }
@@ -42,12 +42,12 @@ type ClaimIdempotencyKeyParams struct {
 	Principal   string
 	Key         string
 	RequestHash []byte
-	Instance    pgtype.UUID
+	Instance    uuid.NullUUID
 }
 
 type ClaimIdempotencyKeyRow struct {
 	ID    int64
-	Claim pgtype.UUID
+	Claim uuid.NullUUID
 }
 
 // ClaimIdempotencyKey claims a key for a request about to run in process @instance
@@ -78,7 +78,7 @@ type CompleteIdempotencyKeyParams struct {
 	Headers json.RawMessage
 	Body    []byte
 	ID      int64
-	Claim   pgtype.UUID
+	Claim   uuid.NullUUID
 }
 
 // CompleteIdempotencyKey stores the response of the request that claimed the key,
@@ -99,7 +99,7 @@ DELETE FROM api_instances WHERE id = $1
 `
 
 // DeleteAPIInstance forgets a process that stopped cleanly.
-func (q *Queries) DeleteAPIInstance(ctx context.Context, id pgtype.UUID) error {
+func (q *Queries) DeleteAPIInstance(ctx context.Context, id uuid.UUID) error {
 	_, err := q.db.Exec(ctx, deleteAPIInstance, id)
 	return err
 }
@@ -176,7 +176,7 @@ SELECT (pg_current_xact_id_if_assigned() IS NOT NULL)::boolean AS wrote,
 
 type MarkIdempotencyKeyCommittedParams struct {
 	ID    int64
-	Claim pgtype.UUID
+	Claim uuid.NullUUID
 }
 
 type MarkIdempotencyKeyCommittedRow struct {
@@ -205,7 +205,7 @@ WHERE id = $1 AND claim IS NOT DISTINCT FROM $2 AND state = 'in_flight' AND NOT 
 
 type ReleaseIdempotencyKeyParams struct {
 	ID    int64
-	Claim pgtype.UUID
+	Claim uuid.NullUUID
 }
 
 // ReleaseIdempotencyKey gives up a claim whose request failed, so a retry can run.

@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/google/uuid"
 )
 
 type ApiInstance struct {
-	ID     pgtype.UUID
+	ID     uuid.UUID
 	SeenAt time.Time
 }
 
@@ -118,8 +118,8 @@ type IdempotencyKey struct {
 	Body        []byte
 	CreatedAt   time.Time
 	Committed   bool
-	Instance    pgtype.UUID
-	Claim       pgtype.UUID
+	Instance    uuid.NullUUID
+	Claim       uuid.NullUUID
 }
 
 type Import struct {
