@@ -147,12 +147,25 @@ func TestBrowserLiveAcrossTwoInstances(t *testing.T) {
 		}
 	}
 
-	// 1. An order placed through the API on B is announced on A's order list.
+	// 1. An order placed through the API on B appears at the top of A's order list
+	// (newest first), highlighted, and the box checked on A's other row stays checked.
+	var before, placed struct{ ID int64 }
+	if err := json.Unmarshal([]byte(api("POST", baseA+"/api/v1/orders", fmt.Sprintf(`{"customer":{"email":"dee@example.com"},"lines":[{"variant_id":%d,"quantity":1}]}`, vid))), &before); err != nil {
+		t.Fatal(err)
+	}
 	nav(tabA, baseA+"/admin/orders/", "order-list")
+	if err := chromedp.Do(tabA, chromedp.Click(chromedp.ID(fmt.Sprintf("select-order-%d", before.ID)))); err != nil {
+		t.Fatal(err)
+	}
 	streams(baseA, 1)
-	api("POST", baseB+"/api/v1/orders", fmt.Sprintf(`{"customer":{"email":"cy@example.com","name":"Cy"},"lines":[{"variant_id":%d,"quantity":1}]}`, vid))
-	within(tabA, 2*time.Second, "the order placed on B announced on A's order list",
-		`document.getElementById("orders-placed").offsetParent !== null && document.getElementById("orders-placed").innerText.startsWith("1 new order")`)
+	if err := json.Unmarshal([]byte(api("POST", baseB+"/api/v1/orders", fmt.Sprintf(`{"customer":{"email":"cy@example.com","name":"Cy"},"lines":[{"variant_id":%d,"quantity":1}]}`, vid))), &placed); err != nil {
+		t.Fatal(err)
+	}
+	within(tabA, 2*time.Second, "the order placed on B at the top of A's order list",
+		fmt.Sprintf(`(r => r.length === 2 && r[0].id === "order-%d" && r[0].classList.contains("live-new") && r[1].id === "order-%d")(document.querySelectorAll("#order-rows > tr"))`, placed.ID, before.ID))
+	if checked, err := chromedp.Run(tabA, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("select-order-%d").checked`, before.ID))); err != nil || !checked {
+		t.Errorf("A's checked box after the new row: checked %v (%v), want still checked", checked, err)
+	}
 
 	// 2. A stock PATCH through the API on B shows in A's product list.
 	nav(tabA, baseA+"/admin/products/", "product-list")

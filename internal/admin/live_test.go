@@ -139,8 +139,34 @@ func TestBrowserLivePages(t *testing.T) {
 	other.close()
 	poll(t, ctx, "the presence notice to go", `!document.getElementById("presence").innerText.includes("`+viewEmail+`")`)
 
-	// The order list: a new order is announced, a moved one's row changes.
-	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/"), chromedp.WaitVisible(chromedp.ID("order-list")))
+	// The order list (newest first, first page): a new order's row appears at the top,
+	// highlighted, a checked box on another row stays checked; a moved one's row changes.
+	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/"), chromedp.WaitVisible(chromedp.ID("order-list")),
+		chromedp.Click(chromedp.ID("select-order-"+itoa(first.ID))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.waitStreams(t, 1)
+	second := a.order("bob@example.com", variant, 1)
+	third := a.order("cy@example.com", variant, 1)
+	rows := `document.querySelectorAll("#order-rows > tr")`
+	poll(t, ctx, "the new orders' rows at the top, highlighted", rows+`.length === 3 && `+rows+`[0].id === "order-`+itoa(third.ID)+
+		`" && `+rows+`[1].id === "order-`+itoa(second.ID)+`" && `+rows+`[0].classList.contains("live-new") && `+rows+`[1].classList.contains("live-new")`)
+	if checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("select-order-`+itoa(first.ID)+`").checked && !`+rows+`[2].classList.contains("live-new")`)); err != nil || !checked {
+		t.Errorf("the first order's checkbox after the insertions: checked %v (%v), want still checked", checked, err)
+	}
+	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("orders-placed") !== null`)); err != nil || shown {
+		t.Errorf("the new-orders notice is on a list that inserts new rows (%v)", err)
+	}
+	a.move(first.ID, "paid")
+	poll(t, ctx, "the moved order's row", `document.getElementById("order-`+itoa(first.ID)+`").innerText.toLowerCase().includes("paid")`)
+	if checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("select-order-`+itoa(first.ID)+`").checked`)); err != nil || !checked {
+		t.Errorf("the moved order's checkbox: checked %v (%v), want still checked", checked, err)
+	}
+
+	// Sorted otherwise, a row put at the top would be in the wrong place: the list
+	// announces new orders instead.
+	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/?sort=total"), chromedp.WaitVisible(chromedp.ID("order-list")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,11 +174,11 @@ func TestBrowserLivePages(t *testing.T) {
 	if shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("orders-placed").offsetParent !== null`)); err != nil || shown {
 		t.Errorf("the new-orders notice shows before any order (%v)", err)
 	}
-	second := a.order("bob@example.com", variant, 1)
-	a.order("cy@example.com", variant, 1)
-	poll(t, ctx, "the new-orders notice", `document.getElementById("orders-placed").offsetParent !== null && document.getElementById("orders-placed").innerText.startsWith("2 new order")`)
-	a.move(first.ID, "paid")
-	poll(t, ctx, "the moved order's row", `document.getElementById("order-`+itoa(first.ID)+`").innerText.toLowerCase().includes("paid")`)
+	a.order("dee@example.com", variant, 1)
+	poll(t, ctx, "the new-orders notice", `document.getElementById("orders-placed").offsetParent !== null && document.getElementById("orders-placed").innerText.startsWith("1 new order")`)
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("#order-rows > tr").length`)); err != nil || n != 3 {
+		t.Errorf("rows on the list sorted by total: %d (%v), want the 3 it opened with", n, err)
+	}
 
 	// The order page: the timeline grows and the banner names who moved it.
 	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/orders/"+itoa(first.ID)+"/"), chromedp.WaitVisible(chromedp.ID("timeline")))
@@ -181,6 +207,43 @@ func TestBrowserLivePages(t *testing.T) {
 	}
 	a.move(second.ID, "paid")
 	poll(t, ctx, "the orders waiting to be fulfilled to move", `document.getElementById("awaiting").innerText.trim() !== "`+strings.TrimSpace(was)+`"`)
+}
+
+// The order list's answer to its own request on order.placed (?newer=ID): the new
+// order's row, highlighted, only when the order passes the list's filters and the
+// list shows newest first from its first page; else nothing at all.
+func TestOrderListNewRows(t *testing.T) {
+	t.Parallel()
+	a := newLiveApp(t)
+	variant := a.productWithStock("Oak chair", "OAK-1", 4900, 7)
+	old := a.order("ada@example.com", variant, 1)
+	placed := a.order("bob@example.com", variant, 1)
+	c := a.signedIn(superEmail)
+	newer := "newer=" + itoa(old.ID)
+	r := c.get("/admin/orders/?" + newer)
+	if r.status != 200 || !strings.Contains(r.body, `<tr id="order-`+itoa(placed.ID)+`" class="live-new" hx-get="/admin/orders/" hx-select="#order-`+itoa(placed.ID)+`"`) ||
+		strings.Contains(r.body, `id="order-`+itoa(old.ID)+`"`) || strings.Contains(r.body, "<main") ||
+		!strings.Contains(r.body, `id="orders-newer" name="newer" value="`+itoa(placed.ID)+`" hx-swap-oob="true"`) {
+		t.Errorf("the new order on the unfiltered list: status %d, body:\n%s", r.status, r.body)
+	}
+	if page := c.get("/admin/orders/"); !strings.Contains(page.body, `id="orders-newer" name="newer" value="`+itoa(placed.ID)+`"`) ||
+		strings.Contains(page.body, `id="orders-placed"`) {
+		t.Errorf("the list, newest first, carries no marker of its newest order or still has the notice:\n%s", page.body)
+	}
+	for _, q := range []string{
+		"status=paid&" + newer,                 // outside the filters (it is pending)
+		"q=ada&" + newer,                       // outside the search
+		"newer=" + itoa(placed.ID),             // nothing newer than the page has
+		"sort=total&" + newer,                  // another ordering: the notice's business
+		"sort=placed_at&" + newer,              // oldest first
+		"status=pending&q=bob&" + newer + "&x", // inside: the control
+	} {
+		r := c.get("/admin/orders/?" + q)
+		inside := strings.HasPrefix(q, "status=pending")
+		if r.status != 200 || (strings.TrimSpace(r.body) == "") == inside {
+			t.Errorf("?%s: status %d, body %q", q, r.status, r.body)
+		}
+	}
 }
 
 // Without an event hub the pages have no live parts and link no extension.

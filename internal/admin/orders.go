@@ -125,6 +125,38 @@ type ordersPage struct {
 	RangeError string
 	Customer   string // the customer the list is narrowed to, when it is
 	ClearRange string // the list without the range filters
+	// InsertNew: the live page puts a new order's row at its top (the default
+	// ordering, newest first, on the first page), asking the list's own URL with
+	// newer=Newest on order.placed; elsewhere it shows the placed-notice instead.
+	InsertNew bool
+	Newest    int64 // the highest order id on the page
+}
+
+// orderRowView is what the order-row template reads: one order and the list around it.
+type orderRowView struct {
+	O               orderRow
+	Self            string // the list's URL, whose page the row is fetched from again
+	Live, CanFulfil bool
+	New             bool // inserted live: highlighted
+}
+
+// Row is the order-row template's data for o on this page.
+func (pg *ordersPage) Row(o orderRow, isNew bool) orderRowView {
+	return orderRowView{O: o, Self: pg.List.Self, Live: pg.Live, CanFulfil: pg.CanFulfil, New: isNew}
+}
+
+// newRows is the order-rows-new template's data.
+type newRows struct {
+	Rows   []orderRowView
+	Newest int64
+}
+
+// insertsNew tells whether a new order belongs at the top of the list q shows: the
+// default ordering (newest first) on its first page. Elsewhere a row put at the top
+// would be in the wrong place.
+func (s *Server) insertsNew(q ListQuery) bool {
+	return q.Sort == s.orderList.DefaultSort && q.Desc == s.orderList.DefaultDesc &&
+		q.Token == "" && !q.Last && q.After == nil && q.Before == nil
 }
 
 // orderRange is the list's own form for the custom dates and the total bounds, with
@@ -174,12 +206,49 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request) error {
 		pg.RangeError = rangeLabels[field] + " " + errs[field] + "."
 		break
 	}
+	pg.InsertNew = s.live(p) && s.insertsNew(l.Query)
+	for _, o := range l.Rows {
+		pg.Newest = max(pg.Newest, o.ID)
+	}
+	if newer, ok := liveNewer(r); ok {
+		return s.renderNewRows(w, r, pg, newer)
+	}
 	if id, ok := l.Query.Filters[paramCustomer]; ok && len(l.Rows) > 0 {
 		pg.Customer = l.Rows[0].CustomerEmail
 	} else if ok {
 		pg.Customer = "customer " + id
 	}
 	return s.render(w, r, http.StatusOK, "orders/list", pg)
+}
+
+// liveNewer reads the newer parameter the order list's tbody sends on order.placed:
+// the highest order id the page already shows.
+func liveNewer(r *http.Request) (int64, bool) {
+	v := r.URL.Query().Get("newer")
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// renderNewRows answers the tbody's request on order.placed with the rows of pg (the
+// list as a reload would show it: same filters, same row template) above the newest
+// order the page had, highlighted, and the page's marker moved on: nothing at all
+// when no new order passes the filters, or when the list is not one a row is
+// inserted into.
+func (s *Server) renderNewRows(w http.ResponseWriter, r *http.Request, pg *ordersPage, newer int64) error {
+	pg.Live = s.live(auth.FromContext(r.Context())) // render sets it for whole pages
+	data := newRows{}
+	if pg.InsertNew {
+		for _, o := range pg.List.Rows { // newest first
+			if o.ID > newer {
+				data.Rows = append(data.Rows, pg.Row(o, true))
+				data.Newest = max(data.Newest, o.ID)
+			}
+		}
+	}
+	return s.renderFragment(w, "orders/list", "order-rows-new", data)
 }
 
 // rangeLabels name the range parameters in messages.
