@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
 )
@@ -25,6 +26,10 @@ func rgb(r, g, b uint8) color.Color { return color.RGBA{r, g, b, 255} }
 
 // fixture is the actor of the test fixtures' catalog writes.
 var fixture = audit.Actor{Label: "fixture"}
+
+// fixtureStaff makes the fixtures' order moves, which take a principal; it is
+// "fixture" in the audit log and the timeline, as fixture is.
+var fixtureStaff = auth.NewPrincipal(0, "fixture", "", true, nil)
 
 // product creates an active product with a variant per SKU, each 10.00 with 10 in
 // stock, in category (0: none).

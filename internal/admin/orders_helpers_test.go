@@ -35,7 +35,7 @@ func (a *testApp) order(email string, variant int64, quantity int64) *orders.Ord
 func (a *testApp) move(id int64, path ...string) {
 	a.t.Helper()
 	for _, to := range path {
-		if _, err := a.ord.Transition(context.Background(), nil, id, to, 0); err != nil {
+		if _, err := a.ord.Transition(context.Background(), fixtureStaff, id, to, 0); err != nil {
 			a.t.Fatalf("order %d to %s: %v", id, to, err)
 		}
 	}
