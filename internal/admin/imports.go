@@ -22,9 +22,13 @@ import (
 // CSV import of products and stock (internal/imports): an upload form, then the
 // import's page, which is in turn its progress (planning), its preview (planned:
 // counts, the changes and the errors, a button to apply), its progress again
-// (applying, with a cancel button) and its outcome. The page polls a small fragment
-// with htmx while work is under way, and reloads itself when the phase changes;
-// without JavaScript it refreshes itself.
+// (applying, with a cancel button) and its outcome. While work is under way the page
+// fetches a small progress fragment whenever the event stream (/admin/events) brings
+// the import's event (import.progressed, one per batch and per phase, frame
+// "imports-ID"), and once when the stream (re)opens, to catch up on what it missed;
+// it polls every 10 s besides, so a page whose stream is down still gets to the end
+// (every second on a server with no event hub). It reloads itself when the phase
+// changes; without JavaScript a reload shows the current state.
 
 const importsPath = "/admin/imports/"
 
@@ -214,7 +218,7 @@ func (s *Server) showImport(w http.ResponseWriter, r *http.Request) error {
 }
 
 // importProgress is GET /admin/imports/{id}/progress: the progress fragment the
-// page polls. When the import has left the status the page was drawn in (?seen=),
+// page fetches on the import's events (or polls). When the import has left the status the page was drawn in (?seen=),
 // htmx is told to reload the page, which then shows the next phase.
 func (s *Server) importProgress(w http.ResponseWriter, r *http.Request) error {
 	imp, err := byPathID(r, s.imports.Get)
@@ -224,7 +228,9 @@ func (s *Server) importProgress(w http.ResponseWriter, r *http.Request) error {
 	if seen := r.URL.Query().Get("seen"); seen != "" && seen != imp.Status {
 		w.Header().Set("HX-Refresh", "true")
 	}
-	return s.renderFragment(w, "imports/show", "progress", &importPage{Imp: viewOf(imp, time.Now())})
+	pg := &importPage{Imp: viewOf(imp, time.Now())}
+	pg.Live = s.live(auth.FromContext(r.Context())) // render is not called: the fragment keeps listening
+	return s.renderFragment(w, "imports/show", "progress", pg)
 }
 
 // renderFragment writes the named template of page alone: what an htmx poll swaps

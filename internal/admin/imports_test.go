@@ -227,3 +227,20 @@ func TestImportPreviewPages(t *testing.T) {
 		t.Errorf("changes.csv's last line %v, want row 61's stock change to 159", rows[60])
 	}
 }
+
+// While an import is under way its page, and the progress fragment that replaces
+// itself, listen to the event stream for the import's own events (and the stream's
+// reopening) and poll only every 10 s besides.
+func TestImportProgressListensToTheStream(t *testing.T) {
+	t.Parallel()
+	a := newLiveApp(t)
+	a.product("Cup", 0, "CU-1")
+	c := a.signedIn(superEmail)
+	r := c.uploadImport("cups.csv", []byte("sku,stock\nCU-1,5\n"))
+	must(t, r, http.StatusSeeOther)
+	page := r.header.Get("Location")
+	id := strings.TrimSuffix(strings.TrimPrefix(page, "/admin/imports/"), "/")
+	want := `hx-trigger="sse:imports-` + id + `, htmx:sseOpen from:closest main, every 10s"`
+	must(t, c.get(page), http.StatusOK, want, `sse-connect="/admin/events`)
+	must(t, c.get(page+"progress?seen=queued"), http.StatusOK, want)
+}

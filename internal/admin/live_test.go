@@ -42,7 +42,7 @@ func newLiveApp(t *testing.T) *liveApp {
 	sessions := session.New(a.st, a.auth, log, session.Options{Idle: time.Hour, Lifetime: 2 * time.Hour})
 	t.Cleanup(sessions.Close)
 	s, err := New(Options{Auth: a.auth, Sessions: sessions, Log: log, Catalog: a.cat, Orders: a.ord,
-		Audit: audit.New(a.st), MediaDir: a.media, Currency: "EUR", Events: hub})
+		Audit: audit.New(a.st), MediaDir: a.media, Currency: "EUR", Events: hub, Imports: a.imp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,7 +98,14 @@ const (
 	TypeStockChanged  = "variant.stock_changed"
 	TypeOrderPlaced   = "order.placed"
 	TypeStatusChanged = "order.status_changed"
+	// TypeImportProgressed is an import's batch or phase change (resource "imports",
+	// action ActionProgress): its counts and status, for the import's page to
+	// follow over the event stream.
+	TypeImportProgressed = "import.progressed"
 )
+
+// ActionProgress is an import's progress (TypeImportProgressed).
+const ActionProgress = "progress"
 
 // nouns are the singular of each resource, for event types.
 var nouns = map[string]string{

@@ -64,8 +64,11 @@ type Actor struct {
 // resource: the resource's view permission. Sign-ins and sign-outs (resource
 // "sessions") are about users.
 func ViewPermission(resource string) string {
-	if resource == "sessions" {
+	switch resource {
+	case "sessions":
 		return "users.view"
+	case "imports": // imports have no permissions of their own: their pages are the products'
+		return "products.view"
 	}
 	return resource + ".view"
 }

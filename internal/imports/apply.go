@@ -107,7 +107,10 @@ func (s *Service) startApply(ctx context.Context, id int64) (*applier, db.Import
 		err = s.st.Primary(ctx, func(q *db.Queries) (err error) {
 			imp, err = q.StartImportPhase(ctx, db.StartImportPhaseParams{ID: id, FromStatus: StatusPlanned,
 				ToStatus: StatusApplying, RowsTotal: imp.ToCreate + imp.ToUpdate})
-			return err
+			if err != nil {
+				return err
+			}
+			return progressed(ctx, q, id)
 		})
 		if store.IsNotFound(err) {
 			imp, err = s.Get(ctx, id)
@@ -133,8 +136,10 @@ func (s *Service) startApply(ctx context.Context, id int64) (*applier, db.Import
 func (s *Service) finish(ctx context.Context, id int64, status, failure string) (db.Import, error) {
 	var imp db.Import
 	err := s.st.Primary(ctx, func(q *db.Queries) (err error) {
-		imp, err = q.FinishImport(ctx, db.FinishImportParams{ID: id, Status: status, Failure: failure})
-		return err
+		if imp, err = q.FinishImport(ctx, db.FinishImportParams{ID: id, Status: status, Failure: failure}); err != nil {
+			return err
+		}
+		return progressed(ctx, q, id)
 	})
 	if store.IsNotFound(err) {
 		return s.Get(ctx, id) // already ended
@@ -253,8 +258,11 @@ func (o *outcomes) save(ctx context.Context, q *db.Queries, importID int64) erro
 		Outcomes: o.outcomes, Messages: o.messages, ProductIds: o.productIDs}); err != nil {
 		return err
 	}
-	return q.AddImportApplied(ctx, db.AddImportAppliedParams{ID: importID, Applied: o.applied,
-		Conflicts: o.conflicts, Failed: o.fails, Done: int32(len(o.rows))})
+	if err := q.AddImportApplied(ctx, db.AddImportAppliedParams{ID: importID, Applied: o.applied,
+		Conflicts: o.conflicts, Failed: o.fails, Done: int32(len(o.rows))}); err != nil {
+		return err
+	}
+	return progressed(ctx, q, importID)
 }
 
 // fieldsOf decodes a change's fields; a key present with null (category_id: none)

@@ -393,3 +393,55 @@ func TestCancelWhilePlanning(t *testing.T) {
 		t.Error("a cancelled import was confirmed")
 	}
 }
+
+// Each applied batch records the import's own event (import.progressed) in its
+// transaction, with the counts the import's page shows, paired with its audit row.
+func TestBatchRecordsProgressEvent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const n = imports.ApplyBatch + 10
+	e.products(t, n)
+	var b strings.Builder
+	b.WriteString("sku,stock\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "SKU-%d,%d\n", i, 9)
+	}
+	imp := e.plan(t, b.String())
+	if got := e.count(t, `SELECT count(*) FROM events WHERE type = 'import.progressed' AND resource = 'imports' AND object_id = $1 AND payload->'changes'->'status'->>1 = 'planned'`, imp.ID); got != 1 {
+		t.Errorf("%d planned events, want 1", got)
+	}
+	if _, err := e.imp.Confirm(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	var before int64
+	if err := e.st.Pool().QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.imp.ApplyOneBatch(ctx, imp.ID); err != nil {
+		t.Fatal(err)
+	}
+	var done, total, applied int64
+	var status string
+	err := e.st.Pool().QueryRow(ctx, `
+		SELECT (e.payload->'changes'->'rows_done'->>1)::bigint, (e.payload->'changes'->'rows_total'->>1)::bigint,
+		       (e.payload->'changes'->'applied'->>1)::bigint, e.payload->'changes'->'status'->>1
+		FROM events e JOIN audit_log a ON a.id = e.audit_id AND a.resource = e.resource AND a.object_id = e.object_id
+		WHERE e.id > $1 AND e.type = 'import.progressed' AND e.object_id = $2 ORDER BY e.id DESC LIMIT 1`,
+		before, imp.ID).Scan(&done, &total, &applied, &status)
+	if err != nil {
+		t.Fatalf("no progress event after a batch: %v", err)
+	}
+	if status != imports.StatusApplying || done != imports.ApplyBatch || total != n || applied != imports.ApplyBatch {
+		t.Errorf("progress event: %s %d of %d, %d applied; want applying %d of %d, %d applied", status, done, total, applied,
+			imports.ApplyBatch, n, imports.ApplyBatch)
+	}
+	if got := e.count(t, `SELECT count(*) FROM events WHERE id > $1 AND type = 'import.progressed'`, before); got != 2 {
+		t.Errorf("%d progress events (start, batch), want 2", got)
+	}
+	if imp, err := e.imp.Run(ctx, imp.ID); err != nil || imp.Status != imports.StatusApplied {
+		t.Fatalf("Run = %s, %v", imp.Status, err)
+	}
+	if got := e.count(t, `SELECT count(*) FROM events WHERE type = 'import.progressed' AND object_id = $1 AND payload->'changes'->'status'->>1 = 'applied'`, imp.ID); got != 1 {
+		t.Errorf("%d applied events, want 1", got)
+	}
+}

@@ -290,6 +290,9 @@ func (s *Service) Plan(ctx context.Context, id int64) (db.Import, error) {
 		if err := q.ResetImportPlan(ctx, id); err != nil {
 			return err
 		}
+		if err := progressed(ctx, q, id); err != nil {
+			return err
+		}
 		if data, err = q.GetImportFile(ctx, id); err != nil {
 			return err
 		}
@@ -326,7 +329,10 @@ func (s *Service) Plan(ctx context.Context, id int64) (db.Import, error) {
 		imp, err = q.FinishImportPlan(ctx, db.FinishImportPlanParams{ID: id, Columns: h.names,
 			ToCreate: int32(p.counts.Create), ToUpdate: int32(p.counts.Update), Unchanged: int32(p.counts.Unchanged),
 			ErrorRows: int32(p.counts.Errors), ErrorsTotal: int32(p.errTotal), ErrorsCapped: p.errTotal > len(p.errs)})
-		return err
+		if err != nil {
+			return err
+		}
+		return progressed(ctx, q, id)
 	})
 	if err != nil {
 		return db.Import{}, fmt.Errorf("finish planning import %d: %w", id, err)
@@ -343,8 +349,10 @@ func (s *Service) fail(ctx context.Context, id int64, cause error) (db.Import, e
 	}
 	var imp db.Import
 	err := s.st.Primary(ctx, func(q *db.Queries) (err error) {
-		imp, err = q.FinishImport(ctx, db.FinishImportParams{ID: id, Status: StatusFailed, Failure: msg})
-		return err
+		if imp, err = q.FinishImport(ctx, db.FinishImportParams{ID: id, Status: StatusFailed, Failure: msg}); err != nil {
+			return err
+		}
+		return progressed(ctx, q, id)
 	})
 	if err != nil {
 		return db.Import{}, fmt.Errorf("fail import %d: %w", id, err)
@@ -406,7 +414,10 @@ func (d *dbPlanStore) save(ctx context.Context, changes []Change, errs []RowErro
 				return err
 			}
 		}
-		return q.SetImportProgress(ctx, db.SetImportProgressParams{ID: d.id, RowsDone: int32(rowsDone)})
+		if err := q.SetImportProgress(ctx, db.SetImportProgressParams{ID: d.id, RowsDone: int32(rowsDone)}); err != nil {
+			return err
+		}
+		return progressed(ctx, q, d.id)
 	})
 }
 
@@ -449,4 +460,33 @@ func ETA(imp db.Import, now time.Time) time.Duration {
 	}
 	spent := now.Sub(*imp.PhaseStartedAt)
 	return time.Duration(float64(spent) / float64(imp.RowsDone) * float64(imp.RowsTotal-imp.RowsDone))
+}
+
+// ResourceImports is the resource of an import's own events.
+const ResourceImports = "imports"
+
+// progressed records import id's progress (audit.TypeImportProgressed: its status
+// and counts) in q's transaction, the one that moved it: a batch planned or
+// applied, or a phase begun or ended. The import's page follows these over the
+// event stream instead of polling. They go through audit.Append like every event
+// (events name their audit row), so the audit log keeps one line per batch of an
+// import: when it moved and how far, under the actor who uploaded it.
+func progressed(ctx context.Context, q *db.Queries, id int64) error {
+	imp, err := q.GetImport(ctx, id)
+	if err != nil {
+		return err
+	}
+	actor := audit.Actor{Label: imp.ActorLabel}
+	if imp.ActorUserID != nil {
+		actor.UserID = *imp.ActorUserID
+	}
+	if imp.ActorTokenID != nil {
+		actor.TokenID = *imp.ActorTokenID
+	}
+	return audit.Append(ctx, q, actor, audit.Event{Action: audit.ActionProgress, Resource: ResourceImports,
+		ObjectID: imp.ID, Repr: imp.FileName, Type: audit.TypeImportProgressed,
+		Note: fmt.Sprintf("%s: %d of %d rows", imp.Status, imp.RowsDone, imp.RowsTotal),
+		Changes: audit.Changes{"status": {nil, imp.Status}, "rows_done": {nil, imp.RowsDone},
+			"rows_total": {nil, imp.RowsTotal}, "applied": {nil, imp.Applied},
+			"conflicts": {nil, imp.Conflicts}, "failed": {nil, imp.Failed}}})
 }
