@@ -192,8 +192,8 @@ func TestBrowserLivePages(t *testing.T) {
 	}
 	a.move(first.ID, "fulfilled")
 	poll(t, ctx, "the timeline to grow", `document.querySelectorAll("#timeline li").length > `+itoa(int64(before)))
-	// a.move acts with no principal, which the audit names "cli" (auth.Actor).
-	poll(t, ctx, "the order's banner", `document.querySelector("#live-banner")?.innerText.includes("cli moved this order")`)
+	// a.move acts as the fixtures' principal, labelled "fixture" (orders_helpers_test.go).
+	poll(t, ctx, "the order's banner", `document.querySelector("#live-banner")?.innerText.includes("fixture moved this order")`)
 
 	// The dashboard: the orders waiting to be fulfilled.
 	err = chromedp.Do(ctx, chromedp.Navigate(a.srv.URL+"/admin/"), chromedp.WaitVisible(chromedp.ID("awaiting")))
