@@ -18,11 +18,7 @@ import (
 // and the count of orders placed since it opened, for the order list's notice.
 func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request) error {
 	types, err := events.ParseTypes(r.URL.Query().Get("types"))
-	// The stream outlives this handler (package events takes its connection over) and
-	// its rechecks read the request again: keep a copy without the body, whose
-	// reader holds the ResponseWriter and with it net/http's buffers.
-	held := r.WithContext(r.Context())
-	held.Body = http.NoBody
+	held := events.Detached(r) // the rechecks read the request again, after this handler
 	if err == nil {
 		err = s.events.Serve(w, r, events.Request{
 			Principal:    auth.FromContext(r.Context()),

@@ -63,6 +63,15 @@ const (
 	eventReset     = "reset"
 )
 
+// Detached returns a copy of r for a Request's Recheck to read again later: the
+// stream outlives the handler (Serve takes its connection over), and r's body reader
+// holds the ResponseWriter and with it net/http's buffers, so the copy has no body.
+func Detached(r *http.Request) *http.Request {
+	held := r.WithContext(r.Context())
+	held.Body = http.NoBody
+	return held
+}
+
 // Serve streams events to the client of r as text/event-stream, until the client
 // leaves, the server shuts down, the hub stops, the client falls too far behind or
 // stops standing for anyone. A Last-Event-ID header (or, for a first connection,
