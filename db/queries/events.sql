@@ -12,11 +12,11 @@ LIMIT @row_limit;
 -- name: EventsFrontier :one
 -- EventsFrontier says whether a transaction that inserted events is still running
 -- (it holds the shared advisory lock of migration 0030), and the last event id
--- handed out (0 before the first). When none is running, every id up to last is
--- final: committed, or rolled back and never to come. Run it before reading the
--- rows, so that what it saw has ended by the time the rows are read.
-SELECT events_writing()::boolean AS writing,
-       coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0)::bigint AS last_id;
+-- handed out (0 before the first), read before the lock (migration 0085). When none
+-- is running, every id up to last is final: committed, or rolled back and never to
+-- come. Run it before reading the rows, so that what it saw has ended by the time
+-- the rows are read.
+SELECT f.writing::boolean AS writing, f.last_id::bigint AS last_id FROM events_frontier() f;
 
 -- name: EventExists :one
 -- EventExists reports whether event @id is still kept, for a client resuming after it.

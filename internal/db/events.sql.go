@@ -46,8 +46,7 @@ func (q *Queries) EventExists(ctx context.Context, id int64) (bool, error) {
 }
 
 const eventsFrontier = `-- name: EventsFrontier :one
-SELECT events_writing()::boolean AS writing,
-       coalesce(pg_sequence_last_value(pg_get_serial_sequence('events', 'id')::regclass), 0)::bigint AS last_id
+SELECT f.writing::boolean AS writing, f.last_id::bigint AS last_id FROM events_frontier() f
 `
 
 type EventsFrontierRow struct {
@@ -57,9 +56,10 @@ type EventsFrontierRow struct {
 
 // EventsFrontier says whether a transaction that inserted events is still running
 // (it holds the shared advisory lock of migration 0030), and the last event id
-// handed out (0 before the first). When none is running, every id up to last is
-// final: committed, or rolled back and never to come. Run it before reading the
-// rows, so that what it saw has ended by the time the rows are read.
+// handed out (0 before the first), read before the lock (migration 0085). When none
+// is running, every id up to last is final: committed, or rolled back and never to
+// come. Run it before reading the rows, so that what it saw has ended by the time
+// the rows are read.
 func (q *Queries) EventsFrontier(ctx context.Context) (EventsFrontierRow, error) {
 	row := q.db.QueryRow(ctx, eventsFrontier)
 	var i EventsFrontierRow

@@ -1,0 +1,118 @@
+package events
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// A writer that takes its lock and its id while the reader is between reading the
+// last id handed out and reading the writers' locks must not have its id counted as
+// rolled back: the reader would deliver what commits after it first, and never
+// deliver it. The test widens that gap to a second (events_writing sleeps after
+// reading pg_locks) and lands a writer inside it; before migration 0085 the reader
+// read the locks first and the last id after, and this test failed.
+func TestPageNeverSkipsAWriterThatStartsWhileItReads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	h := NewHub(store.New(pool), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	record := func(q *db.Queries) {
+		t.Helper()
+		if err := audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(db.New(pool)) // one committed event before it all
+	if _, err := pool.Exec(ctx, `
+		ALTER FUNCTION events_writing() RENAME TO events_writing_now;
+		CREATE FUNCTION events_writing() RETURNS boolean LANGUAGE plpgsql AS $$
+		DECLARE w boolean := events_writing_now();
+		BEGIN
+			PERFORM pg_sleep(1);
+			RETURN w;
+		END $$`); err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		evs     []*Event
+		to      int64
+		pending bool
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		evs, to, _, pending, err := h.page(ctx, 0, 0)
+		done <- result{evs, to, pending, err}
+	}()
+	// Wait until the reader has read the locks and sleeps.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event = 'PgSleep'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the reader never reached its sleep")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	record(db.New(tx))
+	var inFlight int64
+	if err := tx.QueryRow(ctx, `SELECT max(id) FROM events`).Scan(&inFlight); err != nil {
+		t.Fatal(err)
+	}
+	record(db.New(pool)) // a later writer that commits at once
+
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("page did not return")
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.to >= inFlight {
+		t.Fatalf("page reached id %d past event %d, whose transaction is still running", r.to, inFlight)
+	}
+	for _, e := range r.evs {
+		if e.ID >= inFlight {
+			t.Errorf("page delivered event %d before event %d, whose transaction is still running", e.ID, inFlight)
+		}
+	}
+
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _, _, err := h.page(ctx, r.to, r.to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range evs {
+		ids = append(ids, e.ID)
+	}
+	if want := []int64{inFlight, inFlight + 1}; !slices.Equal(ids, want) {
+		t.Errorf("after the writer committed, page delivered %v, want %v", ids, want)
+	}
+}
