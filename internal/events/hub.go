@@ -30,9 +30,9 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
-// Channel is the channel migration 0012's trigger notifies, after each commit that
-// inserted events, with the highest new id.
-const Channel = "stockroom_events"
+// Channel is where a process announces, after each commit that inserted events,
+// that there is something new (store.EventsChannel says why after the commit).
+const Channel = store.EventsChannel
 
 // pageSize is how many rows one read takes; a longer backlog takes several.
 const pageSize = 500
@@ -111,6 +111,10 @@ type Options struct {
 	AuthGeneration func() uint64
 	// Recheck is how often a stream checks its client regardless. Default 1 minute.
 	Recheck time.Duration
+	// Poll is how often the hub looks for new events without being told: for those
+	// whose writer died between its commit and its announcement, or wrote them by
+	// other means than the store. Default 2 s.
+	Poll time.Duration
 }
 
 // Hub is a process's reader of the events table and its fan-out to streams.
@@ -158,6 +162,9 @@ func NewHub(st *store.Store, log *slog.Logger, opts Options) *Hub {
 	}
 	if opts.Recheck <= 0 {
 		opts.Recheck = time.Minute
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 2 * time.Second
 	}
 	h := &Hub{st: st, log: log, opts: opts, wake: make(chan struct{}, 1), ready: make(chan struct{}),
 		subs: map[*subscriber]struct{}{}, perUser: map[int64]int{}, stopped: make(chan struct{}),
@@ -213,6 +220,8 @@ func (h *Hub) Run(ctx context.Context) error {
 	go h.runPresence(ctx)
 	var retry *time.Timer
 	backoff := time.Duration(0)
+	poll := time.NewTicker(h.opts.Poll)
+	defer poll.Stop()
 	for {
 		var retryC <-chan time.Time
 		if retry != nil {
@@ -223,6 +232,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			return ctx.Err()
 		case <-h.wake:
 		case <-retryC:
+		case <-poll.C:
 		}
 		if retry != nil {
 			retry.Stop()

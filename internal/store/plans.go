@@ -83,13 +83,28 @@ func execMode(sql string, args []any, pooled bool) []any {
 }
 
 // planner is a db.DBTX that runs each statement in the mode its plan needs.
+//
+// It also notes the statements that insert events: in a transaction (tx set), so
+// that Transact announces them after the commit; outside one (st set), where the
+// statement is its own transaction, by announcing them at once.
 type planner struct {
 	inner  db.DBTX
-	pooled bool // through a transaction-mode pooler: the pool's mode for all
+	pooled bool         // through a transaction-mode pooler: the pool's mode for all
+	tx     *wroteEvents // in a transaction: set when a statement inserts events
+	st     *Store       // outside one: the store that announces them
 }
 
 func (p planner) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	return p.inner.Exec(ctx, sql, execMode(sql, args, p.pooled)...)
+	tag, err := p.inner.Exec(ctx, sql, execMode(sql, args, p.pooled)...)
+	if err == nil && writesEvents(queryName(sql)) {
+		switch {
+		case p.tx != nil:
+			p.tx.Store(true)
+		case p.st != nil:
+			p.st.announce(ctx)
+		}
+	}
+	return tag, err
 }
 
 func (p planner) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,12 +47,13 @@ const PooledExecMode = pgx.QueryExecModeCacheDescribe
 
 // Store is the database: a pool and the sqlc queries bound to it.
 type Store struct {
-	pool         *pgxpool.Pool
-	queries      *db.Queries
-	beforeCommit []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
-	replica      *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
-	pooled       bool                                      // through a transaction-mode pooler
-	direct       *pgxpool.Pool                             // nil without Options.DirectURL
+	pool           *pgxpool.Pool
+	queries        *db.Queries
+	beforeCommit   []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
+	replica        *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
+	pooled         bool                                      // through a transaction-mode pooler
+	direct         *pgxpool.Pool                             // nil without Options.DirectURL
+	announceFailed atomic.Uint64                             // see announce
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -144,7 +146,9 @@ func Pooled(cfg *pgx.ConnConfig) bool {
 // New wraps an existing pool (tests get theirs from dbtest).
 func New(pool *pgxpool.Pool) *Store {
 	pooled := Pooled(pool.Config().ConnConfig)
-	return &Store{pool: pool, pooled: pooled, queries: db.New(planner{inner: pool, pooled: pooled})}
+	s := &Store{pool: pool, pooled: pooled}
+	s.queries = db.New(planner{inner: pool, pooled: pooled, st: s})
+	return s
 }
 
 // Direct is a small pool that bypasses the pooler (Options.DirectURL), or the main
@@ -278,7 +282,8 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", classify(err))
 	}
 	defer ptx.Rollback(ctx) // a no-op once Commit has succeeded
-	tx := &Tx{Q: db.New(planner{inner: ptx, pooled: s.pooled}), tx: ptx}
+	var wrote wroteEvents
+	tx := &Tx{Q: db.New(planner{inner: ptx, pooled: s.pooled, tx: &wrote}), tx: ptx}
 	if err := fn(tx); err != nil {
 		return classify(err)
 	}
@@ -289,6 +294,9 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	if err := ptx.Commit(ctx); err != nil {
 		return classify(err)
+	}
+	if wrote.Load() {
+		s.announce(ctx)
 	}
 	if s.replica != nil {
 		s.committed(ctx)

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// EventsChannel is where a process says "events committed, look now" to every
+// instance's event hub (internal/events), after the commit.
+//
+// Not from inside the writing transaction, as migration 0012's trigger did: a
+// transaction that has called pg_notify takes one cluster-wide lock at commit and
+// holds it until its commit record is flushed, so that notifications queue in commit
+// order (PostgreSQL's async.c, PreCommit_Notify). Every transaction that wrote an
+// event then committed one at a time, a disk flush each: the stock PATCH (S3) stopped
+// at 499 requests/s at 16 connections and 483 at 256 (make bench, 2026-12-05, quiet
+// box) against the lean floor's 1,107 and 1,208, and pgbench running the same SQL
+// fell from 701 to 133 transactions/s when 256 clients queued for the lock. Sent
+// after the commit, the NOTIFY is a transaction of its own that writes nothing to
+// the WAL, so it holds the lock for microseconds and the writers' flushes group again.
+//
+// A process killed between its commit and its NOTIFY, or another program writing
+// events, sends none: each hub also looks on its own every few seconds
+// (events.Options.Poll), so such events are late, never lost.
+const EventsChannel = "stockroom_events"
+
+// announceSQL is the NOTIFY. Its payload is empty: hubs read what is new themselves.
+const announceSQL = "SELECT pg_notify('" + EventsChannel + "', '')"
+
+// announceTimeout bounds the NOTIFY, which runs after the caller's work has committed:
+// a database that does not answer delays the hubs (their poll finds the events),
+// never the caller for longer than this.
+const announceTimeout = 5 * time.Second
+
+// writesEvents reports whether the sqlc query called name inserts into events
+// (audit.Append and audit.RecordMany write an event beside each audit row).
+// TestWritesEventsListsEveryInsert checks the list against db/queries.
+func writesEvents(name string) bool {
+	return name == "CreateAuditEntry" || name == "CreateAuditEntries"
+}
+
+// announce sends the NOTIFY for events that have committed. A failure is logged
+// and otherwise ignored: the change is committed and the caller must not report
+// it failed; the hubs' own poll delivers it.
+func (s *Store) announce(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, announceSQL); err != nil {
+		s.announceFailed.Add(1)
+		slog.Warn("events committed, but telling the hubs failed: they find them on their next poll", "err", err)
+	}
+}
+
+// AnnounceFailures counts the NOTIFYs that failed since the store was opened.
+func (s *Store) AnnounceFailures() uint64 { return s.announceFailed.Load() }
+
+// wroteEvents is shared by the planner of one transaction: set when a statement of
+// it inserts events, so that its commit is announced.
+type wroteEvents = atomic.Bool

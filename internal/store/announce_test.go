@@ -1,0 +1,99 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stockroom-dev/stockroom/internal/audit"
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/store"
+)
+
+// A transaction that wrote events is announced on store.EventsChannel once it has
+// committed, and only then; the NOTIFY is never sent from inside the writing
+// transaction (which would serialise every such commit: see announce.go), so a
+// writer that bypasses the store announces nothing.
+func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	st := store.New(pool)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+store.EventsChannel); err != nil {
+		t.Fatal(err)
+	}
+	// heard reports whether a notification arrives within wait.
+	heard := func(wait time.Duration) bool {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		_, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil && ctx.Err() == nil {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	record := func(q *db.Queries) error {
+		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
+	}
+	const quiet = 300 * time.Millisecond
+
+	if err := st.InTx(ctx, record); err != nil {
+		t.Fatal(err)
+	}
+	if !heard(10 * time.Second) {
+		t.Error("a committed transaction that wrote an event was not announced")
+	}
+
+	rollback := errors.New("roll back")
+	if err := st.InTx(ctx, func(q *db.Queries) error {
+		if err := record(q); err != nil {
+			return err
+		}
+		return rollback
+	}); !errors.Is(err, rollback) {
+		t.Fatal(err)
+	}
+	if heard(quiet) {
+		t.Error("a rolled-back transaction was announced")
+	}
+
+	if err := st.InTx(ctx, func(q *db.Queries) error {
+		_, err := q.DatabaseNow(ctx)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if heard(quiet) {
+		t.Error("a transaction that wrote no event was announced")
+	}
+
+	if err := st.Primary(ctx, record); err != nil {
+		t.Fatal(err)
+	}
+	if !heard(10 * time.Second) {
+		t.Error("an event written in a statement of its own was not announced")
+	}
+
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := record(db.New(tx)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if heard(quiet) {
+		t.Error("a transaction outside the store notified: the events table still notifies from inside the writing transaction")
+	}
+}
