@@ -14,12 +14,12 @@ import (
 // transaction that has called pg_notify takes one cluster-wide lock at commit and
 // holds it until its commit record is flushed, so that notifications queue in commit
 // order (PostgreSQL's async.c, PreCommit_Notify). Every transaction that wrote an
-// event then committed one at a time, a disk flush each: the stock PATCH (S3) stopped
-// at 499 requests/s at 16 connections and 483 at 256 (make bench, 2026-12-05, quiet
-// box) against the lean floor's 1,107 and 1,208, and pgbench running the same SQL
-// fell from 701 to 133 transactions/s when 256 clients queued for the lock. Sent
-// after the commit, the NOTIFY is a transaction of its own that writes nothing to
-// the WAL, so it holds the lock for microseconds and the writers' flushes group again.
+// event then committed one at a time, a disk flush each. Sent after the commit, the
+// NOTIFY is a transaction of its own that writes nothing to the WAL, so it holds the
+// lock for microseconds. Measured (make bench, quiet box, 2026-12-05, S3 the stock
+// PATCH): at 256 connections 483 → 554 requests/s and p99 1,611 → 691 ms; at 16
+// connections no change beyond noise (499 → 488), so the lock was not what bounds
+// S3 there.
 //
 // A process killed between its commit and its NOTIFY, or another program writing
 // events, sends none: each hub also looks on its own every few seconds
