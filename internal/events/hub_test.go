@@ -46,15 +46,14 @@ func TestPageNeverSkipsAWriterThatStartsWhileItReads(t *testing.T) {
 	}
 
 	type result struct {
-		evs     []*Event
-		to      int64
-		pending bool
-		err     error
+		evs []*Event
+		to  int64
+		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		evs, to, _, pending, err := h.page(ctx, 0, 0)
-		done <- result{evs, to, pending, err}
+		evs, to, _, _, err := h.page(ctx, 0, 0)
+		done <- result{evs, to, err}
 	}()
 	// Wait until the reader has read the locks and sleeps.
 	for deadline := time.Now().Add(30 * time.Second); ; {

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"log/slog"
-	"sync/atomic"
 	"time"
 )
 
@@ -48,14 +47,6 @@ func (s *Store) announce(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
 	defer cancel()
 	if _, err := s.pool.Exec(ctx, announceSQL); err != nil {
-		s.announceFailed.Add(1)
 		slog.Warn("events committed, but telling the hubs failed: they find them on their next poll", "err", err)
 	}
 }
-
-// AnnounceFailures counts the NOTIFYs that failed since the store was opened.
-func (s *Store) AnnounceFailures() uint64 { return s.announceFailed.Load() }
-
-// wroteEvents is shared by the planner of one transaction: set when a statement of
-// it inserts events, so that its commit is announced.
-type wroteEvents = atomic.Bool

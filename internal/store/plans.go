@@ -76,7 +76,12 @@ func queryName(sql string) string {
 // Through a transaction-mode pooler every statement runs in the pool's mode
 // (PooledExecMode): a prepared statement would be missing on the next connection.
 func execMode(sql string, args []any, pooled bool) []any {
-	if pooled || genericPlan(queryName(sql)) {
+	return execModeOf(queryName(sql), args, pooled)
+}
+
+// execModeOf is execMode for a statement whose sqlc name is known already.
+func execModeOf(name string, args []any, pooled bool) []any {
+	if pooled || genericPlan(name) {
 		return args
 	}
 	return append([]any{pgx.QueryExecModeCacheDescribe}, args...)
@@ -89,17 +94,18 @@ func execMode(sql string, args []any, pooled bool) []any {
 // statement is its own transaction, by announcing them at once.
 type planner struct {
 	inner  db.DBTX
-	pooled bool         // through a transaction-mode pooler: the pool's mode for all
-	tx     *wroteEvents // in a transaction: set when a statement inserts events
-	st     *Store       // outside one: the store that announces them
+	pooled bool   // through a transaction-mode pooler: the pool's mode for all
+	tx     *bool  // in a transaction: set when a statement inserts events
+	st     *Store // outside one: the store that announces them
 }
 
 func (p planner) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := p.inner.Exec(ctx, sql, execMode(sql, args, p.pooled)...)
-	if err == nil && writesEvents(queryName(sql)) {
+	name := queryName(sql)
+	tag, err := p.inner.Exec(ctx, sql, execModeOf(name, args, p.pooled)...)
+	if err == nil && writesEvents(name) {
 		switch {
 		case p.tx != nil:
-			p.tx.Store(true)
+			*p.tx = true
 		case p.st != nil:
 			p.st.announce(ctx)
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,13 +46,12 @@ const PooledExecMode = pgx.QueryExecModeCacheDescribe
 
 // Store is the database: a pool and the sqlc queries bound to it.
 type Store struct {
-	pool           *pgxpool.Pool
-	queries        *db.Queries
-	beforeCommit   []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
-	replica        *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
-	pooled         bool                                      // through a transaction-mode pooler
-	direct         *pgxpool.Pool                             // nil without Options.DirectURL
-	announceFailed atomic.Uint64                             // see announce
+	pool         *pgxpool.Pool
+	queries      *db.Queries
+	beforeCommit []func(ctx context.Context, tx *Tx) error // set while wiring; read-only after
+	replica      *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
+	pooled       bool                                      // through a transaction-mode pooler
+	direct       *pgxpool.Pool                             // nil without Options.DirectURL
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -282,7 +280,7 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("begin: %w", classify(err))
 	}
 	defer ptx.Rollback(ctx) // a no-op once Commit has succeeded
-	var wrote wroteEvents
+	var wrote bool          // set by the planner when a statement inserts events
 	tx := &Tx{Q: db.New(planner{inner: ptx, pooled: s.pooled, tx: &wrote}), tx: ptx}
 	if err := fn(tx); err != nil {
 		return classify(err)
@@ -295,7 +293,7 @@ func (s *Store) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	if err := ptx.Commit(ctx); err != nil {
 		return classify(err)
 	}
-	if wrote.Load() {
+	if wrote {
 		s.announce(ctx)
 	}
 	if s.replica != nil {
