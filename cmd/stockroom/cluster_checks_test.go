@@ -45,6 +45,17 @@ func apiCall(t *testing.T, token, method, u, body string, header ...string) (int
 	return resp.StatusCode, b, resp.Header
 }
 
+// apiOK is apiCall for a request that must succeed: a status of 300 or more fails
+// the test. It returns the body.
+func apiOK(t *testing.T, token, method, u, body string, header ...string) []byte {
+	t.Helper()
+	code, b, _ := apiCall(t, token, method, u, body, header...)
+	if code >= 300 {
+		t.Fatalf("%s %s = %d %s", method, u, code, b)
+	}
+	return b
+}
+
 // stockItem is a product of one variant made for the order load.
 type stockItem struct {
 	product, variant int64

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,10 +27,6 @@ const importKillProductsEnv = "STOCKROOM_TEST_IMPORT_KILL_PRODUCTS"
 // serve resumes the import (the periodic resume job runs when a working process
 // starts) and applies the rest, each row once.
 func TestServeKilledMidImportResumes(t *testing.T) {
-	if os.Getenv(killChildEnv) == "1" {
-		err := run(context.Background(), []string{"serve"}, os.Getenv, strings.NewReader(""), os.Stdout, os.Stderr)
-		os.Exit(exitCode(err, os.Stderr))
-	}
 	products := 3000
 	if s := os.Getenv(importKillProductsEnv); s != "" {
 		n, err := strconv.Atoi(s)
@@ -71,38 +64,8 @@ func TestServeKilledMidImportResumes(t *testing.T) {
 	addr := freeAddr(t)
 	env := map[string]string{"STOCKROOM_DATABASE_URL": url, "STOCKROOM_ADDR": addr}
 	_, secret, _ := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci", "--scope", "write")
-	start := func() *exec.Cmd {
-		t.Helper()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestServeKilledMidImportResumes$")
-		cmd.Env = []string{killChildEnv + "=1", "PATH=" + os.Getenv("PATH")}
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		if testing.Verbose() {
-			cmd.Stderr = os.Stderr
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	token := strings.TrimSpace(secret)
 	base := "http://" + addr
-	call := func(method, path, contentType, body string) []byte {
-		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(secret))
-		req.Header.Set("Content-Type", contentType)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s = %d %s", method, path, resp.StatusCode, b)
-		}
-		return b
-	}
 	type state struct {
 		status         string
 		applied, fails int
@@ -139,21 +102,13 @@ func TestServeKilledMidImportResumes(t *testing.T) {
 		return products, variants
 	}
 
-	first := start()
-	killed := false
-	defer func() {
-		if !killed {
-			first.Process.Kill()
-			first.Wait()
-		}
-	}()
-	waitFor(t, base+"/healthz")
+	first := startServe(t, env)
 	var imp struct {
 		ID     int64
 		Status string
 		Counts struct{ Update, Errors int }
 	}
-	if err := json.Unmarshal(call("POST", "/api/v1/imports?dry_run=true&file_name=stock.csv", "text/csv", file.String()), &imp); err != nil {
+	if err := json.Unmarshal(apiOK(t, token, "POST", base+"/api/v1/imports?dry_run=true&file_name=stock.csv", file.String(), "Content-Type", "text/csv"), &imp); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Minute)
@@ -163,14 +118,14 @@ func TestServeKilledMidImportResumes(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if err := json.Unmarshal(call("GET", fmt.Sprintf("/api/v1/imports/%d", imp.ID), "", ""), &imp); err != nil {
+	if err := json.Unmarshal(apiOK(t, token, "GET", fmt.Sprintf("%s/api/v1/imports/%d", base, imp.ID), ""), &imp); err != nil {
 		t.Fatal(err)
 	}
 	if imp.Counts.Update != total || imp.Counts.Errors != 0 {
 		t.Fatalf("planned %d updates and %d errors, want %d and none", imp.Counts.Update, imp.Counts.Errors, total)
 	}
 	began := time.Now()
-	call("POST", fmt.Sprintf("/api/v1/imports/%d/apply", imp.ID), "application/json", "")
+	apiOK(t, token, "POST", fmt.Sprintf("%s/api/v1/imports/%d/apply", base, imp.ID), "")
 	// Kill once the first batch has committed and before the last (the import stays
 	// "planned" until a worker takes the apply job).
 	deadline = time.Now().Add(5 * time.Minute)
@@ -180,11 +135,7 @@ func TestServeKilledMidImportResumes(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
-	killed = true
+	first.kill(t)
 	at := importState(imp.ID)
 	p, v := updated()
 	t.Logf("killed %s into the apply: import %s, %d rows applied; %d products (%d variants) written of %d rows",
@@ -197,9 +148,7 @@ func TestServeKilledMidImportResumes(t *testing.T) {
 			at.applied, at.fails, v)
 	}
 
-	second := start()
-	defer func() { second.Process.Kill(); second.Wait() }()
-	waitFor(t, base+"/healthz")
+	startServe(t, env)
 	deadline = time.Now().Add(5 * time.Minute)
 	for s := importState(imp.ID); s.status != "applied"; s = importState(imp.ID) {
 		if s.status == "failed" || s.status == "cancelled" || time.Now().After(deadline) {

@@ -109,21 +109,10 @@ func TestServeDeliversWebhooks(t *testing.T) {
 	defer func() { stop(); <-done }()
 	base := "http://" + addr
 	waitFor(t, base+"/healthz")
+	token := strings.TrimSpace(secret)
 	call := func(method, path, body string) []byte {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(secret))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s = %d %s", method, path, resp.StatusCode, b)
-		}
-		return b
+		return apiOK(t, token, method, base+path, body)
 	}
 	var ep struct{ Secret string }
 	if err := json.Unmarshal(call("POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q,"event_types":["category.created"]}`, rcv.URL)), &ep); err != nil {

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,10 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 )
-
-// killChildEnv makes the test binary, re-run by TestServeKilledDeliversEveryEvent,
-// be a `stockroom serve` process instead of running the test.
-const killChildEnv = "STOCKROOM_TEST_SERVE_CHILD"
 
 // A serve process SIGKILLed while webhook deliveries are pending loses none: a
 // second serve on the same database delivers every event at least once (counted by
@@ -31,10 +25,6 @@ const killChildEnv = "STOCKROOM_TEST_SERVE_CHILD"
 // in process by TestDeliveryRescuedAfterACrash in internal/webhooks. 40 events, not
 // more: 50 failed attempts in a row turn an endpoint off.
 func TestServeKilledDeliversEveryEvent(t *testing.T) {
-	if os.Getenv(killChildEnv) == "1" {
-		err := run(context.Background(), []string{"serve"}, os.Getenv, strings.NewReader(""), os.Stdout, os.Stderr)
-		os.Exit(exitCode(err, os.Stderr))
-	}
 	const n = 40
 	ctx := context.Background()
 	url, st := withAda(t)
@@ -61,37 +51,11 @@ func TestServeKilledDeliversEveryEvent(t *testing.T) {
 	env := map[string]string{"STOCKROOM_DATABASE_URL": url, "STOCKROOM_ADDR": addr, "STOCKROOM_WEBHOOKS_ALLOW_PRIVATE": "true"}
 	_, secret, _ := stockroom(ctx, env, "token", "create", "--email", "ada@example.com", "--name", "ci", "--scope", "write")
 
-	start := func() *exec.Cmd {
-		t.Helper()
-		cmd := exec.Command(os.Args[0], "-test.run=^TestServeKilledDeliversEveryEvent$")
-		cmd.Env = []string{killChildEnv + "=1", "PATH=" + os.Getenv("PATH")}
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		if testing.Verbose() {
-			cmd.Stderr = os.Stderr
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		return cmd
-	}
+	token := strings.TrimSpace(secret)
 	base := "http://" + addr
 	call := func(method, path, body string) []byte {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(secret))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s = %d %s", method, path, resp.StatusCode, b)
-		}
-		return b
+		return apiOK(t, token, method, base+path, body)
 	}
 	states := func() map[string]int {
 		t.Helper()
@@ -111,15 +75,7 @@ func TestServeKilledDeliversEveryEvent(t *testing.T) {
 		return m
 	}
 
-	first := start()
-	killed := false
-	defer func() {
-		if !killed {
-			first.Process.Kill()
-			first.Wait()
-		}
-	}()
-	waitFor(t, base+"/healthz")
+	first := startServe(t, env)
 	var ep struct{ ID json.RawMessage }
 	if err := json.Unmarshal(call("POST", "/api/v1/webhooks", fmt.Sprintf(`{"url":%q,"event_types":["category.created"]}`, rcv.URL)), &ep); err != nil {
 		t.Fatal(err)
@@ -135,11 +91,7 @@ func TestServeKilledDeliversEveryEvent(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := first.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	first.Wait()
-	killed = true
+	first.kill(t)
 	s := states()
 	mu.Lock()
 	t.Logf("after SIGKILL: jobs %v, %d failed attempts", s, failed)
@@ -149,9 +101,7 @@ func TestServeKilledDeliversEveryEvent(t *testing.T) {
 	}
 
 	up.Store(true)
-	second := start()
-	defer func() { second.Process.Kill(); second.Wait() }()
-	waitFor(t, base+"/healthz")
+	startServe(t, env)
 	began := time.Now()
 	deadline = time.Now().Add(40 * time.Second)
 	for {
