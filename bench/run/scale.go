@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/devdb"
+	"github.com/stockroom-dev/stockroom/internal/haproxy"
 )
 
 // SCALE (issue #15): S1 and S3 through haproxy in front of 1 and 3 serve copies,
@@ -208,33 +209,11 @@ func (b *bench) startScale(ctx context.Context, cfg scaleConfig, env []string) (
 	if err != nil {
 		return nil, stop, err
 	}
-	var servers strings.Builder
-	for i, c := range copies {
-		fmt.Fprintf(&servers, "    server copy%d %s check\n", i+1, strings.TrimPrefix(c.base, "http://"))
+	var servers []string
+	for _, c := range copies {
+		servers = append(servers, strings.TrimPrefix(c.base, "http://"))
 	}
-	// The configuration of `make cluster` (cmd/stockroom/cluster.go).
-	conf := fmt.Sprintf(`global
-    maxconn 4000
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    retry-on conn-failure
-    option redispatch
-
-frontend stockroom
-    bind %s
-    default_backend copies
-
-backend copies
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    default-server inter 500ms fall 2 rise 2
-%s`, addr, servers.String())
+	conf := haproxy.Config(addr, 4000, servers)
 	file := filepath.Join(b.scratch, "haproxy.cfg")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		return nil, stop, err

@@ -13,13 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/config"
 	"github.com/stockroom-dev/stockroom/internal/devdb"
+	"github.com/stockroom-dev/stockroom/internal/haproxy"
 	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
@@ -189,35 +189,11 @@ func (c *cluster) restartCopy(ctx context.Context, i int) error {
 
 // startHAProxy writes haproxy's config and starts it in the foreground (-db).
 func (c *cluster) startHAProxy(ctx context.Context) error {
-	var servers strings.Builder
-	for i, cp := range c.copies {
-		fmt.Fprintf(&servers, "    server copy%d %s check\n", i+1, cp.addr)
+	var servers []string
+	for _, cp := range c.copies {
+		servers = append(servers, cp.addr)
 	}
-	// retry-on conn-failure: a request that never reached a copy (it just died) is
-	// sent to another; a request a copy received is never sent twice by haproxy
-	// (the client's Idempotency-Key makes its own retry safe).
-	cfg := fmt.Sprintf(`global
-    maxconn 2000
-
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-    retries 3
-    retry-on conn-failure
-    option redispatch
-
-frontend stockroom
-    bind %s
-    default_backend copies
-
-backend copies
-    balance roundrobin
-    option httpchk GET /readyz
-    http-check expect status 200
-    default-server inter 500ms fall 2 rise 2
-%s`, c.addr, servers.String())
+	cfg := haproxy.Config(c.addr, 2000, servers)
 	file := filepath.Join(c.dir, "haproxy.cfg")
 	if err := os.WriteFile(file, []byte(cfg), 0o644); err != nil {
 		return err
