@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -130,11 +132,13 @@ var (
 	reLatency   = regexp.MustCompile(`(?m)^latency average = ([0-9.]+) ms`)
 )
 
+// parsePgbench reads pgbench's summary from its standard output. pgbench leaves the
+// tps line out when no transaction completed, as when every client aborted.
 func parsePgbench(out []byte) (pgbenchResult, error) {
 	var r pgbenchResult
 	m := reTPS.FindSubmatch(out)
 	if m == nil {
-		return r, fmt.Errorf("pgbench printed no tps line:\n%s", lastLines(out, 15))
+		return r, errors.New("pgbench printed no tps line")
 	}
 	r.tps, _ = strconv.ParseFloat(string(m[1]), 64)
 	if m := reProcessed.FindSubmatch(out); m != nil {
@@ -175,20 +179,51 @@ func (b *bench) pgbench(ctx context.Context, scripts []string, vars map[string]s
 	cmd := exec.CommandContext(ctx, "pgbench", args...)
 	// Plan like stockroom's pool (store.Tune): every execution with its values.
 	cmd.Env = append(os.Environ(), "PGOPTIONS=-c plan_cache_mode=force_custom_plan")
-	out, err := cmd.CombinedOutput()
-	appendFile(b.scratch+"/pgbench.log", fmt.Sprintf("$ pgbench %s\n%s\n", strings.Join(redact(args, b.dbURL), " "), out))
-	if err != nil {
-		return pgbenchResult{}, fmt.Errorf("pgbench: %w\n%s", err, lastLines(out, 15))
-	}
-	return parsePgbench(out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	appendFile(b.scratch+"/pgbench.log", scrub(fmt.Sprintf("$ pgbench %s\n%s%s\n", strings.Join(args, " "), stdout.Bytes(), stderr.Bytes()), b.dbURL))
+	return readPgbench(stdout.Bytes(), stderr.Bytes(), err, b.dbURL)
 }
 
-func redact(args []string, secret string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = strings.ReplaceAll(a, secret, "<database url>")
+// readPgbench reads one pgbench run from its output and exit (runErr). A run that
+// exited non-zero is no measurement even when it printed a tps line: exit 2 means
+// some clients aborted (a deadlock, too many connections), so the summary covers
+// only part of the window. The error is one line, as it ends up in a table cell of
+// the report, and closes with the last lines of pgbench's stderr (its stdout when
+// stderr is empty), with dbURL and its password taken out.
+func readPgbench(stdout, stderr []byte, runErr error, dbURL string) (pgbenchResult, error) {
+	r, err := parsePgbench(stdout)
+	if runErr == nil && err == nil {
+		return r, nil
 	}
-	return out
+	if runErr != nil {
+		err = fmt.Errorf("pgbench %w", runErr) // "exit status 2", "signal: killed"
+	}
+	said := stderr
+	if len(bytes.TrimSpace(said)) == 0 {
+		said = stdout
+	}
+	lines := strings.Split(lastLines(said, 3), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return pgbenchResult{}, fmt.Errorf("%w: %s", err, scrub(strings.Join(lines, " / "), dbURL))
+}
+
+// scrub takes dbURL out of s, and its password wherever that appears on its own:
+// pgbench's arguments and messages go into the scratch log and the report.
+func scrub(s, dbURL string) string {
+	if dbURL == "" {
+		return s
+	}
+	s = strings.ReplaceAll(s, dbURL, "<database url>")
+	if u, err := url.Parse(dbURL); err == nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			s = strings.ReplaceAll(s, pw, "<password>")
+		}
+	}
+	return s
 }
 
 func appendFile(path, s string) {

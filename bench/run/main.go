@@ -18,7 +18,8 @@
 //	STOCKROOM_BENCH_DATABASE_URL  an empty database to use instead of a private cluster
 //
 // It exits 1 when any scenario answered with an error (a non-2xx status or a socket
-// error), after printing and writing the report.
+// error), after printing and writing the report. A database limit pgbench gives no
+// figure for is reported as not measured and does not count as such an error.
 package main
 
 import (

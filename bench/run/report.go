@@ -84,6 +84,8 @@ func (b *bench) table(w *strings.Builder, conns int) {
 		}
 		if d := b.find(targetDB, name, conns); d != nil && d.rps > 0 {
 			dbl = fmt.Sprintf("%.0f%%", 100*m.rps/d.rps)
+		} else if d != nil && d.requests == 0 {
+			dbl = "not measured" // the reference rows below say why
 		}
 		if name == webhookScenario {
 			if s3 := b.find(targetStockroom, "S3", conns); s3 != nil && s3.rps > 0 {
