@@ -1,4 +1,4 @@
--- Cleanups run by the periodic job of internal/jobs, in batches: each statement
+-- Cleanups run by the periodic job of internal/store/jobs, in batches: each statement
 -- deletes at most @batch rows, skipping rows another transaction holds, so none
 -- holds many row locks or runs long, however far behind the cleanup is.
 

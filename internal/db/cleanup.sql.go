@@ -16,7 +16,7 @@ DELETE FROM sessions WHERE token IN (
     ORDER BY s.expiry LIMIT $1 FOR UPDATE SKIP LOCKED)
 `
 
-// Cleanups run by the periodic job of internal/jobs, in batches: each statement
+// Cleanups run by the periodic job of internal/store/jobs, in batches: each statement
 // deletes at most @batch rows, skipping rows another transaction holds, so none
 // holds many row locks or runs long, however far behind the cleanup is.
 // DeleteExpiredSessionsBatch deletes up to @batch sessions past their expiry.
