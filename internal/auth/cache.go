@@ -145,15 +145,7 @@ func (c *PrincipalCache) putToken(gen uint64, hash [32]byte, p *Principal, expir
 		return
 	}
 	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.listening || gen != c.gen {
-		return
-	}
-	if len(c.tokens) >= c.max {
-		clear(c.tokens)
-	}
-	c.tokens[hash] = tokenEntry{p: p, expiresAt: expiresAt, touched: now, until: now.Add(c.ttl)}
+	put(c, gen, c.tokens, hash, tokenEntry{p: p, expiresAt: expiresAt, touched: now, until: now.Add(c.ttl)})
 }
 
 func (c *PrincipalCache) user(id int64) (db.GetSessionUserRow, bool) {
@@ -174,14 +166,21 @@ func (c *PrincipalCache) putUser(gen uint64, su db.GetSessionUserRow) {
 	if c == nil {
 		return
 	}
-	now := c.now()
+	put(c, gen, c.users, su.ID, userEntry{su: su, until: c.now().Add(c.ttl)})
+}
+
+// put keeps e under k in m, one of c's maps (made once and never replaced, so the
+// caller reads the field without the lock). It keeps nothing while the listener is
+// not connected, nor when a flush came after the load that read e began in
+// generation gen: e may be what the change replaced. A full map is emptied first.
+func put[K comparable, E any](c *PrincipalCache, gen uint64, m map[K]E, k K, e E) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.listening || gen != c.gen {
 		return
 	}
-	if len(c.users) >= c.max {
-		clear(c.users)
+	if len(m) >= c.max {
+		clear(m)
 	}
-	c.users[su.ID] = userEntry{su: su, until: now.Add(c.ttl)}
+	m[k] = e
 }
