@@ -45,6 +45,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -184,14 +185,14 @@ func run(ctx context.Context) error {
 	}
 	time.Sleep(2 * time.Second) // the last events arrive
 	pool.record(false)
-	r.latencies, r.received = pool.latencies()
-	r.afterResponse = pool.sinceWrites(r.writeDone)
 	slices.Sort(r.writeTook)
 
 	stopped := time.Now()
 	r.stopErr = b.stop()
 	r.stopTime = time.Since(stopped)
-	pool.closeAllBut(0)
+	pool.closeAllBut(0) // every reader has ended: what they recorded can be read
+	r.latencies, r.received = pool.latencies()
+	r.afterResponse = pool.sinceWrites(r.writeDone)
 	return r.write(os.Stdout)
 }
 
@@ -403,28 +404,29 @@ func call(method, url, token, body string, want int, into any) error {
 	return nil
 }
 
-// arrival is the k-th event a stream received while recording: the event of the
-// k-th write, since each write makes one and the writes follow one another.
-type arrival struct {
-	k  int
-	at time.Time
+// reader is what one stream's goroutine records while recording, in memory of its
+// own: the readers share no lock, and what they keep holds no pointer for the
+// collector to scan, so the client adds as little as it can to what it measures
+// (it runs on the same machine as the servers).
+type reader struct {
+	lat []time.Duration // commit-to-client latency of each event, in order
+	at  []time.Duration // when it arrived, since streams.base: the k-th is the k-th write's event
 }
 
 // streams are the open event streams of one client process.
 type streams struct {
 	base, token string
 	client      *http.Client
+	started     time.Time // the clock of reader.at
+	recording   atomic.Bool
 	mu          sync.Mutex
 	cancels     []context.CancelFunc
-	recording   bool
-	lat         []time.Duration
-	arrivals    []arrival // while recording: which write's event came when
-	received    int
+	readers     []*reader
 	wg          sync.WaitGroup
 }
 
 func newStreams(base, token string) *streams {
-	return &streams{base: base, token: token,
+	return &streams{base: base, token: token, started: time.Now(),
 		client: &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: -1}}}
 }
 
@@ -461,43 +463,54 @@ func (p *streams) openOne() error {
 		cancel()
 		return fmt.Errorf("open a stream: status %d", resp.StatusCode)
 	}
+	rd := &reader{lat: make([]time.Duration, 0, 1024), at: make([]time.Duration, 0, 1024)}
 	p.mu.Lock()
 	p.cancels = append(p.cancels, cancel)
+	p.readers = append(p.readers, rd)
 	p.mu.Unlock()
 	p.wg.Go(func() {
 		defer resp.Body.Close()
-		k := 0
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
+			line := sc.Bytes()
+			if !bytes.HasPrefix(line, dataPrefix) {
 				continue
 			}
 			arrived := time.Now()
-			var e struct {
-				CreatedAt time.Time `json:"created_at"`
-			}
-			if json.Unmarshal([]byte(data), &e) != nil || e.CreatedAt.IsZero() {
+			created, ok := createdAt(line)
+			if !ok || !p.recording.Load() {
 				continue
 			}
-			p.mu.Lock()
-			if p.recording {
-				p.lat = append(p.lat, arrived.Sub(e.CreatedAt))
-				p.arrivals = append(p.arrivals, arrival{k, arrived})
-				p.received++
-				k++
-			}
-			p.mu.Unlock()
+			rd.lat = append(rd.lat, arrived.Sub(created))
+			rd.at = append(rd.at, arrived.Sub(p.started))
 		}
 	})
 	return nil
 }
 
-func (p *streams) record(on bool) {
-	p.mu.Lock()
-	p.recording = on
-	p.mu.Unlock()
+var (
+	dataPrefix = []byte("data: ")
+	createdKey = []byte(`"created_at":"`)
+)
+
+// createdAt reads an event's created_at from its data line: the event's last
+// member, so the last such key (a payload may hold one too). It parses just that,
+// not the whole event, to keep the client's own cost down.
+func createdAt(line []byte) (time.Time, bool) {
+	i := bytes.LastIndex(line, createdKey)
+	if i < 0 {
+		return time.Time{}, false
+	}
+	v := line[i+len(createdKey):]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(v[:j]))
+	return t, err == nil
 }
+
+func (p *streams) record(on bool) { p.recording.Store(on) }
 
 // closeAllBut closes streams until keep are open.
 func (p *streams) closeAllBut(keep int) {
@@ -512,12 +525,17 @@ func (p *streams) closeAllBut(keep int) {
 	}
 }
 
+// latencies returns every recorded latency, sorted, and how many events arrived.
+// Call it once every reader has ended (closeAllBut(0)).
 func (p *streams) latencies() ([]time.Duration, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	l := slices.Clone(p.lat)
+	var l []time.Duration
+	for _, rd := range p.readers {
+		l = append(l, rd.lat...)
+	}
 	slices.Sort(l)
-	return l, p.received
+	return l, len(l)
 }
 
 // sinceWrites returns, sorted, how long after its write's HTTP response each event
@@ -526,9 +544,11 @@ func (p *streams) sinceWrites(done []time.Time) []time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []time.Duration
-	for _, a := range p.arrivals {
-		if a.k < len(done) {
-			out = append(out, a.at.Sub(done[a.k]))
+	for _, rd := range p.readers {
+		for k, at := range rd.at {
+			if k < len(done) {
+				out = append(out, at-done[k].Sub(p.started))
+			}
 		}
 	}
 	slices.Sort(out)
