@@ -181,7 +181,7 @@ func (s *Server) updateVariant(w http.ResponseWriter, r *http.Request) error {
 		if b.has("cost_cents") {
 			input.CostCents = in.CostCents
 		}
-		v, err := s.catalog.UpdateVariant(r.Context(), actor(r), cur.ProductID, cur.ID, cur.Version, input)
+		v, err := s.catalog.UpdateVariant(r.Context(), actor(r), cur, input)
 		if err != nil {
 			return err
 		}

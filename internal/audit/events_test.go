@@ -89,7 +89,7 @@ func TestEveryWriteRecordsOneEventPerAuditRow(t *testing.T) {
 			return err
 		}, []string{"product.updated"}},
 		{"set stock", func(t *testing.T) (err error) {
-			w.variant, err = w.cat.UpdateVariant(ctx, w.actor, w.product.ID, w.variant.ID, w.variant.Version,
+			w.variant, err = w.cat.UpdateVariant(ctx, w.actor, w.variant,
 				catalog.VariantInput{SKU: "OAK-2", PriceCents: 5000, Stock: 7})
 			return err
 		}, []string{audit.TypeStockChanged}},

@@ -265,7 +265,7 @@ func TestSummariesFollowVariants(t *testing.T) {
 
 	v := catalog.VariantInputOf(added)
 	v.PriceCents = 100
-	if _, err := e.cat.UpdateVariant(ctx, editor, p.ID, added.ID, added.Version, v); err != nil {
+	if _, err := e.cat.UpdateVariant(ctx, editor, added, v); err != nil {
 		t.Fatal(err)
 	}
 	check("update variant", 100, 1200, 15, 3, "VASE-L VASE-XL VASE-XXL")
@@ -281,34 +281,50 @@ func TestSummariesFollowVariants(t *testing.T) {
 	check("delete variant", 300, 1200, 5, 2, "VASE-L VASE-XL")
 }
 
-// UpdateVariant is version-checked when asked, refuses stock below zero as a field
-// error, and never touches another product's variant.
+// UpdateVariant writes over the variant as it was read only if it is still at that
+// version, refuses stock below zero as a field error, and tells a deleted variant
+// from a changed one.
 func TestUpdateVariant(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	p := e.create(t, product("Tray", "TRAY-1"))
-	other := e.create(t, product("Other", "OTHER-1"))
+	p := e.create(t, product("Tray", "TRAY-1", "TRAY-2"))
+	e.create(t, product("Other", "OTHER-1"))
 	v := p.Variants[0]
 	in := catalog.VariantInputOf(v)
 
 	in.Stock = -1
-	_, err := e.cat.UpdateVariant(ctx, editor, p.ID, v.ID, 0, in)
+	_, err := e.cat.UpdateVariant(ctx, editor, v, in)
 	wantFields(t, err, validator.Errors{"stock": "must be zero or more"})
 
 	in.Stock = 4
-	if _, err := e.cat.UpdateVariant(ctx, editor, other.ID, v.ID, 0, in); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("through another product: err = %v, want ErrNotFound", err)
-	}
-	updated, err := e.cat.UpdateVariant(ctx, editor, p.ID, v.ID, v.Version, in)
+	updated, err := e.cat.UpdateVariant(ctx, editor, v, in)
 	if err != nil || updated.Stock != 4 || updated.Version != v.Version+1 {
 		t.Fatalf("UpdateVariant = %+v, %v; want stock 4 at version %d", updated, err, v.Version+1)
 	}
-	if _, err := e.cat.UpdateVariant(ctx, editor, p.ID, v.ID, v.Version, in); !errors.Is(err, store.ErrStale) {
+	in.Stock = 5
+	if _, err := e.cat.UpdateVariant(ctx, editor, v, in); !errors.Is(err, store.ErrStale) {
 		t.Errorf("from the old version: err = %v, want ErrStale", err)
 	}
+	if got, err := e.cat.Variant(ctx, p.ID, v.ID); err != nil || got.Stock != 4 {
+		t.Errorf("after the stale write: stock %d (%v), want 4", got.Stock, err)
+	}
+	if same, err := e.cat.UpdateVariant(ctx, editor, updated, catalog.VariantInputOf(updated)); err != nil || same.Version != updated.Version {
+		t.Errorf("no change: version %d (%v), want %d unchanged", same.Version, err, updated.Version)
+	}
+	in = catalog.VariantInputOf(updated)
 	in.SKU = "other-1"
-	_, err = e.cat.UpdateVariant(ctx, editor, p.ID, v.ID, 0, in)
+	_, err = e.cat.UpdateVariant(ctx, editor, updated, in)
 	wantFields(t, err, validator.Errors{"sku": "is already used"})
+
+	second := p.Variants[1]
+	if err := e.cat.DeleteVariant(ctx, editor, p.ID, second.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	in = catalog.VariantInputOf(second)
+	in.Stock++
+	if _, err := e.cat.UpdateVariant(ctx, editor, second, in); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a deleted variant: err = %v, want ErrNotFound", err)
+	}
 
 	err = e.cat.DeleteVariant(ctx, editor, p.ID, v.ID, 0)
 	wantFields(t, err, validator.Errors{"variants": "a product needs at least one variant: delete the product instead"})
@@ -521,7 +537,7 @@ func TestEveryWritePathIsAudited(t *testing.T) {
 			v := latest().Variants[1]
 			in := catalog.VariantInputOf(v)
 			in.Title = "Large"
-			_, err := e.cat.UpdateVariant(ctx, editor, p.ID, v.ID, v.Version, in)
+			_, err := e.cat.UpdateVariant(ctx, editor, v, in)
 			return err
 		}},
 		{"adjust stock", catalog.ResourceProducts, 1, func() error {

@@ -54,43 +54,42 @@ func (c *Catalog) AddVariant(ctx context.Context, actor audit.Actor, productID i
 	return v, nil
 }
 
-// UpdateVariant stores in over variant id of product productID if the variant is
-// at version (0: whatever its version). The API's variant PATCH applies its fields
-// to VariantInputOf(stored) and calls this. A newer version is store.ErrStale;
-// stock or a price below zero is a field error ("stock").
-func (c *Catalog) UpdateVariant(ctx context.Context, actor audit.Actor, productID, id int64, version int32, in VariantInput) (db.ProductVariant, error) {
+// UpdateVariant stores in over variant before, the variant as the caller read it
+// (the API's variant PATCH applies its fields to VariantInputOf(before)), if it is
+// still at before's version: a newer one is store.ErrStale, a deleted one
+// store.ErrNotFound. The version check is the update's own condition, so the write
+// reads nothing again: what changed is before against in. Stock or a price below
+// zero is a field error ("stock").
+func (c *Catalog) UpdateVariant(ctx context.Context, actor audit.Actor, before db.ProductVariant, in VariantInput) (db.ProductVariant, error) {
 	in = in.normalize()
 	if errs := in.Validate(); errs != nil {
 		return db.ProductVariant{}, errs
 	}
+	changes := audit.Diff(variantSnapshot(VariantInputOf(before), int(before.Position)), variantSnapshot(in, int(before.Position)))
+	if len(changes) == 0 {
+		return before, nil
+	}
 	var v db.ProductVariant
 	err := c.st.InTx(ctx, func(q *db.Queries) error {
-		p, err := q.LockProduct(ctx, productID)
+		p, err := q.LockProduct(ctx, before.ProductID)
 		if err != nil {
 			return err
 		}
-		before, err := q.GetVariant(ctx, id)
+		v, err = q.UpdateVariant(ctx, updateVariantParams(before.ProductID, before.ID, &before.Version, in, int(before.Position)))
+		if store.IsNotFound(err) {
+			// Gone, or changed since it was read: only the rare failure pays to tell.
+			if _, err := q.GetVariant(ctx, before.ID); err != nil {
+				return err
+			}
+			return fmt.Errorf("variant %d: %w", before.ID, store.ErrStale)
+		}
 		if err != nil {
-			return err
-		}
-		if before.ProductID != productID {
-			return store.ErrNotFound
-		}
-		if version != 0 && before.Version != version {
-			return fmt.Errorf("variant %d: %w", id, store.ErrStale)
-		}
-		changes := audit.Diff(variantSnapshot(VariantInputOf(before), int(before.Position)), variantSnapshot(in, int(before.Position)))
-		if len(changes) == 0 {
-			v = before
-			return nil
-		}
-		if v, err = q.UpdateVariant(ctx, updateVariantParams(productID, id, &before.Version, in, int(before.Position))); err != nil {
 			return err
 		}
 		return variantWritten(ctx, q, actor, p, before.Sku, changes, "")
 	})
 	if err != nil {
-		return db.ProductVariant{}, fieldError(fmt.Errorf("update variant %d: %w", id, err), "")
+		return db.ProductVariant{}, fieldError(fmt.Errorf("update variant %d: %w", before.ID, err), "")
 	}
 	return v, nil
 }
