@@ -446,6 +446,27 @@ func TestProductQueryBudget(t *testing.T) {
 	}
 }
 
+// A variant's stock PATCH (the bench's S3) runs a fixed list of statements: the
+// token, the variant the patch applies to, and one transaction that locks the
+// product, writes the variant at the version read, refreshes the product's
+// summary and records the audit row with its event, announced after the commit.
+func TestVariantPatchQueryBudget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok, _ := h.editor(t)
+	seedProducts(t, h, 10)
+	var p product
+	h.call(t, "GET", "/api/v1/products/3", tok, "").want(t, 200).decode(t, &p)
+	item := fmt.Sprintf("/api/v1/products/%d/variants/%d", p.ID, p.Variants[0].ID)
+	h.call(t, "PATCH", item, tok, `{"stock":9}`).want(t, 200) // the first use writes last_used_at
+	h.counter.Reset()
+	h.call(t, "PATCH", item, tok, `{"stock":10}`).want(t, 200)
+	// token, variant, begin, product lock, variant, summary, audit + event, commit, notify
+	if got := h.counter.Count(); got != 9 {
+		t.Errorf("PATCH %s: %d statements, want 9:\n%s", item, got, h.counter.Statements())
+	}
+}
+
 // benchmarkRequest measures one request through the whole stack (middleware, token
 // lookup, handler, database), without the network, on 1,000 seeded products.
 // request returns the i-th request's method, path and JSON body ("" for none); the
