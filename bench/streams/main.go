@@ -410,7 +410,7 @@ func call(method, url, token, body string, want int, into any) error {
 // (it runs on the same machine as the servers).
 type reader struct {
 	lat []time.Duration // commit-to-client latency of each event, in order
-	at  []time.Duration // when it arrived, since streams.base: the k-th is the k-th write's event
+	at  []time.Duration // when it arrived, since streams.started: the k-th is the k-th write's event
 }
 
 // streams are the open event streams of one client process.
