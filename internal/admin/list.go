@@ -483,20 +483,29 @@ func countText(n int64, exact bool, singular, plural string) string {
 
 // groupDigits writes n with thousands separators: 1,234,567.
 func groupDigits(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
+	var b [32]byte
+	out := b[:0]
+	u := uint64(n)
+	if n < 0 {
+		out = append(out, '-')
+		u = -u // two's complement: right for the smallest int64 too
+	}
+	return string(appendGrouped(out, u))
+}
+
+// appendGrouped appends u's digits to dst with a comma between thousands. It
+// writes into the caller's buffer: the product list groups two or three numbers a
+// row, and a strings.Builder grew (allocated) two or three times for each.
+func appendGrouped(dst []byte, u uint64) []byte {
+	var d [20]byte
+	digits := strconv.AppendUint(d[:0], u, 10)
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			dst = append(dst, ',')
 		}
-		b.WriteRune(c)
+		dst = append(dst, c)
 	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return dst
 }
 
 // boolFilter is the yes/no filter option list.

@@ -30,25 +30,46 @@ func (m money) plain(cents int64) string {
 
 // format writes cents for reading: "1,234.50".
 func (m money) format(cents int64) string {
-	s := m.plain(cents)
-	whole, frac, _ := strings.Cut(s, ".")
-	n, _ := strconv.ParseInt(whole, 10, 64) // plain wrote it: always a number
-	out := groupDigits(n)
-	if strings.HasPrefix(whole, "-") && n == 0 {
-		out = "-0"
-	}
-	if frac != "" {
-		out += "." + frac
-	}
-	return out
+	var b [32]byte
+	return string(m.appendFormat(b[:0], cents))
 }
 
 // formatRange writes a product's price span: one amount when its variants agree.
+// Each row of the product list shows one, so it is written in one buffer: building it
+// from strings was five allocations a row.
 func (m money) formatRange(lo, hi int64) string {
-	if lo == hi {
-		return m.format(lo)
+	var b [72]byte
+	out := m.appendFormat(b[:0], lo)
+	if lo != hi {
+		out = m.appendFormat(append(out, "–"...), hi)
 	}
-	return m.format(lo) + "–" + m.format(hi)
+	return string(out)
+}
+
+// appendFormat appends format(cents) to dst: the whole units grouped, then the
+// minor ones (as many digits as the currency has), and a minus for any amount
+// below zero, "-0.01" included.
+func (m money) appendFormat(dst []byte, cents int64) []byte {
+	u := uint64(cents)
+	if cents < 0 {
+		dst = append(dst, '-')
+		u = -u // two's complement: right for the smallest int64 too
+	}
+	unit := uint64(1)
+	for range m.decimals {
+		unit *= 10
+	}
+	dst = appendGrouped(dst, u/unit)
+	if m.decimals > 0 {
+		dst = append(dst, '.')
+		var f [20]byte
+		frac := strconv.AppendUint(f[:0], u%unit, 10) // not in dst: it is padded first
+		for range m.decimals - len(frac) {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, frac...)
+	}
+	return dst
 }
 
 // parse reads an amount as typed: digits with at most the currency's decimals after

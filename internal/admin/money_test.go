@@ -1,6 +1,9 @@
 package admin
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestMoney(t *testing.T) {
 	t.Parallel()
@@ -18,6 +21,15 @@ func TestMoney(t *testing.T) {
 		{eur, -1, "-0.01", "-0.01"},
 		{jpy, 1250, "1250", "1,250"},
 		{kwd, 1250, "1.250", "1.250"},
+		{eur, -50, "-0.50", "-0.50"},
+		{eur, -123456789, "-1234567.89", "-1,234,567.89"},
+		{eur, 100000, "1000.00", "1,000.00"},
+		{eur, 99999, "999.99", "999.99"},
+		{jpy, 0, "0", "0"},
+		{jpy, -1000, "-1000", "-1,000"},
+		{kwd, 1, "0.001", "0.001"},
+		{kwd, -1234567, "-1234.567", "-1,234.567"},
+		{eur, 99999999999999, "999999999999.99", "999,999,999,999.99"},
 	}
 	for _, tt := range formats {
 		if got := tt.m.plain(tt.cents); got != tt.plain {
@@ -62,5 +74,25 @@ func TestMoney(t *testing.T) {
 	}
 	if got := eur.formatRange(1000, 250000); got != "10.00–2,500.00" {
 		t.Errorf("formatRange = %q", got)
+	}
+	if got := jpy.formatRange(-5, 1234567); got != "-5–1,234,567" {
+		t.Errorf("formatRange = %q", got)
+	}
+}
+
+func TestGroupDigits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0"}, {7, "7"}, {999, "999"}, {1000, "1,000"}, {12345, "12,345"}, {123456, "123,456"},
+		{1234567, "1,234,567"}, {-1, "-1"}, {-999, "-999"}, {-1000, "-1,000"}, {-1234567, "-1,234,567"},
+		{math.MaxInt64, "9,223,372,036,854,775,807"}, {math.MinInt64, "-9,223,372,036,854,775,808"},
+	}
+	for _, tt := range tests {
+		if got := groupDigits(tt.n); got != tt.want {
+			t.Errorf("groupDigits(%d) = %q, want %q", tt.n, got, tt.want)
+		}
 	}
 }
