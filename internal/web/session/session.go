@@ -47,6 +47,10 @@ type Manager struct {
 	done chan struct{}
 }
 
+// sessionsKept is how many sessions' data the codec remembers per generation
+// (memoCodec keeps two): the signed-in staff of an instance, a few hundred bytes each.
+const sessionsKept = 1024
+
 // Options are the cookie and timeout settings (STOCKROOM_SESSION_*,
 // STOCKROOM_SECURE_COOKIES).
 type Options struct {
@@ -66,6 +70,7 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 		opts.Cleanup = 5 * time.Minute
 	}
 	sm := scs.New()
+	sm.Codec = newMemoCodec(sm.Codec, sessionsKept)
 	sm.Store = newTouchStore(pgxstore.NewWithCleanupInterval(st.Pool(), 0), sm.Codec) // 0: no goroutine of its own
 	sm.IdleTimeout = opts.Idle
 	sm.Lifetime = opts.Lifetime
