@@ -135,3 +135,58 @@ func TestFragmentsBounded(t *testing.T) {
 		t.Errorf("%d rows kept, want at most 6", n)
 	}
 }
+
+// A list joined again with equal keys is the kept one, rendered not even piece by
+// piece; one changed key makes it the list rendered afresh; the kept lists are
+// bounded.
+func TestFragmentsJoin(t *testing.T) {
+	renders := 0
+	tmpl := template.Must(template.New("t").Funcs(template.FuncMap{"count": func() string { renders++; return "" }}).
+		Parse(`{{define "row"}}{{count}}<tr><td>{{.}}</td></tr>{{end}}`))
+	f := newFragments[string](tmpl, "row", 100)
+	fresh := func(keys []string) template.HTML {
+		t.Helper()
+		var b strings.Builder
+		for _, k := range keys {
+			if err := tmpl.ExecuteTemplate(&b, "row", k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return template.HTML(b.String())
+	}
+	join := func(keys ...string) (template.HTML, int) {
+		t.Helper()
+		before := renders
+		h, err := f.join(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fresh(keys); h != want {
+			t.Errorf("join(%q) = %s, want %s", keys, h, want)
+		}
+		return h, renders - before - len(keys) // less fresh's own renders
+	}
+	if h, n := join(); h != "" || n != 0 {
+		t.Errorf("no keys: %q, %d renders", h, n)
+	}
+	if _, n := join("a", "<b>", "c"); n != 3 {
+		t.Errorf("first join: %d renders, want 3", n)
+	}
+	if _, n := join("a", "<b>", "c"); n != 0 {
+		t.Errorf("the same list again: %d renders, want 0", n)
+	}
+	if _, n := join("a", "<b>", "d"); n != 1 {
+		t.Errorf("one key changed: %d renders, want 1 (the others are kept pieces)", n)
+	}
+	if _, n := join("a", "<b>"); n != 0 {
+		t.Errorf("a shorter list of kept pieces: %d renders, want 0", n)
+	}
+	for i := range 3 * pagesKept {
+		join(fmt.Sprint(i), "x")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.pages) + len(f.oldPages); n > 2*pagesKept {
+		t.Errorf("%d lists kept, want at most %d", n, 2*pagesKept)
+	}
+}

@@ -182,7 +182,7 @@ const productRowsKept = 2000
 type productsPage struct {
 	Layout
 	List      *List[productRow]
-	Rows      template.HTML // List.Rows, each rendered by the product-row template, in order
+	Rows      template.HTML // List.Rows, each rendered by the product-row template, in order (fragments.join)
 	Export    string        // the CSV of exactly this list
 	CanImport bool
 	Actions   []Option
@@ -224,27 +224,15 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 	for i, row := range l.Rows {
 		keys[i] = productRowKey{productRow: row, Self: l.Self, Live: live}
 	}
-	pieces, err := s.productRows.render(keys)
+	rows, err := s.productRows.join(keys)
 	if err != nil {
 		return fmt.Errorf("render product rows: %w", err)
-	}
-	// One action for the rows, not one per row: each is a whole <tr> that
-	// html/template rendered from and back to the HTML text context, so they follow
-	// one another as a range over them would write them.
-	var rows strings.Builder
-	n := 0
-	for _, p := range pieces {
-		n += len(p)
-	}
-	rows.Grow(n)
-	for _, p := range pieces {
-		rows.WriteString(string(p))
 	}
 	export := "/admin/products/export.csv"
 	if v := sp.values(l.Query); len(v) > 0 {
 		export += "?" + v.Encode()
 	}
-	return s.render(w, r, http.StatusOK, "products/list", &productsPage{Layout: Layout{Title: "Products"}, List: l, Rows: template.HTML(rows.String()),
+	return s.render(w, r, http.StatusOK, "products/list", &productsPage{Layout: Layout{Title: "Products"}, List: l, Rows: rows,
 		Export: export, Actions: bulkActions(p), CanAdd: p.Can("products.add"), CanImport: p.Can("products.change")})
 }
 
