@@ -19,9 +19,8 @@ import (
 // come from outside it (the viewer, the clock): a permission that decides what the
 // piece shows goes into K too.
 //
-// It holds at most 2×size pieces in two generations: a find in the old one moves
-// the piece to the new one, and when the new one is full the old one is dropped.
-// Pieces in use stay; the ones no page showed for a generation go. No lock is held
+// It holds at most 2×size pieces (generations): pieces in use stay, the ones no
+// page showed for a generation go. No lock is held
 // while rendering, so two requests may render the same piece once each.
 //
 // Making a piece costs an execution of html/template per row: 100 rows of the
@@ -30,13 +29,43 @@ import (
 type fragments[K comparable] struct {
 	tmpl *template.Template // the template set holding name
 	name string             // the template that renders one piece from a K
-	size int
 
-	mu       sync.Mutex
-	cur, old map[K]template.HTML
+	mu     sync.Mutex
+	pieces generations[K, template.HTML]
 	// The pieces of the lists shown lately, joined, by their first key (join).
-	pages, oldPages map[K]joined[K]
+	pages generations[K, joined[K]]
 }
+
+// generations is a map of at most 2×size entries in two generations: an entry found
+// in the old one moves to the new one, and when the new one is full the old one is
+// dropped. Entries in use stay; the ones not asked for during a generation go.
+type generations[K comparable, V any] struct {
+	size     int
+	cur, old map[K]V
+}
+
+// get returns k's entry, moving it to the new generation when it was in the old.
+func (g *generations[K, V]) get(k K) (V, bool) {
+	if v, ok := g.cur[k]; ok {
+		return v, true
+	}
+	v, ok := g.old[k]
+	if ok {
+		g.put(k, v)
+	}
+	return v, ok
+}
+
+// put keeps v under k in the new generation, starting another when it is full.
+func (g *generations[K, V]) put(k K, v V) {
+	if g.cur == nil || len(g.cur) >= g.size {
+		g.old, g.cur = g.cur, make(map[K]V, g.size)
+	}
+	g.cur[k] = v
+}
+
+// len is how many entries are kept.
+func (g *generations[K, V]) len() int { return len(g.cur) + len(g.old) }
 
 // joined is the pieces for keys, written one after another.
 type joined[K comparable] struct {
@@ -49,8 +78,8 @@ type joined[K comparable] struct {
 const pagesKept = 16
 
 func newFragments[K comparable](tmpl *template.Template, name string, size int) *fragments[K] {
-	return &fragments[K]{tmpl: tmpl, name: name, size: size, cur: make(map[K]template.HTML, size),
-		pages: make(map[K]joined[K], pagesKept)}
+	return &fragments[K]{tmpl: tmpl, name: name,
+		pieces: generations[K, template.HTML]{size: size}, pages: generations[K, joined[K]]{size: pagesKept}}
 }
 
 // join returns the pieces for keys written one after another, as a range over them
@@ -65,12 +94,7 @@ func (f *fragments[K]) join(keys []K) (template.HTML, error) {
 		return "", nil
 	}
 	f.mu.Lock()
-	p, ok := f.pages[keys[0]]
-	if !ok {
-		if p, ok = f.oldPages[keys[0]]; ok && slices.Equal(p.keys, keys) {
-			f.keepPage(p)
-		}
-	}
+	p, ok := f.pages.get(keys[0])
 	f.mu.Unlock()
 	if ok && slices.Equal(p.keys, keys) {
 		return p.html, nil
@@ -90,18 +114,9 @@ func (f *fragments[K]) join(keys []K) (template.HTML, error) {
 	}
 	p = joined[K]{keys: keys, html: template.HTML(b.String())} // html/template's own output, in order
 	f.mu.Lock()
-	f.keepPage(p)
+	f.pages.put(keys[0], p)
 	f.mu.Unlock()
 	return p.html, nil
-}
-
-// keepPage keeps p under its first key in the new generation, starting another
-// when it is full. f.mu is held.
-func (f *fragments[K]) keepPage(p joined[K]) {
-	if len(f.pages) >= pagesKept {
-		f.oldPages, f.pages = f.pages, make(map[K]joined[K], pagesKept)
-	}
-	f.pages[p.keys[0]] = p
 }
 
 // render returns the piece for each key, in order: the kept ones, and the others
@@ -111,11 +126,8 @@ func (f *fragments[K]) render(keys []K) ([]template.HTML, error) {
 	var missing []int
 	f.mu.Lock()
 	for i, k := range keys {
-		if h, ok := f.cur[k]; ok {
+		if h, ok := f.pieces.get(k); ok {
 			out[i] = h
-		} else if h, ok := f.old[k]; ok {
-			out[i] = h
-			f.keep(k, h)
 		} else {
 			missing = append(missing, i)
 		}
@@ -135,31 +147,23 @@ func (f *fragments[K]) render(keys []K) ([]template.HTML, error) {
 	}
 	f.mu.Lock()
 	for _, i := range missing {
-		f.keep(keys[i], out[i])
+		f.pieces.put(keys[i], out[i])
 	}
 	f.mu.Unlock()
 	return out, nil
-}
-
-// keep puts h in the new generation, starting another when it is full. f.mu is held.
-func (f *fragments[K]) keep(k K, h template.HTML) {
-	if len(f.cur) >= f.size {
-		f.old, f.cur = f.cur, make(map[K]template.HTML, f.size)
-	}
-	f.cur[k] = h
 }
 
 // reset forgets every piece, for tests.
 func (f *fragments[K]) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.cur, f.old = make(map[K]template.HTML, f.size), nil
-	f.pages, f.oldPages = make(map[K]joined[K], pagesKept), nil
+	f.pieces = generations[K, template.HTML]{size: f.pieces.size}
+	f.pages = generations[K, joined[K]]{size: pagesKept}
 }
 
 // len is how many pieces are kept, for tests (joined lists aside).
 func (f *fragments[K]) len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return len(f.cur) + len(f.old)
+	return f.pieces.len()
 }
