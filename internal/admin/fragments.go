@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/stockroom-dev/stockroom/internal/generations"
 )
 
 // fragments keeps pieces of pages that html/template rendered (a list row), keyed
@@ -19,9 +21,9 @@ import (
 // come from outside it (the viewer, the clock): a permission that decides what the
 // piece shows goes into K too.
 //
-// It holds at most 2×size pieces (generations): pieces in use stay, the ones no
-// page showed for a generation go. No lock is held
-// while rendering, so two requests may render the same piece once each.
+// It holds at most 2×size pieces (a generations.Map): pieces in use stay, the ones
+// no page showed for a generation go. No lock is held while rendering, so two
+// requests may render the same piece once each.
 //
 // Making a piece costs an execution of html/template per row: 100 rows of the
 // product list spent most of the page's CPU in its reflection and escapers
@@ -31,41 +33,10 @@ type fragments[K comparable] struct {
 	name string             // the template that renders one piece from a K
 
 	mu     sync.Mutex
-	pieces generations[K, template.HTML]
+	pieces generations.Map[K, template.HTML]
 	// The pieces of the lists shown lately, joined, by their first key (join).
-	pages generations[K, joined[K]]
+	pages generations.Map[K, joined[K]]
 }
-
-// generations is a map of at most 2×size entries in two generations: an entry found
-// in the old one moves to the new one, and when the new one is full the old one is
-// dropped. Entries in use stay; the ones not asked for during a generation go.
-type generations[K comparable, V any] struct {
-	size     int
-	cur, old map[K]V
-}
-
-// get returns k's entry, moving it to the new generation when it was in the old.
-func (g *generations[K, V]) get(k K) (V, bool) {
-	if v, ok := g.cur[k]; ok {
-		return v, true
-	}
-	v, ok := g.old[k]
-	if ok {
-		g.put(k, v)
-	}
-	return v, ok
-}
-
-// put keeps v under k in the new generation, starting another when it is full.
-func (g *generations[K, V]) put(k K, v V) {
-	if g.cur == nil || len(g.cur) >= g.size {
-		g.old, g.cur = g.cur, make(map[K]V, g.size)
-	}
-	g.cur[k] = v
-}
-
-// len is how many entries are kept.
-func (g *generations[K, V]) len() int { return len(g.cur) + len(g.old) }
 
 // joined is the pieces for keys, written one after another.
 type joined[K comparable] struct {
@@ -79,7 +50,7 @@ const pagesKept = 16
 
 func newFragments[K comparable](tmpl *template.Template, name string, size int) *fragments[K] {
 	return &fragments[K]{tmpl: tmpl, name: name,
-		pieces: generations[K, template.HTML]{size: size}, pages: generations[K, joined[K]]{size: pagesKept}}
+		pieces: generations.New[K, template.HTML](size), pages: generations.New[K, joined[K]](pagesKept)}
 }
 
 // join returns the pieces for keys written one after another, as a range over them
@@ -94,7 +65,7 @@ func (f *fragments[K]) join(keys []K) (template.HTML, error) {
 		return "", nil
 	}
 	f.mu.Lock()
-	p, ok := f.pages.get(keys[0])
+	p, ok := f.pages.Get(keys[0])
 	f.mu.Unlock()
 	if ok && slices.Equal(p.keys, keys) {
 		return p.html, nil
@@ -114,7 +85,7 @@ func (f *fragments[K]) join(keys []K) (template.HTML, error) {
 	}
 	p = joined[K]{keys: keys, html: template.HTML(b.String())} // html/template's own output, in order
 	f.mu.Lock()
-	f.pages.put(keys[0], p)
+	f.pages.Put(keys[0], p)
 	f.mu.Unlock()
 	return p.html, nil
 }
@@ -126,7 +97,7 @@ func (f *fragments[K]) render(keys []K) ([]template.HTML, error) {
 	var missing []int
 	f.mu.Lock()
 	for i, k := range keys {
-		if h, ok := f.pieces.get(k); ok {
+		if h, ok := f.pieces.Get(k); ok {
 			out[i] = h
 		} else {
 			missing = append(missing, i)
@@ -147,7 +118,7 @@ func (f *fragments[K]) render(keys []K) ([]template.HTML, error) {
 	}
 	f.mu.Lock()
 	for _, i := range missing {
-		f.pieces.put(keys[i], out[i])
+		f.pieces.Put(keys[i], out[i])
 	}
 	f.mu.Unlock()
 	return out, nil
@@ -157,13 +128,13 @@ func (f *fragments[K]) render(keys []K) ([]template.HTML, error) {
 func (f *fragments[K]) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pieces = generations[K, template.HTML]{size: f.pieces.size}
-	f.pages = generations[K, joined[K]]{size: pagesKept}
+	f.pieces.Clear()
+	f.pages.Clear()
 }
 
 // len is how many pieces are kept, for tests (joined lists aside).
 func (f *fragments[K]) len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.pieces.len()
+	return f.pieces.Len()
 }

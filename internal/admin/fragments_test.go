@@ -186,7 +186,7 @@ func TestFragmentsJoin(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if n := f.pages.len(); n > 2*pagesKept {
+	if n := f.pages.Len(); n > 2*pagesKept {
 		t.Errorf("%d lists kept, want at most %d", n, 2*pagesKept)
 	}
 }

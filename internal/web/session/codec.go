@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/stockroom-dev/stockroom/internal/generations"
 )
 
 // memoCodec is scs's codec with the sessions it met lately remembered both ways:
@@ -20,21 +22,17 @@ import (
 // session cannot reach another's. Data holding a slice (flash messages, used form
 // keys, a passkey ceremony) is coded by the codec underneath every time.
 //
-// It holds at most 2×size sessions in two generations, like fragments in admin: a
-// hit in the old one moves the entry to the new one, and when the new one is full
-// the old one is dropped.
+// It holds at most 2×size sessions and 2×size encodings, each direction in a
+// generations.Map of its own: an entry found in the old generation moves to the new
+// one, and the ones nobody asked for during a generation go. The two directions age
+// apart, which is safe: Encode uses a remembered encoding only when what it decodes
+// to is remembered too, and equal.
 type memoCodec struct {
 	codec scs.Codec
-	size  int
 
-	mu       sync.Mutex
-	cur, old codecGeneration
-}
-
-// codecGeneration is one generation of a memoCodec's entries.
-type codecGeneration struct {
-	data map[string]sessionData // an encoding → what it decodes to
-	enc  map[int64]string       // a deadline (UnixNano) → the last encoding met with it
+	mu   sync.Mutex
+	data generations.Map[string, sessionData] // an encoding → what it decodes to
+	enc  generations.Map[int64, string]       // a deadline (UnixNano) → the last encoding met with it
 }
 
 // sessionData is one decoded session: its absolute deadline and values.
@@ -44,23 +42,15 @@ type sessionData struct {
 }
 
 func newMemoCodec(codec scs.Codec, size int) *memoCodec {
-	return &memoCodec{codec: codec, size: size, cur: newCodecGeneration(size)}
-}
-
-func newCodecGeneration(size int) codecGeneration {
-	return codecGeneration{data: make(map[string]sessionData, size), enc: make(map[int64]string, size)}
+	return &memoCodec{codec: codec,
+		data: generations.New[string, sessionData](size), enc: generations.New[int64, string](size)}
 }
 
 // Decode returns what b decodes to: remembered, or decoded now (and remembered
 // when its values are immutable).
 func (c *memoCodec) Decode(b []byte) (time.Time, map[string]any, error) {
 	c.mu.Lock()
-	d, ok := c.cur.data[string(b)]
-	if !ok {
-		if d, ok = c.old.data[string(b)]; ok {
-			c.keep(string(b), d)
-		}
-	}
+	d, ok := c.data.Get(string(b))
 	c.mu.Unlock()
 	if ok {
 		return d.deadline, maps.Clone(d.values), nil
@@ -84,22 +74,15 @@ func (c *memoCodec) Encode(deadline time.Time, values map[string]any) ([]byte, e
 	}
 	key := deadline.UnixNano()
 	c.mu.Lock()
-	enc, ok := c.cur.enc[key]
-	if !ok {
-		enc, ok = c.old.enc[key]
-	}
+	enc, ok := c.enc.Get(key)
 	var d sessionData
 	if ok {
-		if d, ok = c.cur.data[enc]; !ok {
-			d, ok = c.old.data[enc]
-		}
-	}
-	if ok && d.deadline.Equal(deadline) && equalValues(d.values, values) {
-		c.keep(enc, d)
-		c.mu.Unlock()
-		return []byte(enc), nil
+		d, ok = c.data.Get(enc)
 	}
 	c.mu.Unlock()
+	if ok && d.deadline.Equal(deadline) && equalValues(d.values, values) {
+		return []byte(enc), nil
+	}
 	b, err := c.codec.Encode(deadline, values)
 	if err != nil {
 		return nil, err
@@ -110,14 +93,10 @@ func (c *memoCodec) Encode(deadline time.Time, values map[string]any) ([]byte, e
 	return b, nil
 }
 
-// keep puts the entry in the new generation, starting another when it is full.
-// c.mu is held.
+// keep remembers the entry both ways. c.mu is held.
 func (c *memoCodec) keep(enc string, d sessionData) {
-	if len(c.cur.data) >= c.size {
-		c.old, c.cur = c.cur, newCodecGeneration(c.size)
-	}
-	c.cur.data[enc] = d
-	c.cur.enc[d.deadline.UnixNano()] = enc
+	c.data.Put(enc, d)
+	c.enc.Put(d.deadline.UnixNano(), enc)
 }
 
 // immutable says whether every value is one no caller can change in place.

@@ -125,10 +125,10 @@ func TestMemoCodecBounded(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n := len(c.cur.data) + len(c.old.data); n > 4 {
+	if n := c.data.Len(); n > 4 {
 		t.Errorf("%d sessions kept, want at most 4", n)
 	}
-	if n := len(c.cur.enc) + len(c.old.enc); n > 4 {
+	if n := c.enc.Len(); n > 4 {
 		t.Errorf("%d encodings kept, want at most 4", n)
 	}
 }
