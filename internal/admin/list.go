@@ -484,13 +484,19 @@ func countText(n int64, exact bool, singular, plural string) string {
 // groupDigits writes n with thousands separators: 1,234,567.
 func groupDigits(n int64) string {
 	var b [32]byte
-	out := b[:0]
+	out, u := appendSign(b[:0], n)
+	return string(appendGrouped(out, u))
+}
+
+// appendSign appends a minus to dst when n is below zero, and returns n's magnitude
+// for the digits that follow.
+func appendSign(dst []byte, n int64) ([]byte, uint64) {
 	u := uint64(n)
 	if n < 0 {
-		out = append(out, '-')
+		dst = append(dst, '-')
 		u = -u // two's complement: right for the smallest int64 too
 	}
-	return string(appendGrouped(out, u))
+	return dst, u
 }
 
 // appendGrouped appends u's digits to dst with a comma between thousands. It

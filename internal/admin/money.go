@@ -50,11 +50,7 @@ func (m money) formatRange(lo, hi int64) string {
 // minor ones (as many digits as the currency has), and a minus for any amount
 // below zero, "-0.01" included.
 func (m money) appendFormat(dst []byte, cents int64) []byte {
-	u := uint64(cents)
-	if cents < 0 {
-		dst = append(dst, '-')
-		u = -u // two's complement: right for the smallest int64 too
-	}
+	dst, u := appendSign(dst, cents)
 	unit := uint64(1)
 	for range m.decimals {
 		unit *= 10
