@@ -45,6 +45,8 @@ type Catalog struct {
 	cfg   Config
 	trees treeCache
 	size  sizeCache
+
+	clustered clusterMemo // searches whose walk came back short (list)
 }
 
 // New returns the catalog on st.

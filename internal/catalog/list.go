@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"maps"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,7 +84,9 @@ type Page = keyset.Page[db.ProductListing]
 // reading from an index from the cursor on: the first page, the next one and the
 // last one all cost the same. It runs one statement, plus one with a category
 // filter (the category's subcategories are read first) and one with a search (the
-// planner's estimate of the matches, which decides how the search runs).
+// planner's estimate of the matches, which decides how the search runs), and one
+// more when a search walked the ordering's index and found its matches further on
+// than it looked (see list).
 func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) {
 	limit, cur, err := keyset.Start(Sorts, &p)
 	if err != nil {
@@ -107,11 +111,7 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 			rows, err = listAllQuery(order)(q, ctx, args.RowLimit)
 			return err
 		}
-		list := listQuery(order)
-		if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
-			return err
-		}
-		rows, err = list(ctx, q, args)
+		rows, err = c.list(ctx, q, listCall{filter: p.Filter, order: order, later: cur != nil}, args)
 		return err
 	})
 	if err != nil {
@@ -212,6 +212,114 @@ func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db
 // unless the matches cluster, and sorting them all would cost as much.
 func MatchFirst(n, total int64) bool {
 	return n <= max(MatchFirstLimit, total/4)
+}
+
+// WalkCap returns how many rows of the ordering's index a search reads to fill a page
+// of rows (the page and the one more row that tells whether there is a next page),
+// when the planner expects it to match n of about total products; 0 means the search
+// matches first instead. Walking reads about rows×total/n products for a page when the
+// matches are spread evenly along the ordering, and matching first reads and sorts
+// all n, so a search walks when rows×total ≤ n², and reads at most n rows: when the
+// matches cluster further on, the walk stops having cost no more than matching
+// first would have. (At a million products "lamp" matches 49,630: 670 ms matched
+// first, 1.9 ms walked; "rustic" starts names, so its matches sit in one block of the
+// name order and the walk comes back short.)
+func WalkCap(n, total int64, rows int) int64 {
+	if n <= 0 || int64(rows)*total > n*n {
+		return 0
+	}
+	return min(n, math.MaxInt32)
+}
+
+// walkCap is WalkCap; tests replace it to walk every search, or none.
+var walkCap = WalkCap
+
+// listCall is what list needs besides the query's parameters: the page asked for.
+type listCall struct {
+	filter Filter
+	order  Sort // the direction read in, backwards for a previous page
+	later  bool // from a cursor, not the first page
+}
+
+// list runs a filtered page of the list in the order call.order. A search walks the
+// ordering's index when WalkCap says so; when the walk comes back short, the rest
+// of the page may lie beyond the rows it read, so the search matches first after
+// all (a third statement), and clustered remembers the search for a minute, so that
+// its next pages and its repetitions match first straight away.
+func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+	list := listQuery(call.order)
+	if args.Pattern == nil {
+		return list(ctx, q, args)
+	}
+	n, err := c.st.Estimate(ctx, func(q *db.Queries) error {
+		_, err := list(ctx, q, args)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	total, err := c.size.products(ctx, c.st)
+	if err != nil {
+		return nil, err
+	}
+	key := clusterKey{filter: call.filter, order: call.order, later: call.later}
+	var walked []db.ProductListing
+	if scan := walkCap(n, total, int(args.RowLimit)); scan > 0 && !c.clustered.has(key) {
+		walked, err = walkQuery(call.order)(ctx, q, db.WalkProductsByNameAscParams{
+			Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
+			UpdatedSince: args.UpdatedSince, AfterID: args.AfterID, AfterValue: args.AfterValue,
+			ScanLimit: int32(scan), Pattern: *args.Pattern, RowLimit: args.RowLimit,
+		})
+		if err != nil || len(walked) == int(args.RowLimit) {
+			return walked, err
+		}
+	}
+	args.MatchFirst = MatchFirst(n, total)
+	rows, err := list(ctx, q, args)
+	if err == nil && walked != nil && len(rows) > len(walked) {
+		c.clustered.add(key) // the walk stopped short of matches; not merely at the list's end
+	}
+	return rows, err
+}
+
+// clusterKey is a search page that walking found short: the same filter, read in
+// the same direction, from the start or from a cursor.
+type clusterKey struct {
+	filter Filter
+	order  Sort
+	later  bool
+}
+
+// clusterMemo remembers searches whose walk came back short, for a minute each, so
+// that they match first without walking again. It holds at most clusterMemoSize;
+// when full, expired entries go, and if none has, all do.
+type clusterMemo struct {
+	mu    sync.Mutex
+	until map[clusterKey]time.Time
+}
+
+const clusterMemoSize = 1024
+
+func (m *clusterMemo) has(k clusterKey) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return time.Now().Before(m.until[k])
+}
+
+func (m *clusterMemo) add(k clusterKey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := time.Now()
+	if len(m.until) >= clusterMemoSize {
+		maps.DeleteFunc(m.until, func(_ clusterKey, t time.Time) bool { return !now.Before(t) })
+		if len(m.until) >= clusterMemoSize {
+			clear(m.until)
+		}
+	}
+	if m.until == nil {
+		m.until = make(map[clusterKey]time.Time)
+	}
+	m.until[k] = now.Add(time.Minute)
 }
 
 // matchFirst decides whether a search runs matches first (MatchFirst), from the
@@ -369,6 +477,48 @@ func listQuery(s Sort) listFunc {
 	default:
 		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
 			return q.ListProductsByStockDesc(ctx, db.ListProductsByStockDescParams(p))
+		}
+	}
+}
+
+// walkFunc runs one of the walk queries (WalkProductsByNameAsc, ...), which share
+// their parameters as the list queries do.
+type walkFunc func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error)
+
+// walkQuery picks the walk query for an ordering.
+func walkQuery(s Sort) walkFunc {
+	switch {
+	case s.Key == SortName && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByNameAsc(ctx, p)
+		}
+	case s.Key == SortName:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByNameDesc(ctx, db.WalkProductsByNameDescParams(p))
+		}
+	case s.Key == SortUpdatedAt && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByUpdatedAtAsc(ctx, db.WalkProductsByUpdatedAtAscParams(p))
+		}
+	case s.Key == SortUpdatedAt:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByUpdatedAtDesc(ctx, db.WalkProductsByUpdatedAtDescParams(p))
+		}
+	case s.Key == SortPrice && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByPriceAsc(ctx, db.WalkProductsByPriceAscParams(p))
+		}
+	case s.Key == SortPrice:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByPriceDesc(ctx, db.WalkProductsByPriceDescParams(p))
+		}
+	case s.Key == SortStock && !s.Desc:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByStockAsc(ctx, db.WalkProductsByStockAscParams(p))
+		}
+	default:
+		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.WalkProductsByStockDesc(ctx, db.WalkProductsByStockDescParams(p))
 		}
 	}
 }

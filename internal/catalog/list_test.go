@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 
@@ -54,6 +55,25 @@ func ids(rows []db.ProductListing) []int64 {
 // Every ordering, with every kind of filter, walked forwards from the first page
 // and backwards from the last, gives exactly the rows SQL gives, each once.
 func TestListProductsPagesMatchSQL(t *testing.T) {
+	testListProductsPagesMatchSQL(t, false)
+}
+
+// Searches give the same rows whichever way they run: walking the ordering's index
+// (here every search walks, whatever WalkCap would say), and walking too few rows
+// to fill a page, so that every page matches first after the walk came back short.
+func TestListProductsSearchesWalkedMatchSQL(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		scan int64
+	}{{"walked", 1_000_000}, {"walk cut short", 5}} {
+		t.Run(tt.name, func(t *testing.T) {
+			catalog.SetWalkCap(t, tt.scan)
+			testListProductsPagesMatchSQL(t, true)
+		})
+	}
+}
+
+func testListProductsPagesMatchSQL(t *testing.T, searchesOnly bool) {
 	e := seeded(t, 600)
 	ctx := context.Background()
 	top := e.scalar(t, "SELECT id FROM categories WHERE parent_id IS NULL ORDER BY id LIMIT 1")
@@ -73,11 +93,17 @@ func TestListProductsPagesMatchSQL(t *testing.T) {
 		{"search a sku", catalog.Filter{Q: "sr-00001"}, "(name ILIKE '%sr-00001%' OR skus ILIKE '%sr-00001%')"},
 		{"search with a wildcard", catalog.Filter{Q: "a%b"}, "false"},
 		{"search and status", catalog.Filter{Q: "lamp", Status: catalog.StatusDraft}, "(name ILIKE '%lamp%' OR skus ILIKE '%lamp%') AND status = 'draft'"},
+		{"search a letter, low stock", catalog.Filter{Q: "e", Stock: catalog.StockLow}, "(name ILIKE '%e%' OR skus ILIKE '%e%') AND stock_total BETWEEN 1 AND 5"},
+		{"search a letter, in a category", catalog.Filter{Q: "R", CategoryID: top},
+			fmt.Sprintf("(name ILIKE '%%r%%' OR skus ILIKE '%%r%%') AND category_id IN (WITH RECURSIVE s AS (SELECT %d::bigint AS id UNION SELECT c.id FROM categories c JOIN s ON c.parent_id = s.id) SELECT id FROM s)", top)},
 	}
 	orders := map[catalog.SortKey]string{
 		catalog.SortName: "name", catalog.SortUpdatedAt: "updated_at", catalog.SortPrice: "price_min_cents", catalog.SortStock: "stock_total",
 	}
 	for _, f := range filters {
+		if searchesOnly && f.f.Q == "" {
+			continue
+		}
 		for key, col := range orders {
 			for _, desc := range []bool{false, true} {
 				sort := catalog.Sort{Key: key, Desc: desc}
@@ -294,6 +320,75 @@ func TestQueryBudget(t *testing.T) {
 				t.Errorf("%s, %d rows: %d statements, want %d", tt.name, limit, n, tt.want)
 			}
 		}
+	}
+}
+
+// A search whose walk came back short matches first, in one more statement, and is
+// remembered: the same page again matches first straight away, in the usual budget.
+func TestSearchWalkCutShortIsRemembered(t *testing.T) {
+	e := seeded(t, 400)
+	ctx := context.Background()
+	p := catalog.ListParams{Filter: catalog.Filter{Q: "e"}, Limit: 25}
+	if _, err := e.cat.ListProducts(ctx, p); err != nil { // pays the catalog's size
+		t.Fatal(err)
+	}
+	catalog.SetWalkCap(t, 10)              // fewer rows than a page: always short
+	p.Filter.Status = catalog.StatusActive // a search not run before
+	var first, again catalog.Page
+	for _, run := range []struct {
+		page *catalog.Page
+		want int64
+	}{{&first, 3}, {&again, 2}} {
+		if n := e.count(func() {
+			var err error
+			if *run.page, err = e.cat.ListProducts(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}); n != run.want {
+			t.Errorf("%d statements, want %d", n, run.want)
+		}
+	}
+	want := e.oracle(t, "(name ILIKE '%e%' OR skus ILIKE '%e%') AND status = 'active'", "name, id")[:25]
+	if !slices.Equal(ids(first.Items), want) || !slices.Equal(ids(again.Items), want) {
+		t.Errorf("pages %v and %v, want %v", head(ids(first.Items)), head(ids(again.Items)), head(want))
+	}
+	// A walk that fills its page is the whole search: two statements.
+	catalog.SetWalkCap(t, 1_000_000)
+	p.Filter.Status = catalog.StatusDraft
+	if n := e.count(func() {
+		if _, err := e.cat.ListProducts(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 2 {
+		t.Errorf("walked: %d statements, want 2", n)
+	}
+}
+
+// A search walks the ordering's index when its matches are common enough that a page
+// lies near the start, reading at most as many rows as it expects to match.
+func TestWalkCap(t *testing.T) {
+	tests := []struct {
+		name     string
+		n, total int64
+		rows     int
+		want     int64
+	}{
+		{"few matches", 40, 100_000, 51, 0},
+		{"a thing word in 100,000", 5_000, 100_000, 51, 5_000},
+		{"just below the line", 2_258, 100_000, 51, 0}, // 2,258² < 5,100,000
+		{"at the line", 2_259, 100_000, 51, 2_259},
+		{"a thing word in a million", 49_630, 1_000_000, 51, 49_630},
+		{"everything", 1_000_000, 1_000_000, 51, 1_000_000},
+		{"no estimate", 0, 1_000_000, 51, 0},
+		{"catalog never analyzed", 30, 0, 51, 30},
+		{"more than a statement's limit", 5_000_000_000, 5_000_000_000, 51, math.MaxInt32},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := catalog.WalkCap(tt.n, tt.total, tt.rows); got != tt.want {
+				t.Errorf("WalkCap(%d, %d, %d) = %d, want %d", tt.n, tt.total, tt.rows, got, tt.want)
+			}
+		})
 	}
 }
 
