@@ -45,8 +45,10 @@ func TestProductQueryBudget(t *testing.T) {
 		small := measure("/admin/products/?size=25&"+q, 25)
 		big := measure("/admin/products/?size=200&"+q, 200)
 		t.Logf("list %q: %d statements", q, small)
-		if small != big || small > 10 {
-			t.Errorf("list %q: %d statements for 25 rows, %d for 200; want the same, at most 10", q, small, big)
+		// The 200 rows come second: a filter's estimate, read for the 25, is kept
+		// a minute (catalog's estimate), so they may run fewer, never more.
+		if big > small || small > 10 {
+			t.Errorf("list %q: %d statements for 25 rows, %d for 200; want no more for 200, at most 10", q, small, big)
 		}
 	}
 

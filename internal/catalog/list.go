@@ -83,10 +83,10 @@ type Page = keyset.Page[db.ProductListing]
 // ListProducts returns one page of the products p selects, in p.Sort's order,
 // reading from an index from the cursor on: the first page, the next one and the
 // last one all cost the same. It runs one statement, plus one with a category
-// filter (the category's subcategories are read first) and one with a search (the
-// planner's estimate of the matches, which decides how the search runs), and one
-// more when a search walked the ordering's index and found its matches further on
-// than it looked (see list).
+// filter (the category's subcategories are read first) and, with a search, one for
+// the planner's estimate of the matches, which decides how the search runs (kept a
+// minute per filter: see estimate), and one more when the search walked the
+// ordering's index and found its matches further on than it looked (see list).
 func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) {
 	limit, cur, err := keyset.Start(Sorts, &p)
 	if err != nil {
@@ -124,10 +124,10 @@ func (c *Catalog) ListProducts(ctx context.Context, p ListParams) (Page, error) 
 type Count = keyset.Count
 
 // CountProducts counts the products f selects without counting a large set (the
-// policy is keyset.CountOf). It
-// runs one or two statements (one more with a category filter); the whole catalog's
-// estimate is the planner's count of it, read at most once a minute (MatchFirst
-// uses it too), so a large catalog's unfiltered count usually runs none.
+// policy is keyset.CountOf). It runs one or two statements (one more with a
+// category filter); the estimate is the planner's, kept a minute (the whole
+// catalog's size, or the filter's: see estimate), so a large catalog's count
+// usually runs none but the category's, and a small one's only the count.
 func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 	var n Count
 	err := c.st.Replica(ctx, func(q *db.Queries) error {
@@ -141,10 +141,7 @@ func (c *Catalog) CountProducts(ctx context.Context, f Filter) (Count, error) {
 			// The whole catalog: the planner's count of it, kept a minute.
 			estimate, err = c.size.products(ctx, c.st)
 		} else {
-			estimate, err = c.st.Estimate(ctx, func(q *db.Queries) error {
-				_, err := q.ListProductsByNameAsc(ctx, args)
-				return err
-			})
+			estimate, err = c.estimate(ctx, f, args)
 		}
 		if err != nil {
 			return err
@@ -183,7 +180,7 @@ func (c *Catalog) ExportProducts(ctx context.Context, p ListParams, fn func([]db
 			return err
 		}
 		args.RowLimit = keyset.ExportBatch
-		if args.MatchFirst, err = c.matchFirst(ctx, list, args); err != nil {
+		if args.MatchFirst, err = c.matchFirst(ctx, p.Filter, args); err != nil {
 			return err
 		}
 		return keyset.Export(Sorts, p.Sort.Key, func(r db.ProductListing) int64 { return r.ID },
@@ -251,33 +248,28 @@ func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args d
 	if args.Pattern == nil {
 		return list(ctx, q, args)
 	}
-	n, err := c.st.Estimate(ctx, func(q *db.Queries) error {
-		_, err := list(ctx, q, args)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	total, err := c.size.products(ctx, c.st)
+	n, total, err := c.searchSize(ctx, call.filter, args)
 	if err != nil {
 		return nil, err
 	}
 	key := clusterKey{filter: call.filter, order: call.order, later: call.later}
 	var walked []db.ProductListing
-	if scan := walkCap(n, total, int(args.RowLimit)); scan > 0 && !c.clustered.has(key) {
-		walked, err = walkQuery(call.order)(ctx, q, db.WalkProductsByNameAscParams{
-			Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
-			UpdatedSince: args.UpdatedSince, AfterID: args.AfterID, AfterValue: args.AfterValue,
-			ScanLimit: int32(scan), Pattern: *args.Pattern, RowLimit: args.RowLimit,
-		})
-		if err != nil || len(walked) == int(args.RowLimit) {
-			return walked, err
+	if _, short := c.clustered.get(key); !short {
+		if scan := walkCap(n, total, int(args.RowLimit)); scan > 0 {
+			walked, err = walkQuery(call.order)(ctx, q, db.WalkProductsByNameAscParams{
+				Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
+				UpdatedSince: args.UpdatedSince, AfterID: args.AfterID, AfterValue: args.AfterValue,
+				ScanLimit: int32(scan), Pattern: *args.Pattern, RowLimit: args.RowLimit,
+			})
+			if err != nil || len(walked) == int(args.RowLimit) {
+				return walked, err
+			}
 		}
 	}
 	args.MatchFirst = MatchFirst(n, total)
 	rows, err := list(ctx, q, args)
 	if err == nil && walked != nil && len(rows) > len(walked) {
-		c.clustered.add(key) // the walk stopped short of matches; not merely at the list's end
+		c.clustered.put(key, struct{}{}) // the walk stopped short of matches, not at the list's end
 	}
 	return rows, err
 }
@@ -290,53 +282,88 @@ type clusterKey struct {
 	later  bool
 }
 
-// clusterMemo remembers searches whose walk came back short, for a minute each, so
-// that they match first without walking again. It holds at most clusterMemoSize;
-// when full, expired entries go, and if none has, all do.
-type clusterMemo struct {
-	mu    sync.Mutex
-	until map[clusterKey]time.Time
+// searchSize returns the planner's estimate of the products a search selects, n
+// (estimate), and of the whole catalog, total.
+func (c *Catalog) searchSize(ctx context.Context, f Filter, args db.ListProductsByNameAscParams) (n, total int64, err error) {
+	if total, err = c.size.products(ctx, c.st); err != nil {
+		return 0, 0, err
+	}
+	n, err = c.estimate(ctx, f, args)
+	return n, total, err
 }
 
-const clusterMemoSize = 1024
+// estimate returns the planner's estimate of the products f selects (args are f's
+// query parameters). It is of the whole selection, not of what follows a cursor:
+// how densely the products lie along the ordering, which is what a search's plan
+// depends on. It is kept a minute per filter (the planner's statistics change only
+// when the table is analyzed), so paging through a filtered list, counting it or
+// repeating a search runs no statement for it.
+func (c *Catalog) estimate(ctx context.Context, f Filter, args db.ListProductsByNameAscParams) (int64, error) {
+	if n, ok := c.matches.get(f); ok {
+		return n, nil
+	}
+	args.AfterID, args.AfterValue = nil, nil
+	n, err := c.st.Estimate(ctx, func(q *db.Queries) error {
+		_, err := q.ListProductsByNameAsc(ctx, args)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	c.matches.put(f, n)
+	return n, nil
+}
 
-func (m *clusterMemo) has(k clusterKey) bool {
+// memo is a map whose entries last a minute, for what the list learns about a search
+// (searchSize, clustered): at most memoSize entries; when it is full, expired
+// entries go, and if none has, all do.
+type memo[K comparable, V any] struct {
+	mu      sync.Mutex
+	entries map[K]memoEntry[V]
+}
+
+type memoEntry[V any] struct {
+	v     V
+	until time.Time
+}
+
+const memoSize = 1024
+
+func (m *memo[K, V]) get(k K) (V, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return time.Now().Before(m.until[k])
+	e, ok := m.entries[k]
+	if !ok || !time.Now().Before(e.until) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
 }
 
-func (m *clusterMemo) add(k clusterKey) {
+func (m *memo[K, V]) put(k K, v V) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
-	if len(m.until) >= clusterMemoSize {
-		maps.DeleteFunc(m.until, func(_ clusterKey, t time.Time) bool { return !now.Before(t) })
-		if len(m.until) >= clusterMemoSize {
-			clear(m.until)
+	if len(m.entries) >= memoSize {
+		maps.DeleteFunc(m.entries, func(_ K, e memoEntry[V]) bool { return !now.Before(e.until) })
+		if len(m.entries) >= memoSize {
+			clear(m.entries)
 		}
 	}
-	if m.until == nil {
-		m.until = make(map[clusterKey]time.Time)
+	if m.entries == nil {
+		m.entries = make(map[K]memoEntry[V])
 	}
-	m.until[k] = now.Add(time.Minute)
+	m.entries[k] = memoEntry[V]{v, now.Add(time.Minute)}
 }
 
 // matchFirst decides whether a search runs matches first (MatchFirst), from the
 // planner's estimate of the matches and of the catalog's size. Without a search it
 // is false.
-func (c *Catalog) matchFirst(ctx context.Context, list listFunc, args db.ListProductsByNameAscParams) (bool, error) {
+func (c *Catalog) matchFirst(ctx context.Context, f Filter, args db.ListProductsByNameAscParams) (bool, error) {
 	if args.Pattern == nil {
 		return false, nil
 	}
-	n, err := c.st.Estimate(ctx, func(q *db.Queries) error {
-		_, err := list(ctx, q, args)
-		return err
-	})
-	if err != nil {
-		return false, err
-	}
-	total, err := c.size.products(ctx, c.st)
+	n, total, err := c.searchSize(ctx, f, args)
 	return MatchFirst(n, total), err
 }
 
