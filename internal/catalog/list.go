@@ -252,7 +252,7 @@ func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args d
 	if err != nil {
 		return nil, err
 	}
-	key := clusterKey{filter: call.filter, order: call.order, later: call.later}
+	key := clusterKey(call) // the same fields: a page of the same search
 	var walked []db.ProductListing
 	if _, short := c.clustered.get(key); !short {
 		if scan := walkCap(n, total, int(args.RowLimit)); scan > 0 {
