@@ -46,8 +46,8 @@ type Catalog struct {
 	trees treeCache
 	size  sizeCache
 
-	matches   memo[Filter, int64]        // the planner's estimate of what a filter selects (estimate)
-	clustered memo[clusterKey, struct{}] // searches whose walk came back short (list)
+	matches   memo[Filter, int64]      // the planner's estimate of what a filter selects (estimate)
+	clustered memo[listCall, struct{}] // searches whose walk came back short (list)
 }
 
 // New returns the catalog on st.

@@ -232,6 +232,8 @@ func WalkCap(n, total int64, rows int) int64 {
 var walkCap = WalkCap
 
 // listCall is what list needs besides the query's parameters: the page asked for.
+// It is also clustered's key: a page of the same search, read in the same direction,
+// from the start or from a cursor.
 type listCall struct {
 	filter Filter
 	order  Sort // the direction read in, backwards for a previous page
@@ -252,34 +254,26 @@ func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args d
 	if err != nil {
 		return nil, err
 	}
-	key := clusterKey(call) // the same fields: a page of the same search
-	var walked []db.ProductListing
-	if _, short := c.clustered.get(key); !short {
+	walked := -1 // rows the walk found; -1: no walk
+	if _, short := c.clustered.get(call); !short {
 		if scan := walkCap(n, total, int(args.RowLimit)); scan > 0 {
-			walked, err = walkQuery(call.order)(ctx, q, db.WalkProductsByNameAscParams{
+			rows, err := walkQuery(call.order)(ctx, q, db.WalkProductsByNameAscParams{
 				Status: args.Status, CategoryIds: args.CategoryIds, StockMin: args.StockMin, StockMax: args.StockMax,
 				UpdatedSince: args.UpdatedSince, AfterID: args.AfterID, AfterValue: args.AfterValue,
 				ScanLimit: int32(scan), Pattern: *args.Pattern, RowLimit: args.RowLimit,
 			})
-			if err != nil || len(walked) == int(args.RowLimit) {
-				return walked, err
+			if err != nil || len(rows) == int(args.RowLimit) {
+				return rows, err
 			}
+			walked = len(rows)
 		}
 	}
 	args.MatchFirst = MatchFirst(n, total)
 	rows, err := list(ctx, q, args)
-	if err == nil && walked != nil && len(rows) > len(walked) {
-		c.clustered.put(key, struct{}{}) // the walk stopped short of matches, not at the list's end
+	if err == nil && walked >= 0 && len(rows) > walked {
+		c.clustered.put(call, struct{}{}) // the walk stopped short of matches, not at the list's end
 	}
 	return rows, err
-}
-
-// clusterKey is a search page that walking found short: the same filter, read in
-// the same direction, from the start or from a cursor.
-type clusterKey struct {
-	filter Filter
-	order  Sort
-	later  bool
 }
 
 // searchSize returns the planner's estimate of the products a search selects, n

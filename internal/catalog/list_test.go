@@ -359,6 +359,27 @@ func TestSearchWalkCutShortIsRemembered(t *testing.T) {
 	if !slices.Equal(ids(first.Items), want) || !slices.Equal(ids(again.Items), want) {
 		t.Errorf("pages %v and %v, want %v", head(ids(first.Items)), head(ids(again.Items)), head(want))
 	}
+	// A walk that finds nothing at all is as short, and remembered as well.
+	catalog.SetWalkCap(t, 1)
+	firstID := e.scalar(t, "SELECT id FROM products ORDER BY name, id LIMIT 1")
+	var letter string
+	for _, l := range "abcdefghijklmnopqrstuvwxyz" {
+		if e.scalar(t, "SELECT count(*) FROM products WHERE id = $1 AND (name ILIKE $2 OR skus ILIKE $2)", firstID, "%"+string(l)+"%") == 0 &&
+			e.scalar(t, "SELECT count(*) FROM products WHERE name ILIKE $1", "%"+string(l)+"%") > 25 {
+			letter = string(l)
+			break
+		}
+	}
+	p = catalog.ListParams{Filter: catalog.Filter{Q: letter}, Limit: 25}
+	for _, want := range []int64{3, 1} {
+		if n := e.count(func() {
+			if _, err := e.cat.ListProducts(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+		}); n != want {
+			t.Errorf("a walk that found nothing, searching %q: %d statements, want %d", letter, n, want)
+		}
+	}
 	// A walk that fills its page is the whole search: two statements.
 	catalog.SetWalkCap(t, 1_000_000)
 	p.Filter.Status = catalog.StatusDraft
