@@ -97,3 +97,64 @@ func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
 		t.Error("a transaction outside the store notified: the events table still notifies from inside the writing transaction")
 	}
 }
+
+// The commits that follow a NOTIFY within the window share one NOTIFY when the
+// window closes: none of them is left unannounced, and they do not each send one.
+func TestCommitsInAWindowShareOneAnnouncement(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	st := store.New(pool)
+	// Long enough that the commits below fall in it however slow the machine.
+	const window = 2 * time.Second
+	store.SetAnnounceEvery(st, window)
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "LISTEN "+store.EventsChannel); err != nil {
+		t.Fatal(err)
+	}
+	// heard counts the notifications that arrive within wait.
+	heard := func(wait time.Duration) int {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		n := 0
+		for {
+			if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+				if ctx.Err() == nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			n++
+		}
+	}
+	record := func(q *db.Queries) error {
+		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
+	}
+
+	start := time.Now()
+	if err := st.InTx(ctx, record); err != nil {
+		t.Fatal(err)
+	}
+	if n := heard(window / 4); n != 1 {
+		t.Fatalf("the first commit: %d notifications at once, want 1", n)
+	}
+	for range 4 {
+		if err := st.InTx(ctx, record); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if time.Since(start) > window/2 {
+		t.Fatalf("the commits took %v, too long for a %v window to hold them", time.Since(start), window)
+	}
+	if n := heard(window / 4); n != 0 {
+		t.Errorf("%d notifications while the window was open, want none", n)
+	}
+	if n := heard(3 * window); n != 1 {
+		t.Errorf("the four commits in the window: %d notifications, want 1 when it closes", n)
+	}
+}

@@ -51,6 +51,10 @@ func genericPlan(name string) bool {
 		// A variant's stock write (S3): locks, the write, the summary, the audit row.
 		"GetVariant", "LockProduct", "LockProductOfVariant", "UpdateVariant", "RefreshProductSummary",
 		"CreateAuditEntry",
+		// What every write transaction and every instance's event hub run: the webhook
+		// deliveries of the transaction's events (no parameters), and the hub's read of
+		// what is new (the frontier, no parameters; the events after an id, by key).
+		"EnqueueEventDeliveries", "EventsFrontier", "ListEventsAfter",
 		// Statements without parameters.
 		"ProductsRowEstimate", "DatabaseNow", "CategoryTree":
 		return true

@@ -52,6 +52,7 @@ type Store struct {
 	replica      *replica                                  // nil without STOCKROOM_DATABASE_READ_URL
 	pooled       bool                                      // through a transaction-mode pooler
 	direct       *pgxpool.Pool                             // nil without Options.DirectURL
+	ann          announcer                                 // the NOTIFYs after commits that wrote events
 }
 
 // Open connects a pool to url and checks that the server answers.
@@ -144,7 +145,7 @@ func Pooled(cfg *pgx.ConnConfig) bool {
 // New wraps an existing pool (tests get theirs from dbtest).
 func New(pool *pgxpool.Pool) *Store {
 	pooled := Pooled(pool.Config().ConnConfig)
-	s := &Store{pool: pool, pooled: pooled}
+	s := &Store{pool: pool, pooled: pooled, ann: announcer{every: announceEvery}}
 	s.queries = db.New(planner{inner: pool, pooled: pooled, st: s})
 	return s
 }
