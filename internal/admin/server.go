@@ -87,7 +87,7 @@ type Server struct {
 
 	users        *ListSpec[userRow]
 	groups       *ListSpec[groupRow]
-	products     *ListSpec[productRow]
+	products     *ListSpec[productRowKey]
 	categories   *ListSpec[categoryRow]
 	orderList    *ListSpec[orderRow]
 	customerList *ListSpec[customerRow]
