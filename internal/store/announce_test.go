@@ -3,8 +3,11 @@ package store_test
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -21,24 +24,11 @@ func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
 	ctx := context.Background()
 	pool := dbtest.New(t)
 	st := store.New(pool)
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+store.EventsChannel); err != nil {
-		t.Fatal(err)
-	}
+	conn := listenEvents(t, pool)
 	// heard reports whether a notification arrives within wait.
 	heard := func(wait time.Duration) bool {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		_, err := conn.Conn().WaitForNotification(ctx)
-		if err != nil && ctx.Err() == nil {
-			t.Fatal(err)
-		}
-		return err == nil
+		return notifications(t, conn, wait, 1) == 1
 	}
 	record := func(q *db.Queries) error {
 		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
@@ -108,29 +98,11 @@ func TestCommitsInAWindowShareOneAnnouncement(t *testing.T) {
 	// Long enough that the commits below fall in it however slow the machine.
 	const window = 2 * time.Second
 	store.SetAnnounceEvery(st, window)
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+store.EventsChannel); err != nil {
-		t.Fatal(err)
-	}
+	conn := listenEvents(t, pool)
 	// heard counts the notifications that arrive within wait.
 	heard := func(wait time.Duration) int {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		n := 0
-		for {
-			if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
-				if ctx.Err() == nil {
-					t.Fatal(err)
-				}
-				return n
-			}
-			n++
-		}
+		return notifications(t, conn, wait, math.MaxInt)
 	}
 	record := func(q *db.Queries) error {
 		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
@@ -157,4 +129,37 @@ func TestCommitsInAWindowShareOneAnnouncement(t *testing.T) {
 	if n := heard(3 * window); n != 1 {
 		t.Errorf("the four commits in the window: %d notifications, want 1 when it closes", n)
 	}
+}
+
+// listenEvents returns a connection of pool that listens on store.EventsChannel,
+// released when the test ends.
+func listenEvents(t *testing.T, pool *pgxpool.Pool) *pgxpool.Conn {
+	t.Helper()
+	conn, err := pool.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(conn.Release)
+	if _, err := conn.Exec(context.Background(), "LISTEN "+store.EventsChannel); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// notifications counts the notifications conn receives within wait, stopping at limit.
+func notifications(t *testing.T, conn *pgxpool.Conn, wait time.Duration, limit int) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	n := 0
+	for n < limit {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			if ctx.Err() == nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		n++
+	}
+	return n
 }
