@@ -27,8 +27,11 @@ import (
 // (events.Options.Poll), so such events are late, never lost.
 const EventsChannel = "stockroom_events"
 
-// announceSQL is the NOTIFY. Its payload is empty: hubs read what is new themselves.
-const announceSQL = "SELECT pg_notify('" + EventsChannel + "', '')"
+// AnnounceSQL is the NOTIFY. Its payload is empty: hubs read what is new themselves.
+// It is exported for dbtest's statement counters, which leave it out: it is sent at
+// once or up to announceEvery later from a timer, so which request's count it would
+// land in depends on timing.
+const AnnounceSQL = "SELECT pg_notify('" + EventsChannel + "', '')"
 
 // announceTimeout bounds the NOTIFY, which runs after the caller's work has committed:
 // a database that does not answer delays the hubs (their poll finds the events),
@@ -54,10 +57,12 @@ const announceEvery = 10 * time.Millisecond
 
 // announcer is the state of a Store's NOTIFYs (see announceEvery).
 type announcer struct {
-	every time.Duration // announceEvery; tests set a longer one
-	mu    sync.Mutex
-	open  bool // a NOTIFY is being sent, or the window after it has not closed
-	due   bool // a commit came while open: announce it when the window closes
+	every   time.Duration // announceEvery; tests set a longer one
+	mu      sync.Mutex
+	open    bool // a NOTIFY is being sent, or the window after it has not closed
+	due     bool // a commit came while open: announce it when the window closes
+	closed  bool // the Store is closing: send nothing more on its pool
+	sending sync.WaitGroup
 }
 
 // announce tells the hubs that events have committed: at once, or when the window
@@ -72,9 +77,15 @@ func (s *Store) announce(ctx context.Context) {
 		a.mu.Unlock()
 		return
 	}
+	if a.closed {
+		a.mu.Unlock()
+		return
+	}
 	a.open = true
+	a.sending.Add(1)
 	a.mu.Unlock()
 	s.notify(ctx)
+	a.sending.Done()
 	time.AfterFunc(a.every, s.windowClosed)
 }
 
@@ -83,15 +94,32 @@ func (s *Store) announce(ctx context.Context) {
 func (s *Store) windowClosed() {
 	a := &s.ann
 	a.mu.Lock()
-	if !a.due {
+	if !a.due || a.closed {
 		a.open = false
 		a.mu.Unlock()
 		return
 	}
 	a.due = false
+	a.sending.Add(1)
 	a.mu.Unlock()
 	s.notify(context.Background())
+	a.sending.Done()
 	time.AfterFunc(a.every, s.windowClosed)
+}
+
+// closeAnnouncer sends the NOTIFY the open window still owes, so that hubs learn
+// of its commits now rather than at their next poll, waits for any NOTIFY on its
+// way, and stops the timer's NOTIFYs, for Close: the pool is closed next.
+func (s *Store) closeAnnouncer() {
+	a := &s.ann
+	a.mu.Lock()
+	due := a.due && !a.closed
+	a.closed, a.due = true, false
+	a.mu.Unlock()
+	if due {
+		s.notify(context.Background())
+	}
+	a.sending.Wait()
 }
 
 // notify sends the NOTIFY. A failure is logged and otherwise ignored: the changes
@@ -100,7 +128,7 @@ func (s *Store) windowClosed() {
 func (s *Store) notify(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), announceTimeout)
 	defer cancel()
-	if _, err := s.pool.Exec(ctx, announceSQL); err != nil {
+	if _, err := s.pool.Exec(ctx, AnnounceSQL); err != nil {
 		slog.Warn("events committed, but telling the hubs failed: they find them on their next poll", "err", err)
 	}
 }

@@ -188,6 +188,7 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Close closes the pool (and the replica's), waiting for connections in use to be
 // released.
 func (s *Store) Close() {
+	s.closeAnnouncer()
 	if s.replica != nil {
 		s.replica.close()
 	}
