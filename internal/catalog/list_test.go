@@ -156,6 +156,33 @@ func testListProductsPagesMatchSQL(t *testing.T, searchesOnly bool) {
 
 func head(ids []int64) []int64 { return ids[:min(len(ids), 5)] }
 
+// The whole catalog's first and last pages come from ListAllProducts*, whose inner
+// LIMIT is a constant (so PostgreSQL keeps one plan: see db/queries/products.sql).
+// The largest page there is still has its one row more, which tells that more follow.
+func TestListAllLimitCoversTheLargestPage(t *testing.T) {
+	e := seeded(t, keyset.MaxLimit+2)
+	ctx := context.Background()
+	for _, key := range []catalog.SortKey{catalog.SortName, catalog.SortUpdatedAt, catalog.SortPrice, catalog.SortStock} {
+		for _, desc := range []bool{false, true} {
+			for _, last := range []bool{false, true} {
+				p := catalog.ListParams{Sort: catalog.Sort{Key: key, Desc: desc}, Limit: keyset.MaxLimit, Last: last}
+				got, err := e.cat.ListProducts(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				more := got.Next
+				if last {
+					more = got.Prev
+				}
+				if len(got.Items) != keyset.MaxLimit || more == "" {
+					t.Errorf("%v (last %v): %d rows, link to the rest %q; want %d rows and a link",
+						p.Sort, last, len(got.Items), more, keyset.MaxLimit)
+				}
+			}
+		}
+	}
+}
+
 // A next page followed by its previous page is the page we started from.
 func TestListProductsPrevOfNext(t *testing.T) {
 	e := seeded(t, 100)

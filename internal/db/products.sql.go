@@ -301,8 +301,12 @@ func (q *Queries) GetProductVersion(ctx context.Context, id int64) (int32, error
 }
 
 const listAllProductsByNameAsc = `-- name: ListAllProductsByNameAsc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.name, p.id
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.name, p.id
+    LIMIT 201
+) w
+ORDER BY w.name, w.id
 LIMIT $1
 `
 
@@ -313,6 +317,13 @@ LIMIT $1
 // read the ordering's index from its start. So it is planned once per connection
 // (store/plans.go lists it), where the filtered statement is planned at every
 // execution.
+//
+// The limit is twice over for that plan to be kept. PostgreSQL keeps a generic plan
+// only when it costs no more than the custom ones, and costs LIMIT $1 as a tenth of
+// the rows: on 100,000 products the generic plan cost 1,697 against 17.7, so every
+// execution was planned again (0.4 ms). The inner LIMIT 201 (keyset.MaxLimit and
+// the one row more; TestListAllLimitCoversTheLargestPage checks it) bounds the
+// estimate to a page; the outer @row_limit stops the read at the rows asked for.
 func (q *Queries) ListAllProductsByNameAsc(ctx context.Context, rowLimit int32) ([]ProductListing, error) {
 	rows, err := q.db.Query(ctx, listAllProductsByNameAsc, rowLimit)
 	if err != nil {
@@ -351,8 +362,12 @@ func (q *Queries) ListAllProductsByNameAsc(ctx context.Context, rowLimit int32) 
 }
 
 const listAllProductsByNameDesc = `-- name: ListAllProductsByNameDesc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.name DESC, p.id DESC
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.name DESC, p.id DESC
+    LIMIT 201
+) w
+ORDER BY w.name DESC, w.id DESC
 LIMIT $1
 `
 
@@ -396,8 +411,12 @@ func (q *Queries) ListAllProductsByNameDesc(ctx context.Context, rowLimit int32)
 }
 
 const listAllProductsByPriceAsc = `-- name: ListAllProductsByPriceAsc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.price_min_cents, p.id
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.price_min_cents, p.id
+    LIMIT 201
+) w
+ORDER BY w.price_min_cents, w.id
 LIMIT $1
 `
 
@@ -441,8 +460,12 @@ func (q *Queries) ListAllProductsByPriceAsc(ctx context.Context, rowLimit int32)
 }
 
 const listAllProductsByPriceDesc = `-- name: ListAllProductsByPriceDesc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.price_min_cents DESC, p.id DESC
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.price_min_cents DESC, p.id DESC
+    LIMIT 201
+) w
+ORDER BY w.price_min_cents DESC, w.id DESC
 LIMIT $1
 `
 
@@ -486,8 +509,12 @@ func (q *Queries) ListAllProductsByPriceDesc(ctx context.Context, rowLimit int32
 }
 
 const listAllProductsByStockAsc = `-- name: ListAllProductsByStockAsc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.stock_total, p.id
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.stock_total, p.id
+    LIMIT 201
+) w
+ORDER BY w.stock_total, w.id
 LIMIT $1
 `
 
@@ -531,8 +558,12 @@ func (q *Queries) ListAllProductsByStockAsc(ctx context.Context, rowLimit int32)
 }
 
 const listAllProductsByStockDesc = `-- name: ListAllProductsByStockDesc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.stock_total DESC, p.id DESC
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.stock_total DESC, p.id DESC
+    LIMIT 201
+) w
+ORDER BY w.stock_total DESC, w.id DESC
 LIMIT $1
 `
 
@@ -576,8 +607,12 @@ func (q *Queries) ListAllProductsByStockDesc(ctx context.Context, rowLimit int32
 }
 
 const listAllProductsByUpdatedAtAsc = `-- name: ListAllProductsByUpdatedAtAsc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.updated_at, p.id
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.updated_at, p.id
+    LIMIT 201
+) w
+ORDER BY w.updated_at, w.id
 LIMIT $1
 `
 
@@ -621,8 +656,12 @@ func (q *Queries) ListAllProductsByUpdatedAtAsc(ctx context.Context, rowLimit in
 }
 
 const listAllProductsByUpdatedAtDesc = `-- name: ListAllProductsByUpdatedAtDesc :many
-SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
-ORDER BY p.updated_at DESC, p.id DESC
+SELECT w.id, w.name, w.slug, w.description, w.status, w.category_id, w.category_name, w.price_min_cents, w.price_max_cents, w.stock_total, w.variant_count, w.first_sku, w.skus, w.created_at, w.updated_at, w.version FROM (
+    SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+    ORDER BY p.updated_at DESC, p.id DESC
+    LIMIT 201
+) w
+ORDER BY w.updated_at DESC, w.id DESC
 LIMIT $1
 `
 
