@@ -312,8 +312,9 @@ func (h *Hub) read(ctx context.Context) (pending bool, err error) {
 
 // page reads the events after id from that are final, at most pageSize, and returns
 // them with the id it got to (skipped rolled-back ids included): more says a full
-// page came back, pending that a missing id that may still come ended it. Ids up to
-// known are final already (the hub has been past them).
+// page came back, pending that a missing id that may still come ended it, with
+// committed events after it waiting. Ids up to known are final already (the hub has
+// been past them).
 func (h *Hub) page(ctx context.Context, from, known int64) (evs []*Event, to int64, more, pending bool, err error) {
 	var f db.EventsFrontierRow
 	var rows []db.ListEventsAfterRow
@@ -352,8 +353,13 @@ func (h *Hub) page(ctx context.Context, from, known int64) (evs []*Event, to int
 		return evs, to, true, false, nil
 	}
 	// Every committed row after from has been read: the ids after the last one up to
-	// the final one were rolled back.
-	return evs, max(to, final), false, f.Writing && f.LastID > to, nil
+	// the final one were rolled back. A writer still running may hold ids after them,
+	// but nothing that has committed waits behind it: its commit sends a NOTIFY (or,
+	// from a writer outside the store, the poll finds it), and a rollback leaves
+	// nothing to deliver. So this is not pending: looking again in 10 ms found
+	// nothing new, and under a stream of writes (S3) it cost a frontier and a read
+	// for every second request.
+	return evs, max(to, final), false, false, nil
 }
 
 // fanOut hands evs to every stream that wants them, never waiting: a stream whose

@@ -115,3 +115,55 @@ func TestPageNeverSkipsAWriterThatStartsWhileItReads(t *testing.T) {
 		t.Errorf("after the writer committed, page delivered %v, want %v", ids, want)
 	}
 }
+
+// A writer still running holds an id after every committed event: page delivers
+// what has committed and is not pending, since that writer's commit will notify
+// (looking again in 10 ms read the frontier and the rows for nothing). Once a later
+// writer commits after it, its event waits behind the running one: pending, so the
+// hub looks again should the running one roll back without a word.
+func TestPageIsPendingOnlyWhenCommittedEventsWait(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	h := NewHub(store.New(pool), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	record := func(q *db.Queries) {
+		t.Helper()
+		if err := audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(db.New(pool))
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	record(db.New(tx))
+
+	evs, to, more, pending, err := h.page(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || to != evs[0].ID || more || pending {
+		t.Fatalf("with a writer running: %d events to id %d, more %v, pending %v; want the committed one, not pending", len(evs), to, more, pending)
+	}
+
+	record(db.New(pool)) // commits after the running writer took its id
+	evs, to2, _, pending, err := h.page(ctx, to, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 0 || to2 != to || !pending {
+		t.Fatalf("a committed event behind the running writer: %d events to id %d, pending %v; want none, still at %d, pending", len(evs), to2, pending, to)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, _, _, pending, err = h.page(ctx, to, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || pending {
+		t.Errorf("after the writer committed: %d events, pending %v; want 2, not pending", len(evs), pending)
+	}
+}
