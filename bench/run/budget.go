@@ -24,10 +24,14 @@ type budget struct {
 	samesql    float64
 	pgbench    float64 // -1: no pgbench script
 	statements []string
+	plan, exec float64 // stockroom's database time per request, ms: planning, execution
 	note       string
 }
 
-const statementsSQL = `SELECT calls, regexp_replace(left(query, 2000), '\s+', ' ', 'g') FROM pg_stat_statements
+// statementsSQL lists the statements run since the reset with their calls and their
+// planning and execution time (ms; planning is 0 unless track_planning is on).
+const statementsSQL = `SELECT calls, total_plan_time, total_exec_time, regexp_replace(left(query, 2000), '\s+', ' ', 'g')
+FROM pg_stat_statements
 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC, query`
 
@@ -50,6 +54,12 @@ func (b *bench) queryBudgets(ctx context.Context) {
 		return
 	}
 	b.logf("counting statements per request (pg_stat_statements)")
+	if b.cfg.databaseURL == "" {
+		// Planning time too, for this pass only: track_planning costs contention
+		// when many connections run one statement, which the load runs would pay.
+		defer b.trackPlanning(ctx, conn, false)
+		b.trackPlanning(ctx, conn, true)
+	}
 	scripts, err := b.pgbenchScripts(ctx)
 	if err != nil {
 		b.budgets = append(b.budgets, budget{note: "pgbench scripts: " + err.Error()})
@@ -61,20 +71,25 @@ func (b *bench) queryBudgets(ctx context.Context) {
 		}
 		bu := budget{scenario: s.name, lean: -1, samesql: -1, pgbench: -1}
 		var list []string
-		bu.stockroom, bu.statements, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
+		var c, lean, samesql, pgb count
+		c, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
+		bu.stockroom, bu.statements, bu.plan, bu.exec = c.perRequest, c.list, c.plan, c.exec
 		if err == nil && s.floor {
-			bu.lean, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.lean, s, 2) })
+			lean, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.lean, s, 2) })
+			bu.lean, list = lean.perRequest, lean.list
 			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("lean floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
 		}
 		if err == nil && s.floor {
-			bu.samesql, list, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.samesql, s, 3) })
+			samesql, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.samesql, s, 3) })
+			bu.samesql, list = samesql.perRequest, samesql.list
 			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("same-SQL floor %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
 		}
 		if err == nil && s.floor {
-			bu.pgbench, list, err = b.countStatements(ctx, conn, func() error {
+			pgb, err = b.countStatements(ctx, conn, func() error {
 				_, err := b.pgbench(ctx, scripts[s.name], b.pgbenchVars(), 1, 0, budgetRequests)
 				return err
 			})
+			bu.pgbench, list = pgb.perRequest, pgb.list
 			appendFile(filepath.Join(b.scratch, "budget.log"), fmt.Sprintf("pgbench %s:\n  %s\n", s.name, strings.Join(list, "\n  ")))
 		}
 		if err != nil {
@@ -102,35 +117,64 @@ func (b *bench) sendN(ctx context.Context, srv *server, s *scenario, seed uint64
 	return nil
 }
 
-// countStatements resets pg_stat_statements, runs fn, and returns the statements per
-// request and the list of statements with their calls per request.
-func (b *bench) countStatements(ctx context.Context, conn *pgx.Conn, fn func() error) (float64, []string, error) {
+// count is what one budget pass saw, per request: statements, each with its calls
+// and mean time, and the database time they took.
+type count struct {
+	perRequest float64
+	list       []string
+	plan, exec float64 // ms
+}
+
+// countStatements resets pg_stat_statements, runs fn, and returns what it ran per
+// request.
+func (b *bench) countStatements(ctx context.Context, conn *pgx.Conn, fn func() error) (count, error) {
 	if _, err := conn.Exec(ctx, "SELECT pg_stat_statements_reset()"); err != nil {
-		return 0, nil, err
+		return count{}, err
 	}
 	if err := fn(); err != nil {
-		return 0, nil, err
+		return count{}, err
 	}
 	rows, err := conn.Query(ctx, statementsSQL)
 	if err != nil {
-		return 0, nil, err
+		return count{}, err
 	}
+	var c count
 	var total int64
-	var list []string
 	for rows.Next() {
 		var calls int64
+		var plan, exec float64
 		var query string
-		if err := rows.Scan(&calls, &query); err != nil {
+		if err := rows.Scan(&calls, &plan, &exec, &query); err != nil {
 			rows.Close()
-			return 0, nil, err
+			return count{}, err
 		}
 		total += calls
-		list = append(list, fmt.Sprintf("%.2f × %s", float64(calls)/budgetRequests, shorten(query, 110)))
+		c.plan += plan / budgetRequests
+		c.exec += exec / budgetRequests
+		c.list = append(c.list, fmt.Sprintf("%.2f × %.3f ms (plan %.3f) %s", float64(calls)/budgetRequests,
+			(plan+exec)/float64(calls), plan/float64(calls), shorten(query, 110)))
 	}
 	if err := rows.Err(); err != nil {
-		return 0, nil, err
+		return count{}, err
 	}
-	return float64(total) / budgetRequests, list, nil
+	c.perRequest = float64(total) / budgetRequests
+	return c, nil
+}
+
+// trackPlanning turns pg_stat_statements' planning times on or off in the private
+// cluster. A failure only leaves planning times out of the report.
+func (b *bench) trackPlanning(ctx context.Context, conn *pgx.Conn, on bool) {
+	set := "ALTER SYSTEM SET pg_stat_statements.track_planning = on"
+	if !on {
+		set = "ALTER SYSTEM RESET pg_stat_statements.track_planning"
+	}
+	if _, err := conn.Exec(ctx, set); err != nil {
+		b.logf("pg_stat_statements.track_planning: %v", err)
+		return
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_reload_conf()"); err != nil {
+		b.logf("pg_stat_statements.track_planning: reload: %v", err)
+	}
 }
 
 // shorten cuts a statement to n characters, without sqlc's "-- name: X :one" prefix
