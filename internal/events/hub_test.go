@@ -167,3 +167,60 @@ func TestPageIsPendingOnlyWhenCommittedEventsWait(t *testing.T) {
 		t.Errorf("after the writer committed: %d events, pending %v; want 2, not pending", len(evs), pending)
 	}
 }
+
+// events_writing (migration 0087) is true exactly while a transaction that inserted
+// events is running, and its probe of the writers' lock leaves nothing held: a
+// writer after it takes its lock at once.
+func TestEventsWritingSeesRunningWriters(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := dbtest.New(t)
+	writing := func() bool {
+		t.Helper()
+		var w bool
+		if err := pool.QueryRow(ctx, "SELECT events_writing()").Scan(&w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	record := func(q *db.Queries) error {
+		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
+	}
+	if writing() {
+		t.Error("events_writing with no writer: true")
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := record(db.New(tx)); err != nil {
+		t.Fatal(err)
+	}
+	if !writing() {
+		t.Error("events_writing with a writer running: false")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if writing() {
+		t.Error("events_writing after the writer committed: true")
+	}
+	var held int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 1936877942
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil || held != 0 {
+		t.Errorf("after the probes, %d advisory locks on the writers' key (%v), want none", held, err)
+	}
+	// A writer right after a probe does not wait for it.
+	tx, err = pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '1s'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := record(db.New(tx)); err != nil {
+		t.Errorf("a writer after the probe: %v", err)
+	}
+}
