@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/stockroom-dev/stockroom/internal/audit"
 	"github.com/stockroom-dev/stockroom/internal/db"
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
@@ -26,14 +28,8 @@ func TestPageNeverSkipsAWriterThatStartsWhileItReads(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	h := NewHub(store.New(pool), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
-	record := func(q *db.Queries) {
-		t.Helper()
-		if err := audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	record(db.New(pool)) // one committed event before it all
+	h := newTestHub(pool)
+	recordEvent(t, db.New(pool)) // one committed event before it all
 	if _, err := pool.Exec(ctx, `
 		ALTER FUNCTION events_writing() RENAME TO events_writing_now;
 		CREATE FUNCTION events_writing() RETURNS boolean LANGUAGE plpgsql AS $$
@@ -75,12 +71,12 @@ func TestPageNeverSkipsAWriterThatStartsWhileItReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	record(db.New(tx))
+	recordEvent(t, db.New(tx))
 	var inFlight int64
 	if err := tx.QueryRow(ctx, `SELECT max(id) FROM events`).Scan(&inFlight); err != nil {
 		t.Fatal(err)
 	}
-	record(db.New(pool)) // a later writer that commits at once
+	recordEvent(t, db.New(pool)) // a later writer that commits at once
 
 	var r result
 	select {
@@ -125,20 +121,14 @@ func TestPageIsPendingOnlyWhenCommittedEventsWait(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := dbtest.New(t)
-	h := NewHub(store.New(pool), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
-	record := func(q *db.Queries) {
-		t.Helper()
-		if err := audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	record(db.New(pool))
+	h := newTestHub(pool)
+	recordEvent(t, db.New(pool))
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	record(db.New(tx))
+	recordEvent(t, db.New(tx))
 
 	evs, to, more, pending, err := h.page(ctx, 0, 0)
 	if err != nil {
@@ -148,7 +138,7 @@ func TestPageIsPendingOnlyWhenCommittedEventsWait(t *testing.T) {
 		t.Fatalf("with a writer running: %d events to id %d, more %v, pending %v; want the committed one, not pending", len(evs), to, more, pending)
 	}
 
-	record(db.New(pool)) // commits after the running writer took its id
+	recordEvent(t, db.New(pool)) // commits after the running writer took its id
 	evs, to2, _, pending, err := h.page(ctx, to, to)
 	if err != nil {
 		t.Fatal(err)
@@ -183,9 +173,6 @@ func TestEventsWritingSeesRunningWriters(t *testing.T) {
 		}
 		return w
 	}
-	record := func(q *db.Queries) error {
-		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
-	}
 	if writing() {
 		t.Error("events_writing with no writer: true")
 	}
@@ -194,9 +181,7 @@ func TestEventsWritingSeesRunningWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if err := record(db.New(tx)); err != nil {
-		t.Fatal(err)
-	}
+	recordEvent(t, db.New(tx))
 	if !writing() {
 		t.Error("events_writing with a writer running: false")
 	}
@@ -220,7 +205,18 @@ func TestEventsWritingSeesRunningWriters(t *testing.T) {
 	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '1s'"); err != nil {
 		t.Fatal(err)
 	}
-	if err := record(db.New(tx)); err != nil {
-		t.Errorf("a writer after the probe: %v", err)
+	recordEvent(t, db.New(tx)) // fails on the lock timeout if the probe left the lock held
+}
+
+// newTestHub is a hub on pool that logs nothing; tests call its page directly.
+func newTestHub(pool *pgxpool.Pool) *Hub {
+	return NewHub(store.New(pool), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+}
+
+// recordEvent writes one audit row with its event through q.
+func recordEvent(t *testing.T, q *db.Queries) {
+	t.Helper()
+	if err := audit.Record(context.Background(), q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil); err != nil {
+		t.Fatal(err)
 	}
 }
