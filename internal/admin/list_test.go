@@ -146,6 +146,36 @@ func TestListPaging(t *testing.T) {
 	}
 }
 
+// TestHrefWith checks hrefWith against what it replaced: a copy of the query with
+// one parameter set (or deleted, for ""), encoded by url.Values.
+func TestHrefWith(t *testing.T) {
+	sp := testSpec(1)
+	bases := []url.Values{
+		{},
+		{"q": {"oak & lamp/ü"}},
+		{"sort": {"-name"}, "size": {"100"}, "parity": {"odd"}, "q": {"a+b=c"}},
+		{"z": {"2", "1"}, "a": {"x y"}},
+	}
+	sets := []struct{ name, value string }{
+		{"sort", ""}, {"sort", "-value"}, {"size", "200"}, {"parity", "even"}, {"q", ""},
+		{"cursor", "AbC-_9"}, {"last", "1"}, {"a", "é"}, {"missing", ""},
+	}
+	for _, base := range bases {
+		for _, set := range sets {
+			v := cloneValues(base)
+			if set.value == "" {
+				v.Del(set.name)
+			} else {
+				v.Set(set.name, set.value)
+			}
+			want := sp.href(v)
+			if got := sp.hrefWith(base, set.name, set.value); got != want {
+				t.Errorf("hrefWith(%v, %q, %q) = %q, want %q", base, set.name, set.value, got, want)
+			}
+		}
+	}
+}
+
 func TestCountText(t *testing.T) {
 	tests := []struct {
 		n     int64
