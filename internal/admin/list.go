@@ -316,7 +316,8 @@ type Header struct {
 
 // FilterView is a filter with a link per option (and "All"). A filter with many
 // options is a Select instead: a small GET form that keeps the rest of the query in
-// Hidden fields.
+// Hidden fields. Each has only what it draws: links their options' Href, a select
+// its Hidden fields (a category select's hundred links went unused).
 type FilterView struct {
 	Name    string
 	Label   string
@@ -398,11 +399,19 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 			continue // the page draws its own inputs for these
 		}
 		fv := FilterView{Name: f.Name, Label: f.Label, Select: len(f.Options) > selectAbove}
-		fv.Hidden = hiddenOf(base, f.Name)
+		href := func(value string) string {
+			if fv.Select {
+				return ""
+			}
+			return sp.hrefWith(base, f.Name, value)
+		}
+		if fv.Select {
+			fv.Hidden = hiddenOf(base, f.Name)
+		}
 		fv.Options = make([]OptionView, 0, 1+len(f.Options))
-		fv.Options = append(fv.Options, OptionView{Label: "All", Href: sp.hrefWith(base, f.Name, ""), Current: q.Filters[f.Name] == ""})
+		fv.Options = append(fv.Options, OptionView{Label: "All", Href: href(""), Current: q.Filters[f.Name] == ""})
 		for _, o := range f.Options {
-			fv.Options = append(fv.Options, OptionView{Label: o.Label, Href: sp.hrefWith(base, f.Name, o.Value), Value: o.Value,
+			fv.Options = append(fv.Options, OptionView{Label: o.Label, Href: href(o.Value), Value: o.Value,
 				Current: q.Filters[f.Name] == o.Value})
 		}
 		l.Filters = append(l.Filters, fv)
