@@ -139,7 +139,6 @@ func (b *bench) countStatements(ctx context.Context, conn *pgx.Conn, fn func() e
 		return count{}, err
 	}
 	var c count
-	var total int64
 	for rows.Next() {
 		var calls int64
 		var plan, exec float64
@@ -148,17 +147,27 @@ func (b *bench) countStatements(ctx context.Context, conn *pgx.Conn, fn func() e
 			rows.Close()
 			return count{}, err
 		}
-		total += calls
-		c.plan += plan / budgetRequests
-		c.exec += exec / budgetRequests
-		c.list = append(c.list, fmt.Sprintf("%.2f × %.3f ms (plan %.3f) %s", float64(calls)/budgetRequests,
-			(plan+exec)/float64(calls), plan/float64(calls), shorten(query, 110)))
+		c.add(calls, plan, exec, query)
 	}
 	if err := rows.Err(); err != nil {
 		return count{}, err
 	}
-	c.perRequest = float64(total) / budgetRequests
 	return c, nil
+}
+
+// add counts one pg_stat_statements row: calls of a statement that took plan and
+// exec ms in all over the budget pass's requests.
+func (c *count) add(calls int64, plan, exec float64, query string) {
+	c.plan += plan / budgetRequests
+	c.exec += exec / budgetRequests
+	if calls == 0 {
+		// Planned but not counted as run: a trigger's or a function's statement
+		// (track = top), whose run is its caller's time. Its planning is counted.
+		return
+	}
+	c.perRequest += float64(calls) / budgetRequests
+	c.list = append(c.list, fmt.Sprintf("%.2f × %.3f ms (plan %.3f) %s", float64(calls)/budgetRequests,
+		(plan+exec)/float64(calls), plan/float64(calls), shorten(query, 110)))
 }
 
 // trackPlanning turns pg_stat_statements' planning times on or off in the private
