@@ -46,7 +46,7 @@ func (c *Catalog) AddVariant(ctx context.Context, actor audit.Actor, productID i
 		if v, err = q.CreateVariant(ctx, createVariantParams(productID, in, int(p.VariantCount))); err != nil {
 			return err
 		}
-		return variantWritten(ctx, q, actor, p, v.Sku, audit.Diff(nil, variantSnapshot(VariantInputOf(v), int(v.Position))), "")
+		return variantWritten(ctx, q, actor, p.ID, v.Sku, audit.Diff(nil, variantSnapshot(VariantInputOf(v), int(v.Position))), "")
 	})
 	if err != nil {
 		return db.ProductVariant{}, fieldError(fmt.Errorf("add variant to product %d: %w", productID, err), "")
@@ -71,11 +71,10 @@ func (c *Catalog) UpdateVariant(ctx context.Context, actor audit.Actor, before d
 	}
 	var v db.ProductVariant
 	err := c.st.InTx(ctx, func(q *db.Queries) error {
-		p, err := q.LockProduct(ctx, before.ProductID)
-		if err != nil {
-			return err
-		}
-		v, err = q.UpdateVariant(ctx, updateVariantParams(before.ProductID, before.ID, &before.Version, in, int(before.Position)))
+		var err error
+		// The product's lock and the write in one statement (see the query).
+		v, err = q.UpdateVariantLockingProduct(ctx, db.UpdateVariantLockingProductParams(
+			updateVariantParams(before.ProductID, before.ID, &before.Version, in, int(before.Position))))
 		if store.IsNotFound(err) {
 			// Gone, or changed since it was read: only the rare failure pays to tell.
 			if _, err := q.GetVariant(ctx, before.ID); err != nil {
@@ -86,7 +85,7 @@ func (c *Catalog) UpdateVariant(ctx context.Context, actor audit.Actor, before d
 		if err != nil {
 			return err
 		}
-		return variantWritten(ctx, q, actor, p, before.Sku, changes, "")
+		return variantWritten(ctx, q, actor, before.ProductID, before.Sku, changes, "")
 	})
 	if err != nil {
 		return db.ProductVariant{}, fieldError(fmt.Errorf("update variant %d: %w", before.ID, err), "")
@@ -118,7 +117,7 @@ func (c *Catalog) DeleteVariant(ctx context.Context, actor audit.Actor, productI
 		if _, err := q.DeleteVariant(ctx, db.DeleteVariantParams{ID: id, ProductID: productID}); err != nil {
 			return err
 		}
-		return variantWritten(ctx, q, actor, p, before.Sku, audit.Diff(variantSnapshot(VariantInputOf(before), int(before.Position)), nil), "")
+		return variantWritten(ctx, q, actor, p.ID, before.Sku, audit.Diff(variantSnapshot(VariantInputOf(before), int(before.Position)), nil), "")
 	})
 	if err != nil {
 		return fmt.Errorf("delete variant %d: %w", id, err)
@@ -157,7 +156,7 @@ func (c *Catalog) AdjustStock(ctx context.Context, actor audit.Actor, id int64, 
 			return err
 		}
 		before := int64(v.Stock) - delta
-		return variantWritten(ctx, q, actor, p, v.Sku,
+		return variantWritten(ctx, q, actor, p.ID, v.Sku,
 			audit.Changes{"stock": {before, int64(v.Stock)}}, reason)
 	})
 	if err != nil {
@@ -166,10 +165,12 @@ func (c *Catalog) AdjustStock(ctx context.Context, actor audit.Actor, id int64, 
 	return v, nil
 }
 
-// variantWritten finishes every single-variant write: the product's summary again,
-// and an audit row on the product naming the variant by its SKU.
-func variantWritten(ctx context.Context, q *db.Queries, actor audit.Actor, p db.Product, sku string, changes audit.Changes, note string) error {
-	if _, err := q.RefreshProductSummary(ctx, p.ID); err != nil {
+// variantWritten finishes every single-variant write of product productID, whose
+// lock the transaction holds: the product's summary again, and an audit row on the
+// product (named as the refresh returns it) naming the variant by its SKU.
+func variantWritten(ctx context.Context, q *db.Queries, actor audit.Actor, productID int64, sku string, changes audit.Changes, note string) error {
+	p, err := q.RefreshProductSummary(ctx, productID)
+	if err != nil {
 		return err
 	}
 	all := audit.Changes{}
