@@ -17,21 +17,11 @@ RETURNING *;
 
 -- name: UpdateVariant :one
 -- UpdateVariant rewrites a variant of @product_id if it is at @version, or whatever
--- its version when @version is NULL; no row means it is gone, belongs to another
--- product, or changed since it was read.
-UPDATE product_variants
-SET sku = @sku, title = @title, option_values = @option_values, price_cents = @price_cents,
-    compare_at_price_cents = @compare_at_price_cents, cost_cents = @cost_cents,
-    stock = @stock, position = @position, version = version + 1
-WHERE id = @id AND product_id = @product_id
-  AND (sqlc.narg(version)::integer IS NULL OR version = sqlc.narg(version)::integer)
-RETURNING *;
-
--- name: UpdateVariantLockingProduct :one
--- UpdateVariantLockingProduct is UpdateVariant that first locks the variant's product
--- (LockProduct's lock, taken before the variant's row as every writer does), in one
--- statement: a single-variant write (the API's PATCH, the bench's S3) saves a round
--- trip. The lock comes first because the update reaches the variant's row only
+-- its version when @version is NULL, and first locks the product (LockProduct's
+-- lock, taken before the variant's row as every writer does), in one statement: a
+-- single-variant write (the API's PATCH, the bench's S3) needs no LockProduct of its
+-- own, and a caller that holds the lock already (the product form) takes it again
+-- at little cost. The lock comes first because the update reaches the variant's row only
 -- through the join with the locked product; a variant changed meanwhile is read
 -- again at its newest version, whose version then no longer matches. No row: gone,
 -- another product's, or changed since it was read.

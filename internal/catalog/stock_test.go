@@ -60,7 +60,7 @@ func TestAdjustStockNeverBelowZero(t *testing.T) {
 }
 
 // A variant's update takes its product's lock inside the update's statement
-// (UpdateVariantLockingProduct), before the variant's row, like AdjustStock and
+// (UpdateVariant), before the variant's row, like AdjustStock and
 // AddVariant take it in a statement of their own. Updates of one variant from a
 // read that went stale, adjustments of the same variant and of its sibling, all at
 // once: none deadlocks, at most one update lands and the others are told they are

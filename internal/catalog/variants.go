@@ -73,8 +73,7 @@ func (c *Catalog) UpdateVariant(ctx context.Context, actor audit.Actor, before d
 	err := c.st.InTx(ctx, func(q *db.Queries) error {
 		var err error
 		// The product's lock and the write in one statement (see the query).
-		v, err = q.UpdateVariantLockingProduct(ctx, db.UpdateVariantLockingProductParams(
-			updateVariantParams(before.ProductID, before.ID, &before.Version, in, int(before.Position))))
+		v, err = q.UpdateVariant(ctx, updateVariantParams(before.ProductID, before.ID, &before.Version, in, int(before.Position)))
 		if store.IsNotFound(err) {
 			// Gone, or changed since it was read: only the rare failure pays to tell.
 			if _, err := q.GetVariant(ctx, before.ID); err != nil {

@@ -223,13 +223,17 @@ func (q *Queries) ParkVariantSKUs(ctx context.Context, arg ParkVariantSKUsParams
 }
 
 const updateVariant = `-- name: UpdateVariant :one
-UPDATE product_variants
+WITH p AS (
+    SELECT lp.id FROM products lp WHERE lp.id = $10 FOR NO KEY UPDATE
+)
+UPDATE product_variants v
 SET sku = $1, title = $2, option_values = $3, price_cents = $4,
     compare_at_price_cents = $5, cost_cents = $6,
-    stock = $7, position = $8, version = version + 1
-WHERE id = $9 AND product_id = $10
-  AND ($11::integer IS NULL OR version = $11::integer)
-RETURNING id, product_id, sku, title, option_values, price_cents, compare_at_price_cents, cost_cents, stock, position, created_at, updated_at, version
+    stock = $7, position = $8, version = v.version + 1
+FROM p
+WHERE v.id = $9 AND v.product_id = $10 AND v.product_id = p.id
+  AND ($11::integer IS NULL OR v.version = $11::integer)
+RETURNING v.id, v.product_id, v.sku, v.title, v.option_values, v.price_cents, v.compare_at_price_cents, v.cost_cents, v.stock, v.position, v.created_at, v.updated_at, v.version
 `
 
 type UpdateVariantParams struct {
@@ -247,78 +251,16 @@ type UpdateVariantParams struct {
 }
 
 // UpdateVariant rewrites a variant of @product_id if it is at @version, or whatever
-// its version when @version is NULL; no row means it is gone, belongs to another
-// product, or changed since it was read.
-func (q *Queries) UpdateVariant(ctx context.Context, arg UpdateVariantParams) (ProductVariant, error) {
-	row := q.db.QueryRow(ctx, updateVariant,
-		arg.Sku,
-		arg.Title,
-		arg.OptionValues,
-		arg.PriceCents,
-		arg.CompareAtPriceCents,
-		arg.CostCents,
-		arg.Stock,
-		arg.Position,
-		arg.ID,
-		arg.ProductID,
-		arg.Version,
-	)
-	var i ProductVariant
-	err := row.Scan(
-		&i.ID,
-		&i.ProductID,
-		&i.Sku,
-		&i.Title,
-		&i.OptionValues,
-		&i.PriceCents,
-		&i.CompareAtPriceCents,
-		&i.CostCents,
-		&i.Stock,
-		&i.Position,
-		&i.CreatedAt,
-		&i.UpdatedAt,
-		&i.Version,
-	)
-	return i, err
-}
-
-const updateVariantLockingProduct = `-- name: UpdateVariantLockingProduct :one
-WITH p AS (
-    SELECT lp.id FROM products lp WHERE lp.id = $10 FOR NO KEY UPDATE
-)
-UPDATE product_variants v
-SET sku = $1, title = $2, option_values = $3, price_cents = $4,
-    compare_at_price_cents = $5, cost_cents = $6,
-    stock = $7, position = $8, version = v.version + 1
-FROM p
-WHERE v.id = $9 AND v.product_id = $10 AND v.product_id = p.id
-  AND ($11::integer IS NULL OR v.version = $11::integer)
-RETURNING v.id, v.product_id, v.sku, v.title, v.option_values, v.price_cents, v.compare_at_price_cents, v.cost_cents, v.stock, v.position, v.created_at, v.updated_at, v.version
-`
-
-type UpdateVariantLockingProductParams struct {
-	Sku                 string
-	Title               string
-	OptionValues        json.RawMessage
-	PriceCents          int64
-	CompareAtPriceCents *int64
-	CostCents           *int64
-	Stock               int32
-	Position            int32
-	ID                  int64
-	ProductID           int64
-	Version             *int32
-}
-
-// UpdateVariantLockingProduct is UpdateVariant that first locks the variant's product
-// (LockProduct's lock, taken before the variant's row as every writer does), in one
-// statement: a single-variant write (the API's PATCH, the bench's S3) saves a round
-// trip. The lock comes first because the update reaches the variant's row only
+// its version when @version is NULL, and first locks the product (LockProduct's
+// lock, taken before the variant's row as every writer does), in one statement: a
+// single-variant write (the API's PATCH, the bench's S3) needs no LockProduct of its
+// own, and a caller that holds the lock already (the product form) takes it again
+// at little cost. The lock comes first because the update reaches the variant's row only
 // through the join with the locked product; a variant changed meanwhile is read
 // again at its newest version, whose version then no longer matches. No row: gone,
 // another product's, or changed since it was read.
-func (q *Queries) UpdateVariantLockingProduct(ctx context.Context, arg UpdateVariantLockingProductParams) (ProductVariant, error) {
-	row := q.db.QueryRow(ctx, updateVariantLockingProduct,
+func (q *Queries) UpdateVariant(ctx context.Context, arg UpdateVariantParams) (ProductVariant, error) {
+	row := q.db.QueryRow(ctx, updateVariant,
 		arg.Sku,
 		arg.Title,
 		arg.OptionValues,

@@ -49,7 +49,7 @@ func genericPlan(name string) bool {
 		"ListAllProductsByUpdatedAtDesc", "ListAllProductsByPriceAsc", "ListAllProductsByPriceDesc",
 		"ListAllProductsByStockAsc", "ListAllProductsByStockDesc",
 		// A variant's stock write (S3): locks, the write, the summary, the audit row.
-		"GetVariant", "LockProduct", "LockProductOfVariant", "UpdateVariant", "UpdateVariantLockingProduct", "RefreshProductSummary",
+		"GetVariant", "LockProduct", "LockProductOfVariant", "UpdateVariant", "RefreshProductSummary",
 		"CreateAuditEntry",
 		// What every write transaction and every instance's event hub run: the webhook
 		// deliveries of the transaction's events (no parameters), and the hub's read of
