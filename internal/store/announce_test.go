@@ -30,12 +30,9 @@ func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
 		t.Helper()
 		return notifications(t, conn, wait, 1) == 1
 	}
-	record := func(q *db.Queries) error {
-		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
-	}
 	const quiet = 300 * time.Millisecond
 
-	if err := st.InTx(ctx, record); err != nil {
+	if err := st.InTx(ctx, recordEvent); err != nil {
 		t.Fatal(err)
 	}
 	if !heard(10 * time.Second) {
@@ -44,7 +41,7 @@ func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
 
 	rollback := errors.New("roll back")
 	if err := st.InTx(ctx, func(q *db.Queries) error {
-		if err := record(q); err != nil {
+		if err := recordEvent(q); err != nil {
 			return err
 		}
 		return rollback
@@ -65,7 +62,7 @@ func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
 		t.Error("a transaction that wrote no event was announced")
 	}
 
-	if err := st.Primary(ctx, record); err != nil {
+	if err := st.Primary(ctx, recordEvent); err != nil {
 		t.Fatal(err)
 	}
 	if !heard(10 * time.Second) {
@@ -77,7 +74,7 @@ func TestCommitsThatWroteEventsAreAnnounced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if err := record(db.New(tx)); err != nil {
+	if err := recordEvent(db.New(tx)); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -104,19 +101,16 @@ func TestCommitsInAWindowShareOneAnnouncement(t *testing.T) {
 		t.Helper()
 		return notifications(t, conn, wait, math.MaxInt)
 	}
-	record := func(q *db.Queries) error {
-		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
-	}
 
 	start := time.Now()
-	if err := st.InTx(ctx, record); err != nil {
+	if err := st.InTx(ctx, recordEvent); err != nil {
 		t.Fatal(err)
 	}
 	if n := heard(window / 4); n != 1 {
 		t.Fatalf("the first commit: %d notifications at once, want 1", n)
 	}
 	for range 4 {
-		if err := st.InTx(ctx, record); err != nil {
+		if err := st.InTx(ctx, recordEvent); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -150,12 +144,9 @@ func TestCloseSendsTheWindowsAnnouncement(t *testing.T) {
 	}
 	t.Cleanup(other.Close)
 	conn := listenEvents(t, other)
-	record := func(q *db.Queries) error {
-		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
-	}
 
 	for range 2 {
-		if err := st.InTx(ctx, record); err != nil {
+		if err := st.InTx(ctx, recordEvent); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -180,12 +171,9 @@ func TestTheTimersAnnouncementIsNotCounted(t *testing.T) {
 	const window = 300 * time.Millisecond
 	store.SetAnnounceEvery(st, window)
 	conn := listenEvents(t, pool)
-	record := func(q *db.Queries) error {
-		return audit.Record(ctx, q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
-	}
 
 	for range 2 {
-		if err := st.InTx(ctx, record); err != nil {
+		if err := st.InTx(ctx, recordEvent); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -229,4 +217,9 @@ func notifications(t *testing.T, conn *pgxpool.Conn, wait time.Duration, limit i
 		n++
 	}
 	return n
+}
+
+// recordEvent writes one audit row with its event through q.
+func recordEvent(q *db.Queries) error {
+	return audit.Record(context.Background(), q, audit.System, audit.ActionUpdate, "customers", 1, "c", nil)
 }
