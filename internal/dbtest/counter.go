@@ -32,7 +32,7 @@ func (c *Counter) Install(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = c }
 
 // TraceQueryStart records one statement.
 func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if data.SQL == store.AnnounceSQL {
+	if !counted(data.SQL) {
 		return ctx
 	}
 	c.mu.Lock()
@@ -43,6 +43,10 @@ func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.Tra
 
 // TraceQueryEnd is required by pgx.QueryTracer; there is nothing to do.
 func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// counted reports whether Counter and Tally count a statement: all but the NOTIFY
+// (see Counter).
+func counted(sql string) bool { return sql != store.AnnounceSQL }
 
 // Reset forgets the statements counted so far.
 func (c *Counter) Reset() {
@@ -80,7 +84,7 @@ func (t *Tally) Install(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = t }
 
 // TraceQueryStart counts one statement.
 func (t *Tally) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
-	if data.SQL == store.AnnounceSQL {
+	if !counted(data.SQL) {
 		return ctx
 	}
 	t.n.Add(1)
