@@ -18,14 +18,12 @@ const budgetRequests = 20
 // pg_stat_statements (calls over requests): for stockroom, the lean floor, the
 // same-SQL floor and the pgbench script of the database limit.
 type budget struct {
-	scenario   string
-	stockroom  float64
-	lean       float64 // -1: the floors do not answer this scenario
-	samesql    float64
-	pgbench    float64 // -1: no pgbench script
-	statements []string
-	plan, exec float64 // stockroom's database time per request, ms: planning, execution
-	note       string
+	scenario  string
+	stockroom count   // with its statements and their time
+	lean      float64 // -1: the floors do not answer this scenario
+	samesql   float64
+	pgbench   float64 // -1: no pgbench script
+	note      string
 }
 
 // statementsSQL lists the statements run since the reset with their calls and their
@@ -71,9 +69,8 @@ func (b *bench) queryBudgets(ctx context.Context) {
 		}
 		bu := budget{scenario: s.name, lean: -1, samesql: -1, pgbench: -1}
 		var list []string
-		var c, lean, samesql, pgb count
-		c, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
-		bu.stockroom, bu.statements, bu.plan, bu.exec = c.perRequest, c.list, c.plan, c.exec
+		var lean, samesql, pgb count
+		bu.stockroom, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.stockroom, s, 1) })
 		if err == nil && s.floor {
 			lean, err = b.countStatements(ctx, conn, func() error { return b.sendN(ctx, b.lean, s, 2) })
 			bu.lean, list = lean.perRequest, lean.list

@@ -175,15 +175,15 @@ func (b *bench) budgetReport(w *strings.Builder) {
 			p("| %s | %s |  |  |  |\n", bu.scenario, oneLine(bu.note))
 			continue
 		}
-		p("| %s | %s | %s | %s | %s |\n", bu.scenario, num(bu.stockroom), num(bu.lean), num(bu.samesql), num(bu.pgbench))
+		p("| %s | %s | %s | %s | %s |\n", bu.scenario, num(bu.stockroom.perRequest), num(bu.lean), num(bu.samesql), num(bu.pgbench))
 	}
 	p("\nstockroom's statements per request (calls × mean time, its planning in brackets; planning is counted in this pass only, with pg_stat_statements.track_planning on):\n\n")
 	for _, bu := range b.budgets {
-		if len(bu.statements) == 0 {
+		if len(bu.stockroom.list) == 0 {
 			continue
 		}
-		p("- %s: %.3f ms of database time per request, %.3f ms of it planning\n", bu.scenario, bu.plan+bu.exec, bu.plan)
-		for _, s := range bu.statements {
+		p("- %s: %.3f ms of database time per request, %.3f ms of it planning\n", bu.scenario, bu.stockroom.plan+bu.stockroom.exec, bu.stockroom.plan)
+		for _, s := range bu.stockroom.list {
 			p("  - `%s`\n", strings.ReplaceAll(s, "`", "'"))
 		}
 	}
