@@ -48,6 +48,8 @@ type categoriesPage struct {
 	CanAdd  bool
 }
 
+func (p *categoriesPage) list() framed { return p.List }
+
 // parentPaths maps each category of tree to its parent's path ("" at the top).
 func parentPaths(tree []catalog.CategoryNode) map[int64]string {
 	paths := make(map[int64]string, len(tree))

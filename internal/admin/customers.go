@@ -44,6 +44,8 @@ type customersPage struct {
 	CanAdd bool
 }
 
+func (p *customersPage) list() framed { return p.List }
+
 // listCustomers is GET /admin/customers/.
 func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()

@@ -11,10 +11,11 @@ import (
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 )
 
-// The product list's kept rows are never stale: after each change to what a row
-// shows (its name and status, a variant's stock, its price, its category's name, a
-// deletion), the page shows the change, and every page, whoever views it, is
-// byte for byte the page rendered with nothing kept.
+// The product list's kept rows and frame are never stale: after each change to
+// what a row shows (its name and status, a variant's stock, its price, its
+// category's name, a deletion), the page shows the change, and every page, whoever
+// views it (each with their own top bar), is byte for byte the page rendered with
+// nothing kept.
 func TestProductRowsNeverStale(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
@@ -31,6 +32,7 @@ func TestProductRowsNeverStale(t *testing.T) {
 		r := c.get(path)
 		must(t, r, http.StatusOK)
 		a.admin.productRows.reset()
+		a.admin.kept.reset()
 		fresh := c.get(path)
 		if r.body != fresh.body {
 			t.Fatalf("%s: the page with kept rows differs from the page rendered afresh:\n%s\n----\n%s", path, r.body, fresh.body)

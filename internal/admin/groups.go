@@ -49,6 +49,8 @@ type groupsPage struct {
 	CanAdd bool
 }
 
+func (p *groupsPage) list() framed { return p.List }
+
 // listGroups is GET /admin/groups/.
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.groups.Load(r.Context(), s.groups.Parse(r.URL.Query()))

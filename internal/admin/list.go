@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"net/url"
 	"slices"
 	"strconv"
@@ -286,9 +287,40 @@ func (sp *ListSpec[R]) hrefWith(base url.Values, name, value string) string {
 	return b.String()
 }
 
-// List is one loaded page of a list, ready for the list partials.
+// List is one loaded page of a list: its rows, and the frame the list partials
+// draw around them, rendered into Parts by the server (keepList).
 type List[R any] struct {
-	Rows    []R
+	Rows []R
+	ListFrame
+	Parts ListParts
+}
+
+// ListParts are the list partials rendered from a list's frame, which a list page
+// writes around its rows: render sets them for a listPage.
+type ListParts struct {
+	Toolbar, Head, Filters, Pager template.HTML
+}
+
+// listPage is a page that shows a List: render fills in the list's Parts.
+type listPage interface{ list() framed }
+
+// framed is a List of any rows.
+type framed interface {
+	frame() (*ListFrame, *ListParts)
+}
+
+// frame is the list's frame and its parts; nil ones for no list.
+func (l *List[R]) frame() (*ListFrame, *ListParts) {
+	if l == nil {
+		return nil, nil
+	}
+	return &l.ListFrame, &l.Parts
+}
+
+// ListFrame is everything about a loaded list but its rows: what the list partials
+// (list-toolbar, list-head, list-filters, pagination) read, and all of the key
+// their rendering is kept under (kept), so they must read nothing else.
+type ListFrame struct {
 	Query   ListQuery
 	Path    string
 	Search  string // the search box's label; "" for none
@@ -351,7 +383,7 @@ func (sp *ListSpec[R]) Load(ctx context.Context, q ListQuery) (*List[R], error) 
 		rows []R
 		err  error
 		self = sp.values(q)
-		l    = &List[R]{Query: q, Path: sp.Path, Search: sp.Search, HasLast: sp.HasLast}
+		l    = &List[R]{ListFrame: ListFrame{Query: q, Path: sp.Path, Search: sp.Search, HasLast: sp.HasLast}}
 	)
 	base := sp.values(q)
 	if sp.Pager != nil {

@@ -132,6 +132,8 @@ type ordersPage struct {
 	Newest    int64 // the highest order id on the page
 }
 
+func (p *ordersPage) list() framed { return p.List }
+
 // orderRowView is what the order-row template reads: one order and the list around it.
 type orderRowView struct {
 	O               orderRow

@@ -193,6 +193,8 @@ type productsPage struct {
 	CanAdd    bool
 }
 
+func (p *productsPage) list() framed { return p.List }
+
 // bulkActions are the bulk actions p may run: the changes with products.change,
 // delete with products.delete.
 func bulkActions(p *auth.Principal) []Option {

@@ -93,6 +93,7 @@ type Server struct {
 	customerList *ListSpec[customerRow]
 
 	productRows *fragments[productRowKey] // the product list's rendered rows
+	kept        *kept                     // the top bar and lists' frames, rendered
 }
 
 // New parses every template (a broken one is an error here, never in a request) and
@@ -105,7 +106,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{auth: opts.Auth, sessions: opts.Sessions, log: opts.Log, static: static,
 		catalog: opts.Catalog, orders: opts.Orders, audit: opts.Audit, media: os.DirFS(opts.MediaDir), money: moneyOf(opts.Currency),
 		policy: opts.Require2FA, baseURL: opts.BaseURL, imports: opts.Imports, events: opts.Events,
-		webhooks: opts.Webhooks, jobs: opts.Jobs}
+		webhooks: opts.Webhooks, jobs: opts.Jobs, kept: newKept()}
 	if s.assetTag, err = assetTags(static); err != nil {
 		return nil, err
 	}
@@ -208,6 +209,16 @@ type Layout struct {
 	// Watch is the object the page shows ("products-12"), for presence: the page's
 	// stream records the viewer and names who else has it open.
 	Watch string
+	// Top is the top bar (the nav template, kept): render sets it.
+	Top template.HTML
+}
+
+// topBar is what the top bar shows: the nav template's data, and the key its
+// rendering is kept under (kept), so nothing else of the page may go in.
+type topBar struct {
+	SignedIn    bool
+	Email, Name string
+	Nav         []NavItem
 }
 
 func (l *Layout) layout() *Layout { return l }
@@ -285,6 +296,20 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		l.Nav, l.MustEnrol = nil, true // nothing else opens until a second factor is on
 	}
 	l.RequestID = web.RequestID(ctx)
+	top := topBar{Nav: l.Nav}
+	if l.Viewer != nil {
+		top.SignedIn, top.Email, top.Name = true, l.Viewer.Email, l.Viewer.DisplayName()
+	}
+	err := s.kept.render(t, name, top, keptPart{"nav", &l.Top})
+	if lp, ok := data.(listPage); ok && err == nil {
+		if f, parts := lp.list().frame(); f != nil {
+			err = s.kept.render(t, name, f, keptPart{"list-toolbar", &parts.Toolbar}, keptPart{"list-head", &parts.Head},
+				keptPart{"list-filters", &parts.Filters}, keptPart{"pagination", &parts.Pager})
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
 	if hasSession(ctx) {
 		l.Flashes = s.sessions.Flashes(ctx)
 	}
@@ -299,7 +324,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	// Reload must reach the server, which sends the login page.
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 

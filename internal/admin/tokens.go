@@ -73,6 +73,8 @@ type tokensPage struct {
 	CanRevoke bool
 }
 
+func (p *tokensPage) list() framed { return p.List }
+
 // listTokens is GET /admin/tokens/.
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	p := auth.FromContext(r.Context())

@@ -52,6 +52,8 @@ type usersPage struct {
 	CanEdit bool
 }
 
+func (p *usersPage) list() framed { return p.List }
+
 // listUsers is GET /admin/users/.
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.users.Load(r.Context(), s.users.Parse(r.URL.Query()))
