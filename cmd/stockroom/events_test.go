@@ -27,28 +27,8 @@ func TestEventsReachStreamsOnAnotherInstance(t *testing.T) {
 		"createsuperuser", "--email", "boss@example.com", "--password-stdin"); code != 0 {
 		t.Fatalf("createsuperuser: %s", stderr)
 	}
-	instance := func() (*store.Store, *httptest.Server) {
-		st, err := store.Open(ctx, url, store.Options{MaxConns: 4})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(st.Close)
-		e := &env{stdout: io.Discard, stderr: io.Discard}
-		e.cfg.SessionIdle, e.cfg.SessionLifetime, e.cfg.LoginFailureLimit = time.Hour, 2*time.Hour, 5
-		e.cfg.Currency, e.cfg.APIRatePerMinute, e.cfg.MediaDir = "EUR", 1000, t.TempDir()
-		e.cfg.ShutdownGrace = time.Second
-		a, err := newApp(ctx, e, st, testLogger())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(a.close)
-		srv := httptest.NewServer(a.handler)
-		t.Cleanup(srv.Close)
-		t.Cleanup(srv.CloseClientConnections) // the streams, before Close waits for them
-		return st, srv
-	}
-	st, srvA := instance()
-	_, srvB := instance()
+	st, srvA := startInstance(t, ctx, url)
+	_, srvB := startInstance(t, ctx, url)
 
 	var uid int64
 	if err := st.Pool().QueryRow(ctx, `SELECT id FROM users WHERE email = 'boss@example.com'`).Scan(&uid); err != nil {
@@ -109,4 +89,28 @@ func TestEventsReachStreamsOnAnotherInstance(t *testing.T) {
 	if err != nil || listeners != 2 {
 		t.Errorf("%d LISTEN connections (%v) with %d streams open, want 2: one per instance", listeners, err, streams)
 	}
+}
+
+// startInstance is one serve process on the database at url, as newApp wires it
+// (its own pool and LISTEN connection), behind a test server.
+func startInstance(t *testing.T, ctx context.Context, url string) (*store.Store, *httptest.Server) {
+	t.Helper()
+	st, err := store.Open(ctx, url, store.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	e := &env{stdout: io.Discard, stderr: io.Discard}
+	e.cfg.SessionIdle, e.cfg.SessionLifetime, e.cfg.LoginFailureLimit = time.Hour, 2*time.Hour, 5
+	e.cfg.Currency, e.cfg.APIRatePerMinute, e.cfg.MediaDir = "EUR", 1000, t.TempDir()
+	e.cfg.ShutdownGrace, e.cfg.Require2FA = time.Second, "off"
+	a, err := newApp(ctx, e, st, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(srv.Close)
+	t.Cleanup(srv.CloseClientConnections) // the streams, before Close waits for them
+	return st, srv
 }

@@ -108,6 +108,9 @@ func newApp(ctx context.Context, e *env, st *store.Store, log *slog.Logger) (*ap
 	}
 	svc := newAuth(e, st, log, principals)
 	sessions := newSessions(e, st, svc, log)
+	// Session rows kept for seconds, each forgotten when it changes on any instance
+	// (migration 0088 notifies session.Channel).
+	lst.Handle(session.Channel, sessions.Handler())
 	cat := catalog.New(st, catalog.Config{MediaDir: e.cfg.MediaDir, LowStock: e.cfg.LowStock})
 	// The category tree kept until a category changes on any instance (migration
 	// 0084 notifies CategoriesChannel): the product list draws its filter from it.

@@ -7,6 +7,7 @@ package db
 
 import (
 	"context"
+	"time"
 )
 
 const deleteExpiredSessions = `-- name: DeleteExpiredSessions :execrows
@@ -21,4 +22,22 @@ func (q *Queries) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const findSession = `-- name: FindSession :one
+SELECT data, expiry FROM sessions WHERE token = $1 AND current_timestamp < expiry
+`
+
+type FindSessionRow struct {
+	Data   []byte
+	Expiry time.Time
+}
+
+// FindSession is pgxstore's Find with the row's expiry, which a kept row needs to
+// stop being served in time (session.rowCache).
+func (q *Queries) FindSession(ctx context.Context, token string) (FindSessionRow, error) {
+	row := q.db.QueryRow(ctx, findSession, token)
+	var i FindSessionRow
+	err := row.Scan(&i.Data, &i.Expiry)
+	return i, err
 }

@@ -41,7 +41,7 @@ func genericPlan(name string) bool {
 	switch name {
 	case
 		// Who is asking: the token or the session's user, on every request.
-		"AuthenticateAPIToken", "TouchAPIToken", "GetSessionUser",
+		"AuthenticateAPIToken", "TouchAPIToken", "GetSessionUser", "FindSession",
 		// A product by id (S2 and every edit page), and its parts.
 		"GetProductDetail", "GetProductListing", "ListProductVariants", "ListProductImages", "GetProductVersion",
 		// The unfiltered first pages of the product list (S1, the admin's list).

@@ -12,11 +12,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
 	"github.com/stockroom-dev/stockroom/internal/store"
+	"github.com/stockroom-dev/stockroom/internal/store/listen"
 )
 
 // CookieName is the session cookie's name.
@@ -71,7 +71,7 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 	}
 	sm := scs.New()
 	sm.Codec = newMemoCodec(sm.Codec, sessionsKept)
-	sm.Store = newTouchStore(pgxstore.NewWithCleanupInterval(st.Pool(), 0), sm.Codec) // 0: no goroutine of its own
+	sm.Store = newTouchStore(st, sm.Codec)
 	sm.IdleTimeout = opts.Idle
 	sm.Lifetime = opts.Lifetime
 	sm.Cookie.Name = CookieName
@@ -91,6 +91,10 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 	go s.cleanup(opts.Cleanup)
 	return s
 }
+
+// Handler is the listen.Handler of Channel: the rows kept lately are forgotten as
+// they change, on any instance (rowCache).
+func (s *Manager) Handler() listen.Handler { return s.sm.Store.(*touchStore).rows.handler() }
 
 // cleanup deletes expired sessions, and sign-in failures too old to count, every
 // interval until Close.

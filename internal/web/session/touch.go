@@ -2,12 +2,17 @@ package session
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"reflect"
 	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
+
+	"github.com/stockroom-dev/stockroom/internal/db"
+	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
 // touchEvery is how far a session's idle deadline may move before an unchanged
@@ -26,8 +31,12 @@ const touchEvery = time.Minute
 // changed the session since (popped a flash this copy set, and this copy now sets
 // the same flash again), so Find forgets a write the row no longer holds, and the
 // next Commit writes.
+//
+// Rows are read through rows, which keeps them for seconds (rowCache).
 type touchStore struct {
 	*pgxstore.PostgresStore
+	st    *store.Store
+	rows  *rowCache
 	codec scs.Codec // the session manager's, to read what a commit holds
 
 	mu      sync.Mutex
@@ -62,16 +71,34 @@ func (c commit) holds(b []byte) bool {
 	return false
 }
 
-func newTouchStore(s *pgxstore.PostgresStore, codec scs.Codec) *touchStore {
-	return &touchStore{PostgresStore: s, codec: codec, written: map[string]commit{}, swept: time.Now()}
+func newTouchStore(st *store.Store, codec scs.Codec) *touchStore {
+	return &touchStore{PostgresStore: pgxstore.NewWithCleanupInterval(st.Pool(), 0), // 0: no goroutine of its own
+		st: st, rows: newRowCache(), codec: codec, written: map[string]commit{}, swept: time.Now()}
 }
 
-// Find reads the session, and forgets this copy's last write of it unless the row
-// still holds that data.
+// Find reads the session (a row kept lately, or the database's), and forgets this
+// copy's last write of it unless the row still holds that data.
 func (t *touchStore) Find(token string) ([]byte, bool, error) {
-	b, found, err := t.PostgresStore.Find(token)
-	if err != nil {
-		return b, found, err
+	key := rowKey(token)
+	b, found := t.rows.get(key)
+	if !found {
+		gen, keep := t.rows.generation()
+		ctx := context.Background() // scs's Store has no context
+		var row db.FindSessionRow
+		err := t.st.Primary(ctx, func(q *db.Queries) (err error) {
+			row, err = q.FindSession(ctx, token)
+			return err
+		})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, false, err
+		default:
+			b, found = row.Data, true
+			if keep {
+				t.rows.put(gen, key, b, row.Expiry)
+			}
+		}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -121,7 +148,10 @@ func (t *touchStore) Commit(token string, b []byte, expiry time.Time) error {
 			return nil
 		}
 	}
-	if err := t.PostgresStore.Commit(token, b, expiry); err != nil {
+	err = t.PostgresStore.Commit(token, b, expiry)
+	key := rowKey(token)
+	t.rows.forget(&key, false) // after the write: a read under way cannot keep the old row
+	if err != nil {
 		return err
 	}
 	t.mu.Lock()
@@ -136,7 +166,10 @@ func (t *touchStore) Delete(token string) error {
 	t.mu.Lock()
 	delete(t.written, token)
 	t.mu.Unlock()
-	return t.PostgresStore.Delete(token)
+	err := t.PostgresStore.Delete(token)
+	key := rowKey(token)
+	t.rows.forget(&key, false)
+	return err
 }
 
 // sweep forgets, at most once a minute, the sessions whose deadline has passed, so

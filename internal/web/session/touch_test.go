@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/stockroom-dev/stockroom/internal/dbtest"
+	"github.com/stockroom-dev/stockroom/internal/store"
 )
 
 // An unchanged session is written again only once its deadline has moved by
@@ -16,7 +16,7 @@ import (
 func TestTouchStoreSkipsUnchangedWrites(t *testing.T) {
 	pool := dbtest.New(t)
 	codec := scs.GobCodec{}
-	ts := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
+	ts := newTouchStore(store.New(pool), codec)
 	deadline := time.Now().Add(12 * time.Hour).UTC()
 	encode := func(user int64, flash string) []byte {
 		values := map[string]any{"user_id": user, "auth_version": int32(1)}
@@ -89,8 +89,8 @@ func TestTouchStoreSkipsUnchangedWrites(t *testing.T) {
 func TestTouchStoreAcrossCopies(t *testing.T) {
 	pool := dbtest.New(t)
 	codec := scs.GobCodec{}
-	a := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
-	b := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
+	a := newTouchStore(store.New(pool), codec)
+	b := newTouchStore(store.New(pool), codec)
 	deadline := time.Now().Add(12 * time.Hour).UTC()
 	encode := func(flash string) []byte {
 		values := map[string]any{"user_id": int64(7)}
@@ -172,7 +172,7 @@ func TestTouchStoreKnownBytesNotDecoded(t *testing.T) {
 	pool := dbtest.New(t)
 	var decodes int
 	codec := countingCodec{decodes: &decodes}
-	ts := newTouchStore(pgxstore.NewWithCleanupInterval(pool, 0), codec)
+	ts := newTouchStore(store.New(pool), codec)
 	deadline := time.Now().Add(12 * time.Hour).UTC()
 	base := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	same, err := codec.Encode(deadline, map[string]any{"user_id": int64(7)})
