@@ -101,3 +101,20 @@ func TestKeptRendersOncePerData(t *testing.T) {
 		t.Error("a colliding piece was shown")
 	}
 }
+
+// A spliced piece goes where its mark is, once, and nowhere without one.
+func TestSplice(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	page := []byte("<tbody>" + string(splicedRows) + "</tbody>")
+	if !splice(&out, page, "<tr><td>a &lt;b&gt;</td></tr>") || out.String() != "<tbody><tr><td>a &lt;b&gt;</td></tr></tbody>" {
+		t.Errorf("spliced: %q", out.String())
+	}
+	out.Reset()
+	if splice(&out, []byte("<tbody></tbody>"), "<tr></tr>") {
+		t.Error("spliced into a page without the mark")
+	}
+	if spliceMark("") != "" || spliceMark("<tr></tr>") != splicedRows {
+		t.Error("spliceMark: want nothing for no piece, the mark for one")
+	}
+}
