@@ -149,6 +149,37 @@ WHERE (sqlc.narg(status)::text IS NULL OR p.status = sqlc.narg(status)::text)
 ORDER BY (CASE WHEN @match_first::boolean THEN p.stock_total + 0 ELSE p.stock_total END) DESC, p.id DESC
 LIMIT @row_limit;
 
+-- name: SearchProductsByNameAsc :many
+-- SearchProductsByNameAsc is ListProductsByNameAsc for a search and nothing else,
+-- matching first (match_first true): the same rows in the same order, after the
+-- keyset (@after_value, @after_id) when given. It matches and sorts on
+-- product_search, the narrow copy of the names and SKUs (see 0090_product_search.sql),
+-- and reads the page's @row_limit products whole only then: matching first visits
+-- every match's row, and on product_search that row is a third the size. Its name
+-- is the product's in every snapshot (the triggers write both in one transaction).
+SELECT p.* FROM product_listings p
+WHERE p.id = ANY (ARRAY(
+    SELECT s.id FROM product_search s
+    WHERE (s.name ILIKE @pattern::text OR s.skus ILIKE @pattern::text)
+      AND (sqlc.narg(after_id)::bigint IS NULL
+           OR (s.name, s.id) > (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+    ORDER BY s.name, s.id
+    LIMIT @row_limit))
+ORDER BY p.name, p.id;
+
+-- name: SearchProductsByNameDesc :many
+-- SearchProductsByNameDesc is SearchProductsByNameAsc by name (descending), then id:
+-- ListProductsByNameDesc for a search and nothing else, matching first.
+SELECT p.* FROM product_listings p
+WHERE p.id = ANY (ARRAY(
+    SELECT s.id FROM product_search s
+    WHERE (s.name ILIKE @pattern::text OR s.skus ILIKE @pattern::text)
+      AND (sqlc.narg(after_id)::bigint IS NULL
+           OR (s.name, s.id) < (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+    ORDER BY s.name DESC, s.id DESC
+    LIMIT @row_limit))
+ORDER BY p.name DESC, p.id DESC;
+
 -- name: WalkProductsByNameAsc :many
 -- WalkProductsByNameAsc returns a page of the products whose name or SKUs match @pattern, by
 -- name (ascending), then id, after the keyset (@after_value, @after_id) when given,

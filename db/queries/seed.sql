@@ -48,7 +48,7 @@ VALUES (@id, @product_id, @sku, @title, @option_values, @price_cents,
 -- load, rather than waiting for autovacuum to notice, and marks the new rows visible
 -- to all (hint bits, visibility map), so that the first reads do not each write the
 -- pages they read. It cannot run inside a transaction.
-VACUUM (ANALYZE) categories, products, product_variants;
+VACUUM (ANALYZE) categories, products, product_variants, product_search;
 
 -- name: DeferCatalogIndexes :exec
 -- DeferCatalogIndexes drops the secondary indexes of products and variants for the

@@ -245,6 +245,9 @@ type listCall struct {
 // of the page may lie beyond the rows it read, so the search matches first after
 // all (a third statement), and clustered remembers the search for a minute, so that
 // its next pages and its repetitions match first straight away.
+//
+// A search and nothing else, by name, matches first on product_search
+// (searchByName).
 func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
 	list := listQuery(call.order)
 	if args.Pattern == nil {
@@ -254,6 +257,8 @@ func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args d
 	if err != nil {
 		return nil, err
 	}
+	args.MatchFirst = MatchFirst(n, total)
+	narrow := args.MatchFirst && call.order.Key == SortName && searchOnly(args)
 	walked := -1 // rows the walk found; -1: no walk
 	if _, short := c.clustered.get(call); !short {
 		if scan := walkCap(n, total, int(args.RowLimit)); scan > 0 {
@@ -268,7 +273,9 @@ func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args d
 			walked = len(rows)
 		}
 	}
-	args.MatchFirst = MatchFirst(n, total)
+	if narrow {
+		list = searchByName(call.order.Desc)
+	}
 	rows, err := list(ctx, q, args)
 	if err == nil && walked >= 0 && len(rows) > walked {
 		c.clustered.put(call, struct{}{}) // the walk stopped short of matches, not at the list's end
@@ -541,6 +548,32 @@ func walkQuery(s Sort) walkFunc {
 		return func(ctx context.Context, q *db.Queries, p db.WalkProductsByNameAscParams) ([]db.ProductListing, error) {
 			return q.WalkProductsByStockDesc(ctx, db.WalkProductsByStockDescParams(p))
 		}
+	}
+}
+
+// searchOnly reports whether args select by a search and nothing else.
+func searchOnly(args db.ListProductsByNameAscParams) bool {
+	return args.Pattern != nil && args.Status == nil && args.CategoryIds == nil && args.StockMin == nil &&
+		args.StockMax == nil && args.UpdatedSince == nil
+}
+
+// searchByName is the name ordering's list query for a search and nothing else that
+// matches first: SearchProductsByNameAsc (or Desc), which gives ListProductsByNameAsc's
+// rows with match_first set, matching and sorting on the narrow product_search. At
+// 100,000 products, database CPU per search: a word that starts 4,189 names
+// ("Heritage") 10.4 -> 6.5 ms, one in 2,474 ("Lantern") 7.6 -> 5.5 ms.
+func searchByName(desc bool) listFunc {
+	if desc {
+		return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+			return q.SearchProductsByNameDesc(ctx, db.SearchProductsByNameDescParams{
+				Pattern: *p.Pattern, AfterID: p.AfterID, AfterValue: p.AfterValue, RowLimit: p.RowLimit,
+			})
+		}
+	}
+	return func(ctx context.Context, q *db.Queries, p db.ListProductsByNameAscParams) ([]db.ProductListing, error) {
+		return q.SearchProductsByNameAsc(ctx, db.SearchProductsByNameAscParams{
+			Pattern: *p.Pattern, AfterID: p.AfterID, AfterValue: p.AfterValue, RowLimit: p.RowLimit,
+		})
 	}
 }
 

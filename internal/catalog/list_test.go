@@ -474,3 +474,80 @@ func TestMatchFirst(t *testing.T) {
 		})
 	}
 }
+
+// SearchProductsByName{Asc,Desc}, which a search and nothing else runs when it
+// matches first, give exactly the rows ListProductsByName{Asc,Desc} give matching
+// first, from the start and from a cursor, also after the writes that change what
+// product_search holds: a new product, a rename, a new SKU, a deletion.
+func TestSearchByNameIsListMatchingFirst(t *testing.T) {
+	e := seeded(t, 300)
+	ctx := context.Background()
+	q := db.New(e.st.Pool())
+	mismatched := func() int64 {
+		return e.scalar(t, `SELECT count(*) FROM products p FULL JOIN product_search s USING (id)
+			WHERE (p.name, p.skus) IS DISTINCT FROM (s.name, s.skus)`)
+	}
+	compare := func(t *testing.T) {
+		t.Helper()
+		if n := mismatched(); n != 0 {
+			t.Fatalf("%d products whose product_search row differs", n)
+		}
+		for _, pattern := range []string{"%oak%", "%OAK%", "%e%", "%sr-00001%", "%rustic%", `%a\%b%`, "%zzz%"} {
+			for _, desc := range []bool{false, true} {
+				for _, after := range []string{"", "M", "rustic"} {
+					args := db.ListProductsByNameAscParams{Pattern: &pattern, MatchFirst: true, RowLimit: 26}
+					if after != "" {
+						id := int64(150)
+						args.AfterValue, args.AfterID = &after, &id
+					}
+					var want, got []db.ProductListing
+					var err error
+					if desc {
+						want, err = q.ListProductsByNameDesc(ctx, db.ListProductsByNameDescParams(args))
+					} else {
+						want, err = q.ListProductsByNameAsc(ctx, args)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					s := db.SearchProductsByNameAscParams{Pattern: pattern, AfterID: args.AfterID, AfterValue: args.AfterValue, RowLimit: args.RowLimit}
+					if desc {
+						got, err = q.SearchProductsByNameDesc(ctx, db.SearchProductsByNameDescParams(s))
+					} else {
+						got, err = q.SearchProductsByNameAsc(ctx, s)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.EqualFunc(got, want, func(a, b db.ProductListing) bool {
+						return a.ID == b.ID && a.Name == b.Name && a.Skus == b.Skus && a.Version == b.Version
+					}) {
+						t.Errorf("%q desc %v after %q: %d rows %v, want %d rows %v", pattern, desc, after, len(got), head(ids(got)), len(want), head(ids(want)))
+					}
+				}
+			}
+		}
+	}
+	t.Run("seeded", compare)
+	created := e.create(t, product("Aardvark Oak Stool", "ZZ-OAK-1"))
+	renamed := e.scalar(t, "SELECT id FROM products WHERE name NOT ILIKE '%oak%' ORDER BY id LIMIT 1")
+	if _, err := e.st.Pool().Exec(ctx, "UPDATE products SET name = 'Abbey Oak Bench' WHERE id = $1", renamed); err != nil {
+		t.Fatal(err)
+	}
+	resku := e.scalar(t, "SELECT id FROM products WHERE name NOT ILIKE '%oak%' AND id <> $1 ORDER BY id LIMIT 1", renamed)
+	if _, err := e.st.Pool().Exec(ctx, "UPDATE products SET skus = skus || ' OAK-9' WHERE id = $1", resku); err != nil {
+		t.Fatal(err)
+	}
+	gone := e.scalar(t, "SELECT id FROM products WHERE name ILIKE '%oak%' AND id NOT IN ($1, $2) ORDER BY name, id LIMIT 1", created.ID, renamed)
+	if _, err := e.st.Pool().Exec(ctx, "DELETE FROM products WHERE id = $1", gone); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("after writes", compare)
+	page, err := e.cat.ListProducts(ctx, catalog.ListParams{Filter: catalog.Filter{Q: "oak"}, Limit: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(page.Items); !slices.Equal(got, []int64{created.ID, renamed}) {
+		t.Errorf("first page of oak: %v, want the new product %d and the renamed one %d", got, created.ID, renamed)
+	}
+}

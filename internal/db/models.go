@@ -346,6 +346,12 @@ type ProductListing struct {
 	Version       int32
 }
 
+type ProductSearch struct {
+	ID   int64
+	Name string
+	Skus string
+}
+
 type ProductVariant struct {
 	ID                  int64
 	ProductID           int64

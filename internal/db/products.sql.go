@@ -1589,6 +1589,137 @@ func (q *Queries) RefreshProductSummary(ctx context.Context, id int64) (Product,
 	return i, err
 }
 
+const searchProductsByNameAsc = `-- name: SearchProductsByNameAsc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+WHERE p.id = ANY (ARRAY(
+    SELECT s.id FROM product_search s
+    WHERE (s.name ILIKE $1::text OR s.skus ILIKE $1::text)
+      AND ($2::bigint IS NULL
+           OR (s.name, s.id) > ($3::text, $2::bigint))
+    ORDER BY s.name, s.id
+    LIMIT $4))
+ORDER BY p.name, p.id
+`
+
+type SearchProductsByNameAscParams struct {
+	Pattern    string
+	AfterID    *int64
+	AfterValue *string
+	RowLimit   int32
+}
+
+// SearchProductsByNameAsc is ListProductsByNameAsc for a search and nothing else,
+// matching first (match_first true): the same rows in the same order, after the
+// keyset (@after_value, @after_id) when given. It matches and sorts on
+// product_search, the narrow copy of the names and SKUs (see 0090_product_search.sql),
+// and reads the page's @row_limit products whole only then: matching first visits
+// every match's row, and on product_search that row is a third the size. Its name
+// is the product's in every snapshot (the triggers write both in one transaction).
+func (q *Queries) SearchProductsByNameAsc(ctx context.Context, arg SearchProductsByNameAscParams) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, searchProductsByNameAsc,
+		arg.Pattern,
+		arg.AfterID,
+		arg.AfterValue,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchProductsByNameDesc = `-- name: SearchProductsByNameDesc :many
+SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+WHERE p.id = ANY (ARRAY(
+    SELECT s.id FROM product_search s
+    WHERE (s.name ILIKE $1::text OR s.skus ILIKE $1::text)
+      AND ($2::bigint IS NULL
+           OR (s.name, s.id) < ($3::text, $2::bigint))
+    ORDER BY s.name DESC, s.id DESC
+    LIMIT $4))
+ORDER BY p.name DESC, p.id DESC
+`
+
+type SearchProductsByNameDescParams struct {
+	Pattern    string
+	AfterID    *int64
+	AfterValue *string
+	RowLimit   int32
+}
+
+// SearchProductsByNameDesc is SearchProductsByNameAsc by name (descending), then id:
+// ListProductsByNameDesc for a search and nothing else, matching first.
+func (q *Queries) SearchProductsByNameDesc(ctx context.Context, arg SearchProductsByNameDescParams) ([]ProductListing, error) {
+	rows, err := q.db.Query(ctx, searchProductsByNameDesc,
+		arg.Pattern,
+		arg.AfterID,
+		arg.AfterValue,
+		arg.RowLimit,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProductListing{}
+	for rows.Next() {
+		var i ProductListing
+		if err := rows.Scan(
+			&i.ID,
+			&i.Name,
+			&i.Slug,
+			&i.Description,
+			&i.Status,
+			&i.CategoryID,
+			&i.CategoryName,
+			&i.PriceMinCents,
+			&i.PriceMaxCents,
+			&i.StockTotal,
+			&i.VariantCount,
+			&i.FirstSku,
+			&i.Skus,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const setProductsStatus = `-- name: SetProductsStatus :many
 UPDATE products p SET status = $1
 FROM (

@@ -148,7 +148,7 @@ func (q *Queries) SkipVariantIDs(ctx context.Context, lastID int64) error {
 }
 
 const vacuumCatalog = `-- name: VacuumCatalog :exec
-VACUUM (ANALYZE) categories, products, product_variants
+VACUUM (ANALYZE) categories, products, product_variants, product_search
 `
 
 // VacuumCatalog refreshes the planner's statistics of the catalog tables after a bulk

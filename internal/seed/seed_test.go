@@ -119,6 +119,8 @@ func TestSeedSpread(t *testing.T) {
 			FROM product_variants v WHERE v.product_id = p.id) s
 			WHERE (p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.skus, p.first_sku)
 			      IS DISTINCT FROM (s.lo, s.hi, s.stock, s.n, s.skus, s.first)`, 0, 0},
+		{"search rows that disagree with the products", `SELECT count(*) FROM products p FULL JOIN product_search s USING (id)
+			WHERE (p.name, p.skus) IS DISTINCT FROM (s.name, s.skus)`, 0, 0},
 	}
 	for _, c := range checks {
 		var n int64
