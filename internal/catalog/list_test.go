@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/catalog"
 	"github.com/stockroom-dev/stockroom/internal/db"
@@ -549,5 +550,45 @@ func TestSearchByNameIsListMatchingFirst(t *testing.T) {
 	}
 	if got := ids(page.Items); !slices.Equal(got, []int64{created.ID, renamed}) {
 		t.Errorf("first page of oak: %v, want the new product %d and the renamed one %d", got, created.ID, renamed)
+	}
+}
+
+// A search and nothing else, by name, matches first on product_search, which costs a
+// match less than a walked row costs: its walk stops at half of WalkCap's rows. Here
+// WalkCap's rows are exactly enough to fill the page: any other filter (one every
+// product passes) walks them all and is done in two statements, the estimate and the
+// walk; the search alone comes back short after half and matches first, a third.
+func TestSearchOnlyWalksHalfTheCap(t *testing.T) {
+	e := seeded(t, 400)
+	ctx := context.Background()
+	if _, err := e.cat.ListProducts(ctx, catalog.ListParams{Filter: catalog.Filter{Q: "zz"}}); err != nil { // pays the catalog's size
+		t.Fatal(err)
+	}
+	const limit = 25
+	where := "(name ILIKE '%e%' OR skus ILIKE '%e%')"
+	rank := e.scalar(t, `SELECT r FROM (SELECT row_number() OVER (ORDER BY name, id) AS r, `+where+` AS m FROM products) x
+		WHERE m ORDER BY r OFFSET $1 LIMIT 1`, limit) // where the page's one row more lies
+	catalog.SetWalkCap(t, rank)
+	want := e.oracle(t, where, "name, id")[:limit]
+	for _, tt := range []struct {
+		name string
+		f    catalog.Filter
+		want int64
+	}{
+		{"with another filter", catalog.Filter{Q: "e", UpdatedSince: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}, 2},
+		{"search alone", catalog.Filter{Q: "e"}, 3},
+	} {
+		var page catalog.Page
+		if n := e.count(func() {
+			var err error
+			if page, err = e.cat.ListProducts(ctx, catalog.ListParams{Filter: tt.f, Limit: limit}); err != nil {
+				t.Fatal(err)
+			}
+		}); n != tt.want {
+			t.Errorf("%s: %d statements, want %d", tt.name, n, tt.want)
+		}
+		if got := ids(page.Items); !slices.Equal(got, want) {
+			t.Errorf("%s: %v..., want %v...", tt.name, head(got), head(want))
+		}
 	}
 }
