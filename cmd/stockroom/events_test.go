@@ -20,15 +20,7 @@ import (
 // reaches every event stream open on instance B, and however many streams are open,
 // each instance holds one LISTEN connection.
 func TestEventsReachStreamsOnAnotherInstance(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	url := dbtest.NewURL(t)
-	if code, _, stderr := stockroomIn(ctx, map[string]string{"STOCKROOM_DATABASE_URL": url}, "correct-horse-battery\n",
-		"createsuperuser", "--email", "boss@example.com", "--password-stdin"); code != 0 {
-		t.Fatalf("createsuperuser: %s", stderr)
-	}
-	st, srvA := startInstance(t, ctx, url)
-	_, srvB := startInstance(t, ctx, url)
+	ctx, st, srvA, srvB := twoInstances(t)
 
 	var uid int64
 	if err := st.Pool().QueryRow(ctx, `SELECT id FROM users WHERE email = 'boss@example.com'`).Scan(&uid); err != nil {
@@ -89,6 +81,23 @@ func TestEventsReachStreamsOnAnotherInstance(t *testing.T) {
 	if err != nil || listeners != 2 {
 		t.Errorf("%d LISTEN connections (%v) with %d streams open, want 2: one per instance", listeners, err, streams)
 	}
+}
+
+// twoInstances is two serve processes on one new database (startInstance) whose one
+// user is the superuser boss@example.com, password correct-horse-battery; ctx ends
+// the test after two minutes.
+func twoInstances(t *testing.T) (ctx context.Context, st *store.Store, a, b *httptest.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	url := dbtest.NewURL(t)
+	if code, _, stderr := stockroomIn(ctx, map[string]string{"STOCKROOM_DATABASE_URL": url}, "correct-horse-battery\n",
+		"createsuperuser", "--email", "boss@example.com", "--password-stdin"); code != 0 {
+		t.Fatalf("createsuperuser: %s", stderr)
+	}
+	st, a = startInstance(t, ctx, url)
+	_, b = startInstance(t, ctx, url)
+	return ctx, st, a, b
 }
 
 // startInstance is one serve process on the database at url, as newApp wires it

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/stockroom-dev/stockroom/internal/auth"
-	"github.com/stockroom-dev/stockroom/internal/dbtest"
 	"github.com/stockroom-dev/stockroom/internal/web/session"
 )
 
@@ -18,15 +16,7 @@ import (
 // instance A is refused on B as soon as its notification arrives: well within the
 // cache's TTL, which would otherwise let the session live on there.
 func TestSignOutReachesAnotherInstance(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	dbURL := dbtest.NewURL(t)
-	if code, _, stderr := stockroomIn(ctx, map[string]string{"STOCKROOM_DATABASE_URL": dbURL}, "correct-horse-battery\n",
-		"createsuperuser", "--email", "boss@example.com", "--password-stdin"); code != 0 {
-		t.Fatalf("createsuperuser: %s", stderr)
-	}
-	_, srvA := startInstance(t, ctx, dbURL)
-	_, srvB := startInstance(t, ctx, dbURL)
+	ctx, _, srvA, srvB := twoInstances(t)
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
