@@ -96,20 +96,24 @@ func (c *rowCache) put(gen uint64, key [32]byte, data []byte, expiry time.Time) 
 	c.rows[key] = keptRow{data: data, until: until}
 }
 
-// forget drops key's row (every row for nil), and fails the puts of reads already
-// under way.
-func (c *rowCache) forget(key *[32]byte, connected bool) {
+// forget drops key's row, and fails the puts of reads already under way.
+func (c *rowCache) forget(key [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	delete(c.rows, key)
+}
+
+// flush drops every row, and fails the puts of reads already under way; connected:
+// the listener is (again) in place, so rows may be kept from now on.
+func (c *rowCache) flush(connected bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
 	if connected {
 		c.listening = true
 	}
-	if key == nil {
-		clear(c.rows)
-		return
-	}
-	delete(c.rows, *key)
+	clear(c.rows)
 }
 
 // handler is the listen.Handler of Channel: a notification forgets its row (an empty
@@ -118,16 +122,14 @@ func (c *rowCache) handler() listen.Handler {
 	return listen.Handler{
 		Notify: func(_ context.Context, payload string) {
 			var key [32]byte
-			if len(payload) != hex.EncodedLen(len(key)) {
-				c.forget(nil, false)
-				return
+			if len(payload) == hex.EncodedLen(len(key)) { // Decode would write past key
+				if _, err := hex.Decode(key[:], []byte(payload)); err == nil {
+					c.forget(key)
+					return
+				}
 			}
-			if _, err := hex.Decode(key[:], []byte(payload)); err != nil {
-				c.forget(nil, false)
-				return
-			}
-			c.forget(&key, false)
+			c.flush(false)
 		},
-		Connected: func(context.Context) { c.forget(nil, true) },
+		Connected: func(context.Context) { c.flush(true) },
 	}
 }

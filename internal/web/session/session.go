@@ -41,6 +41,7 @@ const (
 type Manager struct {
 	st   *store.Store
 	sm   *scs.SessionManager
+	rows *rowCache // the session rows its store keeps (touchStore)
 	svc  *auth.Service
 	log  *slog.Logger
 	stop chan struct{}
@@ -71,7 +72,8 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 	}
 	sm := scs.New()
 	sm.Codec = newMemoCodec(sm.Codec, sessionsKept)
-	sm.Store = newTouchStore(st, sm.Codec)
+	ts := newTouchStore(st, sm.Codec)
+	sm.Store = ts
 	sm.IdleTimeout = opts.Idle
 	sm.Lifetime = opts.Lifetime
 	sm.Cookie.Name = CookieName
@@ -83,7 +85,7 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 	if opts.OnError != nil {
 		sm.ErrorFunc = opts.OnError
 	}
-	s := &Manager{st: st, sm: sm, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
+	s := &Manager{st: st, sm: sm, rows: ts.rows, svc: svc, log: log, stop: make(chan struct{}), done: make(chan struct{})}
 	if opts.Cleanup < 0 {
 		close(s.done)
 		return s
@@ -94,7 +96,7 @@ func New(st *store.Store, svc *auth.Service, log *slog.Logger, opts Options) *Ma
 
 // Handler is the listen.Handler of Channel: the rows kept lately are forgotten as
 // they change, on any instance (rowCache).
-func (s *Manager) Handler() listen.Handler { return s.sm.Store.(*touchStore).rows.handler() }
+func (s *Manager) Handler() listen.Handler { return s.rows.handler() }
 
 // cleanup deletes expired sessions, and sign-in failures too old to count, every
 // interval until Close.

@@ -149,8 +149,7 @@ func (t *touchStore) Commit(token string, b []byte, expiry time.Time) error {
 		}
 	}
 	err = t.PostgresStore.Commit(token, b, expiry)
-	key := rowKey(token)
-	t.rows.forget(&key, false) // after the write: a read under way cannot keep the old row
+	t.rows.forget(rowKey(token)) // after the write: a read under way cannot keep the old row
 	if err != nil {
 		return err
 	}
@@ -167,8 +166,7 @@ func (t *touchStore) Delete(token string) error {
 	delete(t.written, token)
 	t.mu.Unlock()
 	err := t.PostgresStore.Delete(token)
-	key := rowKey(token)
-	t.rows.forget(&key, false)
+	t.rows.forget(rowKey(token))
 	return err
 }
 
