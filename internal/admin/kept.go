@@ -65,9 +65,7 @@ type keptPart struct {
 func (k *kept) render(t *template.Template, page string, data any, parts ...keptPart) error {
 	buf := keyBuffers.Get().(*[]byte)
 	defer keyBuffers.Put(buf)
-	v := reflect.ValueOf(data)
-	key := append(append((*buf)[:0], page...), 0)
-	key = appendKey(appendKey(key, reflect.ValueOf(v.Type().String())), v)
+	key := pieceKey((*buf)[:0], page, data)
 	n := len(key)
 	for _, part := range parts {
 		key = append(key[:n], part.name...)
@@ -89,6 +87,14 @@ func (k *kept) render(t *template.Template, page string, data any, parts ...kept
 	}
 	*buf = key
 	return nil
+}
+
+// pieceKey appends the key of page's pieces rendered from data to b; each piece's
+// template name follows it.
+func pieceKey(b []byte, page string, data any) []byte {
+	v := reflect.ValueOf(data)
+	b = append(append(b, page...), 0)
+	return appendKey(appendKey(b, reflect.ValueOf(v.Type().String())), v)
 }
 
 // hash is what a key is kept under.

@@ -87,10 +87,7 @@ func TestKeptRendersOncePerData(t *testing.T) {
 	}
 
 	// A collision: under ann's hash, a piece kept for another key.
-	var key []byte
-	v := reflect.ValueOf(ann)
-	key = appendKey(appendKey(append([]byte("page"), 0), reflect.ValueOf(v.Type().String())), v)
-	key = append(key, "who"...)
+	key := append(pieceKey(nil, "page", ann), "who"...)
 	k.mu.Lock()
 	k.pieces.Put(k.hash(key), keptPiece{key: "another key", html: "<b>someone else</b>"})
 	k.mu.Unlock()

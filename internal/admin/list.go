@@ -288,7 +288,7 @@ func (sp *ListSpec[R]) hrefWith(base url.Values, name, value string) string {
 }
 
 // List is one loaded page of a list: its rows, and the frame the list partials
-// draw around them, rendered into Parts by the server (keepList).
+// draw around them, rendered into Parts by Server.render (kept).
 type List[R any] struct {
 	Rows []R
 	ListFrame

@@ -185,12 +185,9 @@ const productRowsKept = 2000
 // productsPage is the product list.
 type productsPage struct {
 	Layout
-	List *List[productRowKey]
-	// Rows is splicedRows when the list has rows, which render replaces with rows:
-	// List.Rows, each rendered by the product-row template, in order (fragments.join).
-	Rows      template.HTML
-	rows      template.HTML
-	Export    string // the CSV of exactly this list
+	List      *List[productRowKey]
+	rows      template.HTML // List.Rows, each rendered by the product-row template, in order (fragments.join)
+	Export    string        // the CSV of exactly this list
 	CanImport bool
 	Actions   []Option
 	CanAdd    bool
@@ -199,6 +196,10 @@ type productsPage struct {
 func (p *productsPage) list() framed { return p.List }
 
 func (p *productsPage) spliced() template.HTML { return p.rows }
+
+// Rows is what the template writes for the rows: the mark render replaces with
+// them, or nothing for none.
+func (p *productsPage) Rows() template.HTML { return spliceMark(p.rows) }
 
 // bulkActions are the bulk actions p may run: the changes with products.change,
 // delete with products.delete.
@@ -245,7 +246,7 @@ func (s *Server) listProducts(w http.ResponseWriter, r *http.Request) error {
 	if v := sp.values(l.Query); len(v) > 0 {
 		export += "?" + v.Encode()
 	}
-	return s.render(w, r, http.StatusOK, "products/list", &productsPage{Layout: Layout{Title: "Products"}, List: l, Rows: spliceMark(rows), rows: rows,
+	return s.render(w, r, http.StatusOK, "products/list", &productsPage{Layout: Layout{Title: "Products"}, List: l, rows: rows,
 		Export: export, Actions: bulkActions(p), CanAdd: p.Can("products.add"), CanImport: p.Can("products.change")})
 }
 
