@@ -180,6 +180,73 @@ WHERE p.id = ANY (ARRAY(
     LIMIT @row_limit))
 ORDER BY p.name DESC, p.id DESC;
 
+-- name: SearchProductWordsByNameAsc :many
+-- SearchProductWordsByNameAsc is SearchProductsByNameAsc for a search of one word
+-- (catalog.oneWord): the same rows in the same order, after the keyset
+-- (@after_value, @after_id) when given, read through the words' postings (see
+-- 0091_product_words.sql). The words are those of search_words LIKE the pattern
+-- lowered, as ILIKE lowers it; the names come from each word's postings in name
+-- order, @row_limit of them at most, and the SKUs that match (a SKU is not a word)
+-- from product_search; the page is the first @row_limit of those. So a page costs an
+-- index range scan per word, however many products match.
+--
+-- When the pattern is in @max_words words or more, reading their postings could cost
+-- as much as matching first: the statement then reads none and returns one row with
+-- overflow set and any product (none when there are none, and then no search matches
+-- anything either), for the caller to search the way it did before.
+WITH v AS MATERIALIZED (
+    SELECT ARRAY(SELECT word FROM search_words WHERE word LIKE lower(@pattern::text) LIMIT @max_words::int) AS words
+)
+SELECT cardinality((SELECT words FROM v)) >= @max_words::int AS overflow, sqlc.embed(p) FROM product_listings p
+WHERE p.id = ANY (CASE WHEN cardinality((SELECT words FROM v)) >= @max_words::int THEN ARRAY(SELECT min(id) FROM products) ELSE ARRAY(
+    SELECT u.id FROM (
+        SELECT m.id, m.name FROM unnest((SELECT words FROM v)) AS w (word)
+        CROSS JOIN LATERAL (
+            SELECT x.id, x.name FROM product_words x
+            WHERE x.word = w.word
+              AND (sqlc.narg(after_id)::bigint IS NULL
+                   OR (x.name, x.id) > (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+            ORDER BY x.name, x.id
+            LIMIT @row_limit) m
+        UNION
+        (SELECT s.id, s.name FROM product_search s
+         WHERE s.skus ILIKE @pattern::text
+           AND (sqlc.narg(after_id)::bigint IS NULL
+                OR (s.name, s.id) > (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+         ORDER BY s.name, s.id
+         LIMIT @row_limit)) u
+    ORDER BY u.name, u.id
+    LIMIT @row_limit) END)
+ORDER BY p.name, p.id;
+
+-- name: SearchProductWordsByNameDesc :many
+-- SearchProductWordsByNameDesc is SearchProductWordsByNameAsc by name (descending),
+-- then id: SearchProductsByNameDesc through the words' postings.
+WITH v AS MATERIALIZED (
+    SELECT ARRAY(SELECT word FROM search_words WHERE word LIKE lower(@pattern::text) LIMIT @max_words::int) AS words
+)
+SELECT cardinality((SELECT words FROM v)) >= @max_words::int AS overflow, sqlc.embed(p) FROM product_listings p
+WHERE p.id = ANY (CASE WHEN cardinality((SELECT words FROM v)) >= @max_words::int THEN ARRAY(SELECT min(id) FROM products) ELSE ARRAY(
+    SELECT u.id FROM (
+        SELECT m.id, m.name FROM unnest((SELECT words FROM v)) AS w (word)
+        CROSS JOIN LATERAL (
+            SELECT x.id, x.name FROM product_words x
+            WHERE x.word = w.word
+              AND (sqlc.narg(after_id)::bigint IS NULL
+                   OR (x.name, x.id) < (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+            ORDER BY x.name DESC, x.id DESC
+            LIMIT @row_limit) m
+        UNION
+        (SELECT s.id, s.name FROM product_search s
+         WHERE s.skus ILIKE @pattern::text
+           AND (sqlc.narg(after_id)::bigint IS NULL
+                OR (s.name, s.id) < (sqlc.narg(after_value)::text, sqlc.narg(after_id)::bigint))
+         ORDER BY s.name DESC, s.id DESC
+         LIMIT @row_limit)) u
+    ORDER BY u.name DESC, u.id DESC
+    LIMIT @row_limit) END)
+ORDER BY p.name DESC, p.id DESC;
+
 -- name: WalkProductsByNameAsc :many
 -- WalkProductsByNameAsc returns a page of the products whose name or SKUs match @pattern, by
 -- name (ascending), then id, after the keyset (@after_value, @after_id) when given,

@@ -48,6 +48,8 @@ type Catalog struct {
 
 	matches   memo[Filter, int64]      // the planner's estimate of what a filter selects (estimate)
 	clustered memo[listCall, struct{}] // searches whose walk came back short (list)
+	// commonWords are the patterns of searches in maxWords words or more (searchWords)
+	commonWords memo[string, struct{}]
 }
 
 // New returns the catalog on st.

@@ -368,6 +368,12 @@ type ProductVariant struct {
 	Version             int32
 }
 
+type ProductWord struct {
+	Word string
+	Name string
+	ID   int64
+}
+
 type RateLimit struct {
 	Key    string
 	Tokens float64
@@ -380,6 +386,10 @@ type RecoveryCode struct {
 	CodeHash  []byte
 	UsedAt    *time.Time
 	CreatedAt time.Time
+}
+
+type SearchWord struct {
+	Word string
 }
 
 type Session struct {

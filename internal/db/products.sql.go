@@ -1589,6 +1589,189 @@ func (q *Queries) RefreshProductSummary(ctx context.Context, id int64) (Product,
 	return i, err
 }
 
+const searchProductWordsByNameAsc = `-- name: SearchProductWordsByNameAsc :many
+WITH v AS MATERIALIZED (
+    SELECT ARRAY(SELECT word FROM search_words WHERE word LIKE lower($5::text) LIMIT $1::int) AS words
+)
+SELECT cardinality((SELECT words FROM v)) >= $1::int AS overflow, p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+WHERE p.id = ANY (CASE WHEN cardinality((SELECT words FROM v)) >= $1::int THEN ARRAY(SELECT min(id) FROM products) ELSE ARRAY(
+    SELECT u.id FROM (
+        SELECT m.id, m.name FROM unnest((SELECT words FROM v)) AS w (word)
+        CROSS JOIN LATERAL (
+            SELECT x.id, x.name FROM product_words x
+            WHERE x.word = w.word
+              AND ($2::bigint IS NULL
+                   OR (x.name, x.id) > ($3::text, $2::bigint))
+            ORDER BY x.name, x.id
+            LIMIT $4) m
+        UNION
+        (SELECT s.id, s.name FROM product_search s
+         WHERE s.skus ILIKE $5::text
+           AND ($2::bigint IS NULL
+                OR (s.name, s.id) > ($3::text, $2::bigint))
+         ORDER BY s.name, s.id
+         LIMIT $4)) u
+    ORDER BY u.name, u.id
+    LIMIT $4) END)
+ORDER BY p.name, p.id
+`
+
+type SearchProductWordsByNameAscParams struct {
+	MaxWords   int32
+	AfterID    *int64
+	AfterValue *string
+	RowLimit   int32
+	Pattern    string
+}
+
+type SearchProductWordsByNameAscRow struct {
+	Overflow       bool
+	ProductListing ProductListing
+}
+
+// SearchProductWordsByNameAsc is SearchProductsByNameAsc for a search of one word
+// (catalog.oneWord): the same rows in the same order, after the keyset
+// (@after_value, @after_id) when given, read through the words' postings (see
+// 0091_product_words.sql). The words are those of search_words LIKE the pattern
+// lowered, as ILIKE lowers it; the names come from each word's postings in name
+// order, @row_limit of them at most, and the SKUs that match (a SKU is not a word)
+// from product_search; the page is the first @row_limit of those. So a page costs an
+// index range scan per word, however many products match.
+//
+// When the pattern is in @max_words words or more, reading their postings could cost
+// as much as matching first: the statement then reads none and returns one row with
+// overflow set and any product (none when there are none, and then no search matches
+// anything either), for the caller to search the way it did before.
+func (q *Queries) SearchProductWordsByNameAsc(ctx context.Context, arg SearchProductWordsByNameAscParams) ([]SearchProductWordsByNameAscRow, error) {
+	rows, err := q.db.Query(ctx, searchProductWordsByNameAsc,
+		arg.MaxWords,
+		arg.AfterID,
+		arg.AfterValue,
+		arg.RowLimit,
+		arg.Pattern,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchProductWordsByNameAscRow{}
+	for rows.Next() {
+		var i SearchProductWordsByNameAscRow
+		if err := rows.Scan(
+			&i.Overflow,
+			&i.ProductListing.ID,
+			&i.ProductListing.Name,
+			&i.ProductListing.Slug,
+			&i.ProductListing.Description,
+			&i.ProductListing.Status,
+			&i.ProductListing.CategoryID,
+			&i.ProductListing.CategoryName,
+			&i.ProductListing.PriceMinCents,
+			&i.ProductListing.PriceMaxCents,
+			&i.ProductListing.StockTotal,
+			&i.ProductListing.VariantCount,
+			&i.ProductListing.FirstSku,
+			&i.ProductListing.Skus,
+			&i.ProductListing.CreatedAt,
+			&i.ProductListing.UpdatedAt,
+			&i.ProductListing.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const searchProductWordsByNameDesc = `-- name: SearchProductWordsByNameDesc :many
+WITH v AS MATERIALIZED (
+    SELECT ARRAY(SELECT word FROM search_words WHERE word LIKE lower($5::text) LIMIT $1::int) AS words
+)
+SELECT cardinality((SELECT words FROM v)) >= $1::int AS overflow, p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
+WHERE p.id = ANY (CASE WHEN cardinality((SELECT words FROM v)) >= $1::int THEN ARRAY(SELECT min(id) FROM products) ELSE ARRAY(
+    SELECT u.id FROM (
+        SELECT m.id, m.name FROM unnest((SELECT words FROM v)) AS w (word)
+        CROSS JOIN LATERAL (
+            SELECT x.id, x.name FROM product_words x
+            WHERE x.word = w.word
+              AND ($2::bigint IS NULL
+                   OR (x.name, x.id) < ($3::text, $2::bigint))
+            ORDER BY x.name DESC, x.id DESC
+            LIMIT $4) m
+        UNION
+        (SELECT s.id, s.name FROM product_search s
+         WHERE s.skus ILIKE $5::text
+           AND ($2::bigint IS NULL
+                OR (s.name, s.id) < ($3::text, $2::bigint))
+         ORDER BY s.name DESC, s.id DESC
+         LIMIT $4)) u
+    ORDER BY u.name DESC, u.id DESC
+    LIMIT $4) END)
+ORDER BY p.name DESC, p.id DESC
+`
+
+type SearchProductWordsByNameDescParams struct {
+	MaxWords   int32
+	AfterID    *int64
+	AfterValue *string
+	RowLimit   int32
+	Pattern    string
+}
+
+type SearchProductWordsByNameDescRow struct {
+	Overflow       bool
+	ProductListing ProductListing
+}
+
+// SearchProductWordsByNameDesc is SearchProductWordsByNameAsc by name (descending),
+// then id: SearchProductsByNameDesc through the words' postings.
+func (q *Queries) SearchProductWordsByNameDesc(ctx context.Context, arg SearchProductWordsByNameDescParams) ([]SearchProductWordsByNameDescRow, error) {
+	rows, err := q.db.Query(ctx, searchProductWordsByNameDesc,
+		arg.MaxWords,
+		arg.AfterID,
+		arg.AfterValue,
+		arg.RowLimit,
+		arg.Pattern,
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []SearchProductWordsByNameDescRow{}
+	for rows.Next() {
+		var i SearchProductWordsByNameDescRow
+		if err := rows.Scan(
+			&i.Overflow,
+			&i.ProductListing.ID,
+			&i.ProductListing.Name,
+			&i.ProductListing.Slug,
+			&i.ProductListing.Description,
+			&i.ProductListing.Status,
+			&i.ProductListing.CategoryID,
+			&i.ProductListing.CategoryName,
+			&i.ProductListing.PriceMinCents,
+			&i.ProductListing.PriceMaxCents,
+			&i.ProductListing.StockTotal,
+			&i.ProductListing.VariantCount,
+			&i.ProductListing.FirstSku,
+			&i.ProductListing.Skus,
+			&i.ProductListing.CreatedAt,
+			&i.ProductListing.UpdatedAt,
+			&i.ProductListing.Version,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const searchProductsByNameAsc = `-- name: SearchProductsByNameAsc :many
 SELECT p.id, p.name, p.slug, p.description, p.status, p.category_id, p.category_name, p.price_min_cents, p.price_max_cents, p.stock_total, p.variant_count, p.first_sku, p.skus, p.created_at, p.updated_at, p.version FROM product_listings p
 WHERE p.id = ANY (ARRAY(
