@@ -4,8 +4,8 @@ WHERE (NULL::text IS NULL OR p.status = NULL::text)
   AND (NULL::bigint IS NULL OR p.stock_total >= NULL::bigint)
   AND (NULL::bigint IS NULL OR p.stock_total <= NULL::bigint)
   AND (NULL::timestamptz IS NULL OR p.updated_at >= NULL::timestamptz)
-  AND ({{pattern}}::text IS NULL OR p.name ILIKE {{pattern}}::text OR p.skus ILIKE {{pattern}}::text)
+  AND (NULL::text IS NULL OR p.name ILIKE NULL::text OR p.skus ILIKE NULL::text)
   AND (NULL::bigint IS NULL
        OR (p.name, p.id) > (NULL::text, NULL::bigint))
-ORDER BY (CASE WHEN {{match_first}}::boolean THEN p.name || '' ELSE p.name END), p.id
+ORDER BY (CASE WHEN false::boolean THEN p.name || '' ELSE p.name END), p.id
 LIMIT :row_limit;

@@ -1,4 +1,4 @@
-SELECT t.id, t.user_id, t.name, t.scope, u.email, u.name AS user_name, u.is_superuser,
+SELECT t.id, t.user_id, t.name, t.scope, u.email, u.name AS user_name, u.is_superuser, t.expires_at,
        (t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute')::boolean AS touch_due,
        ARRAY(
            SELECT p.codename FROM permissions p

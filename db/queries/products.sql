@@ -182,7 +182,7 @@ ORDER BY p.name DESC, p.id DESC;
 
 -- name: SearchProductWordsByNameAsc :many
 -- SearchProductWordsByNameAsc is SearchProductsByNameAsc for a search of one word
--- (catalog.oneWord): the same rows in the same order, after the keyset
+-- (catalog.OneWord): the same rows in the same order, after the keyset
 -- (@after_value, @after_id) when given, read through the words' postings (see
 -- 0091_product_words.sql). The words are those of search_words LIKE the pattern
 -- lowered, as ILIKE lowers it; the names come from each word's postings in name

@@ -48,7 +48,7 @@ type Catalog struct {
 
 	matches   memo[Filter, int64]      // the planner's estimate of what a filter selects (estimate)
 	clustered memo[listCall, struct{}] // searches whose walk came back short (list)
-	// commonWords are the patterns of searches in maxWords words or more (searchWords)
+	// commonWords are the patterns of searches in MaxWords words or more (searchWords)
 	commonWords memo[string, struct{}]
 }
 

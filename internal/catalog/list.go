@@ -262,7 +262,7 @@ func (c *Catalog) list(ctx context.Context, q *db.Queries, call listCall, args d
 	if args.Pattern == nil {
 		return list(ctx, q, args)
 	}
-	if call.order.Key == SortName && searchOnly(args) && oneWord(call.filter.Q) {
+	if call.order.Key == SortName && searchOnly(args) && OneWord(call.filter.Q) {
 		if _, many := c.commonWords.get(*args.Pattern); !many {
 			rows, overflow, err := searchWords(ctx, q, call.order.Desc, args)
 			if err != nil || !overflow {
@@ -599,17 +599,19 @@ func searchByName(desc bool) listFunc {
 	}
 }
 
-// maxWords is how many words of the names' vocabulary a search may be in for
+// MaxWords is how many words of the names' vocabulary a search may be in for
 // searchWords to read their postings: in that many or more (a search of a few common
 // letters) it runs the way it did before, walking or matching first, which costs
-// about what reading that many postings lists would.
-const maxWords = 64
+// about what reading that many postings lists would. Exported for the bench, whose
+// database limit and same-SQL floor run S4 as searchWords does.
+const MaxWords = 64
 
-// oneWord reports whether a search for q (untrimmed) can only match inside one word
+// OneWord reports whether a search for q (untrimmed) can only match inside one word
 // of a name (0091_product_words.sql): it holds neither a space nor a hyphen, and
 // has three characters or more, so search_words' trigram index finds the words it is
-// in rather than reading the whole vocabulary.
-func oneWord(q string) bool {
+// in rather than reading the whole vocabulary. Such a search, with no other filter,
+// by name, runs searchWords.
+func OneWord(q string) bool {
 	q = strings.TrimSpace(q)
 	return utf8.RuneCountInString(q) >= 3 && !strings.ContainsAny(q, " -")
 }
@@ -621,11 +623,11 @@ func oneWord(q string) bool {
 // time for a first page, warm: a word that starts 42,000 names ("Heritage"), which
 // matching first sorts in 45-75 ms, 1.1 ms (0.56 of it planning); the mean over
 // seed.SearchWords 1.5 ms, the most 3.1 ms. overflow reports that the search is in
-// maxWords words or more and nothing was read; the words of the vocabulary are
+// MaxWords words or more and nothing was read; the words of the vocabulary are
 // never removed, so it stays so.
 func searchWords(ctx context.Context, q *db.Queries, desc bool, p db.ListProductsByNameAscParams) (rows []db.ProductListing, overflow bool, err error) {
 	args := db.SearchProductWordsByNameAscParams{
-		MaxWords: maxWords, Pattern: *p.Pattern, AfterID: p.AfterID, AfterValue: p.AfterValue, RowLimit: p.RowLimit,
+		MaxWords: MaxWords, Pattern: *p.Pattern, AfterID: p.AfterID, AfterValue: p.AfterValue, RowLimit: p.RowLimit,
 	}
 	var found []db.SearchProductWordsByNameAscRow
 	if desc {

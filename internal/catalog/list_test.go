@@ -602,7 +602,7 @@ func TestSearchByNameIsListMatchingFirst(t *testing.T) {
 	t.Run("after a rename and a delete of five", compare)
 }
 
-// A search of one word that is in maxWords words of the names or more does not read
+// A search of one word that is in MaxWords words of the names or more does not read
 // their postings: the statement says so (overflow) and the search walks or matches
 // first as before, and is remembered, so its next page goes there straight away.
 // Either way the page is the same.
